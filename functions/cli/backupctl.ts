@@ -1,0 +1,267 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readConfigFile, type Config } from '../shared/config';
+import { ConfigError, MalformedEventError, errorMessage } from '../shared/errors';
+import type { AccountDirectory } from '../shared/ports';
+import { compose } from '../notify-backup-event/compose';
+import { decide } from '../notify-backup-event/decide';
+import { enrich } from '../notify-backup-event/enrich';
+import { buildMessage } from '../notify-backup-event/message';
+import { renderSns } from '../notify-backup-event/render-chat';
+import { renderEmail } from '../notify-backup-event/render-email';
+
+/**
+ * backupctl: the operators' view of the control plane. `plan` and `render` make no AWS call.
+ * Exit codes: 0 done, 1 nothing to do (render of an ignored event), 2 bad input or usage.
+ */
+
+export const EXAMPLE_CONFIG = join(__dirname, '..', '..', 'infra', 'config', 'example.yml');
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  readStdin: () => string;
+}
+
+const processIo: Io = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+  readStdin: () => readFileSync(0, 'utf8'),
+};
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const HELP: Record<string, string> = {
+  main: `backupctl: operate the backup control plane for AWS Organizations
+
+Usage: backupctl <command> [options]
+
+Commands:
+  plan <event.json|->     what the control plane would do with an EventBridge event (JSON)
+  render <event.json|->   the message exactly as it would be sent on one channel
+
+Run 'backupctl <command> --help' for a command's options.
+`,
+  plan: `Usage: backupctl plan <event.json|-> [--config <file>]
+
+Prints, as JSON, what the control plane would do with this EventBridge event, without calling
+AWS (no account name lookup):
+  {"eventId", "flow": "notify"|"ignore", "reason"?, "severity"?, "jobType"?, "state"?,
+   "accountId"?, "region"?, "deliveries": [{"channel":"email","to":[...],"subject"} |
+   {"channel":"sns","topic","subject","attributes":{...}}]}
+
+Options:
+  --config <file>   stage configuration (default: infra/config/example.yml)
+  -h, --help        this help
+
+Exit status: 0 for any well-formed event (ignored ones too); 2 for unreadable JSON, an event
+that cannot be parsed, or a bad configuration.
+`,
+  render: `Usage: backupctl render <event.json|-> --channel email|sns [--format html|text|json]
+
+Prints the message for one channel exactly as it would be sent (no account name lookup unless
+--account-name is given).
+
+Options:
+  --channel email|sns    which channel's message (required)
+  --format html|text|json
+                         email: html (default) or text part, or json with subject, from, to,
+                         html and text; sns: json (default) is the published body,
+                         text shows subject, attributes and body
+  --account-name <name>  show this account name, as the deployed function would look it up
+  --config <file>        stage configuration (default: infra/config/example.yml)
+  -h, --help             this help
+
+Exit status: 0 rendered; 1 the event is ignored (nothing would be sent); 2 bad input or usage.
+`,
+};
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'plan':
+        return await plan(rest, io);
+      case 'render':
+        return await render(rest, io);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.stdout(HELP.main!);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}" (try --help)`);
+    }
+  } catch (error) {
+    const prefix =
+      error instanceof UsageError
+        ? 'usage'
+        : error instanceof ConfigError
+          ? 'config'
+          : error instanceof MalformedEventError
+            ? 'malformed event'
+            : 'error';
+    io.stderr(`backupctl: ${prefix}: ${errorMessage(error).split('\n').join('\n  ')}\n`);
+    return 2;
+  }
+}
+
+const COMMON_OPTIONS = {
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const RENDER_OPTIONS = {
+  ...COMMON_OPTIONS,
+  channel: { type: 'string' },
+  format: { type: 'string' },
+  'account-name': { type: 'string' },
+} as const;
+
+function parse<O extends typeof COMMON_OPTIONS | typeof RENDER_OPTIONS>(
+  args: string[],
+  options: O,
+) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(errorMessage(error));
+  }
+}
+
+function readEvent(source: string | undefined, io: Io): unknown {
+  if (!source) throw new UsageError('missing <event.json|-> argument');
+  let text: string;
+  try {
+    text = source === '-' ? io.readStdin() : readFileSync(source, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${source}: ${errorMessage(error)}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new MalformedEventError(
+      `${source === '-' ? 'standard input' : source} is not valid JSON: ${errorMessage(error)}`,
+    );
+  }
+}
+
+function loadConfig(path: string | undefined): Config {
+  return readConfigFile(path ?? EXAMPLE_CONFIG);
+}
+
+/** Topic ARNs exist only once deployed; show the configured one or say who creates it. */
+function topicArnFor(config: Config) {
+  return (topic: string) =>
+    config.notifications.topics[topic]?.arn ?? `(topic "${topic}" created by the stack)`;
+}
+
+/** Stands in for Organizations when the operator names the account on the command line. */
+function fixedAccountName(name: string | undefined): AccountDirectory | undefined {
+  return name ? { describeAccount: async (id) => ({ id, name }) } : undefined;
+}
+
+async function plan(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, COMMON_OPTIONS);
+  if (values.help) {
+    io.stdout(HELP.plan!);
+    return 0;
+  }
+  const config = loadConfig(values.config);
+  const event = readEvent(positionals[0], io);
+  const decision = decide(event, config);
+  const e = decision.event;
+  const facts = e
+    ? { jobType: e.jobType, state: e.state, accountId: e.accountId, region: e.region }
+    : {};
+  let out: Record<string, unknown>;
+  if (decision.flow === 'ignore') {
+    out = {
+      eventId: decision.eventId,
+      flow: 'ignore',
+      reason: decision.reason,
+      ...facts,
+      deliveries: [],
+    };
+  } else {
+    const enriched = await enrich(decision.event);
+    const outgoing = compose(decision, enriched, config, topicArnFor(config));
+    out = {
+      eventId: decision.eventId,
+      flow: 'notify',
+      severity: decision.severity,
+      ...facts,
+      deliveries: outgoing.map((o) =>
+        o.channel === 'email'
+          ? { channel: 'email', to: o.message.to, subject: o.message.subject }
+          : {
+              channel: 'sns',
+              topic: o.target.topic,
+              subject: o.message.subject,
+              attributes: o.message.attributes,
+            },
+      ),
+    };
+  }
+  io.stdout(JSON.stringify(out, null, 2) + '\n');
+  return 0;
+}
+
+async function render(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, RENDER_OPTIONS);
+  if (values.help) {
+    io.stdout(HELP.render!);
+    return 0;
+  }
+  const channel = values.channel;
+  if (channel !== 'email' && channel !== 'sns') {
+    throw new UsageError('--channel must be "email" or "sns"');
+  }
+  const format = values.format ?? (channel === 'email' ? 'html' : 'json');
+  const allowed = channel === 'email' ? ['html', 'text', 'json'] : ['json', 'text'];
+  if (!allowed.includes(format)) {
+    throw new UsageError(`--format for --channel ${channel} must be one of ${allowed.join(', ')}`);
+  }
+  const config = loadConfig(values.config);
+  const event = readEvent(positionals[0], io);
+  const decision = decide(event, config);
+  if (decision.flow === 'ignore') {
+    io.stderr(`backupctl: nothing would be sent: ${decision.reason}\n`);
+    return 1;
+  }
+  const target = decision.targets.find((t) => t.channel === channel);
+  if (!target) {
+    io.stderr(`backupctl: note: no routing rule sends this event to ${channel}; rendered anyway\n`);
+  }
+  const enriched = await enrich(decision.event, {
+    accounts: fixedAccountName(values['account-name']),
+  });
+  const model = buildMessage(enriched, decision.severity, decision.label);
+  if (channel === 'email') {
+    const email = renderEmail(model);
+    const to = target?.channel === 'email' ? target.to : [];
+    if (format === 'html') io.stdout(email.html);
+    else if (format === 'text') io.stdout(email.text);
+    else {
+      const out = { from: config.notifications.email.sender, to, ...email };
+      io.stdout(JSON.stringify(out, null, 2) + '\n');
+    }
+    return 0;
+  }
+  const sns = renderSns(model);
+  if (format === 'json') io.stdout(sns.body + '\n');
+  else {
+    io.stdout(
+      `Subject: ${sns.subject}\n` +
+        Object.entries(sns.attributes)
+          .map(([k, v]) => `Attribute ${k}: ${v}\n`)
+          .join('') +
+        `\n${JSON.stringify(sns.notification, null, 2)}\n`,
+    );
+  }
+  return 0;
+}

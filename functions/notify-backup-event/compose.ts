@@ -1,0 +1,59 @@
+import type { Config } from '../shared/config';
+import type { EmailMessage, TopicMessage } from '../shared/ports';
+import type { EnrichedEvent } from './enrich';
+import { buildMessage } from './message';
+import { renderSns } from './render-chat';
+import { renderEmail } from './render-email';
+import type { Target } from './route';
+import type { Decision } from './decide';
+
+/** One message ready for one channel. */
+export type Outgoing =
+  | { channel: 'email'; target: Extract<Target, { channel: 'email' }>; message: EmailMessage }
+  | { channel: 'sns'; target: Extract<Target, { channel: 'sns' }>; message: TopicMessage };
+
+/** Renders the message for every target of a notify decision. */
+export function compose(
+  decision: Extract<Decision, { flow: 'notify' }>,
+  event: EnrichedEvent,
+  config: Config,
+  topicArn: (topic: string) => string,
+): Outgoing[] {
+  const model = buildMessage(event, decision.severity, decision.label);
+  const email = config.notifications.email;
+  return decision.targets.map((target): Outgoing => {
+    if (target.channel === 'email') {
+      const rendered = renderEmail(model);
+      return {
+        channel: 'email',
+        target,
+        message: {
+          from: email.sender,
+          to: target.to,
+          ...(email.replyTo.length ? { replyTo: email.replyTo } : {}),
+          ...(email.configurationSet ? { configurationSet: email.configurationSet } : {}),
+          subject: rendered.subject,
+          html: rendered.html,
+          text: rendered.text,
+          tags: {
+            severity: decision.severity,
+            jobType: event.jobType,
+            state: event.state,
+            accountId: event.accountId,
+          },
+        },
+      };
+    }
+    const rendered = renderSns(model);
+    return {
+      channel: 'sns',
+      target,
+      message: {
+        topicArn: topicArn(target.topic),
+        subject: rendered.subject,
+        body: rendered.body,
+        attributes: rendered.attributes,
+      },
+    };
+  });
+}

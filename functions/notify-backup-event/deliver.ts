@@ -1,0 +1,76 @@
+import { DeliveryError, DeliveryInFlightError, errorMessage } from '../shared/errors';
+import type { Clock, DeliveryLedger, EmailSender, TopicPublisher } from '../shared/ports';
+import type { Outgoing } from './compose';
+
+export interface DeliverDeps {
+  ledger: DeliveryLedger;
+  email: EmailSender;
+  sns: TopicPublisher;
+  clock: Clock;
+}
+
+export type DeliveryOutcome =
+  | { channel: string; status: 'sent'; messageId: string }
+  | { channel: string; status: 'duplicate' }
+  | { channel: string; status: 'failed'; error: string };
+
+/**
+ * Sends each message at most once per (event, channel): claim in the ledger, send, mark
+ * delivered. A channel that fails is released so the retry sends it; the others are not
+ * sent again. Every channel is attempted before the first failure is raised.
+ */
+export async function deliverAll(
+  dedupKey: string,
+  outgoing: readonly Outgoing[],
+  deps: DeliverDeps,
+): Promise<DeliveryOutcome[]> {
+  const outcomes = await Promise.all(outgoing.map((o) => deliverOne(dedupKey, o, deps)));
+  const failed = outcomes.filter((o) => o.status === 'failed');
+  if (failed.length) {
+    const summary = failed.map((f) => `${f.channel}: ${'error' in f ? f.error : ''}`).join('; ');
+    throw new DeliveryError(
+      `${failed.length} of ${outcomes.length} channel(s) failed: ${summary}`,
+      failed.map((f) => f.channel).join(','),
+    );
+  }
+  return outcomes;
+}
+
+async function deliverOne(
+  dedupKey: string,
+  o: Outgoing,
+  deps: DeliverDeps,
+): Promise<DeliveryOutcome> {
+  const channel = o.target.key;
+  let claim;
+  try {
+    claim = await deps.ledger.claim(dedupKey, channel, deps.clock.now());
+  } catch (error) {
+    return { channel, status: 'failed', error: `delivery ledger: ${errorMessage(error)}` };
+  }
+  if (claim.outcome === 'already-delivered') return { channel, status: 'duplicate' };
+  if (claim.outcome === 'in-flight') {
+    const err = new DeliveryInFlightError(
+      `another invocation is delivering this message (lease until ${claim.leaseUntil ?? '?'})`,
+    );
+    return { channel, status: 'failed', error: err.message };
+  }
+  let messageId: string;
+  try {
+    messageId =
+      o.channel === 'email'
+        ? (await deps.email.send(o.message)).messageId
+        : (await deps.sns.publish(o.message)).messageId;
+  } catch (error) {
+    // Give the claim back so the retry of this record sends it.
+    await deps.ledger.release(dedupKey, channel, claim.token).catch(() => undefined);
+    return { channel, status: 'failed', error: errorMessage(error) };
+  }
+  try {
+    await deps.ledger.markDelivered(dedupKey, channel, claim.token, messageId, deps.clock.now());
+  } catch {
+    // Sent but not recorded: the lease still guards a retry until it expires. Not a failure
+    // of this record, or the retry would send a second copy sooner.
+  }
+  return { channel, status: 'sent', messageId };
+}

@@ -1,0 +1,281 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+/**
+ * The one configuration module. The same schema validates the stage file at package time
+ * (infra/stage-config.js) and the JSON the stack hands the functions at cold start.
+ */
+
+export const JOB_TYPES = ['backup', 'copy', 'restore'] as const;
+export type JobType = (typeof JOB_TYPES)[number];
+
+export const SEVERITIES = ['error', 'warning', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Every state an AWS Backup, copy or restore job can report. */
+export const JOB_STATES = [
+  'CREATED',
+  'PENDING',
+  'RUNNING',
+  'ABORTING',
+  'ABORTED',
+  'COMPLETED',
+  'FAILED',
+  'EXPIRED',
+  'PARTIAL',
+] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+const EMAIL = z.email({ message: 'must be an email address' });
+const NAME = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'must start with a letter and use letters, digits, "-"');
+const ACCOUNT_ID = z.string().regex(/^\d{12,13}$/, 'must be a 12-digit AWS account id');
+
+const SeverityOrIgnore = z.enum([...SEVERITIES, 'ignore']);
+
+export const ClassificationSchema = z
+  .object({
+    states: z.partialRecord(z.enum(JOB_STATES), SeverityOrIgnore).default({}),
+    completedWithIssues: SeverityOrIgnore.default('warning'),
+  })
+  .strict();
+
+const oneOrMany = <T extends z.ZodType>(item: T) =>
+  z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
+
+export const RouteMatchSchema = z
+  .object({
+    jobType: oneOrMany(z.enum(JOB_TYPES)).optional(),
+    state: oneOrMany(z.enum(JOB_STATES)).optional(),
+    severity: oneOrMany(z.enum(SEVERITIES)).optional(),
+    accountId: oneOrMany(ACCOUNT_ID).optional(),
+    region: oneOrMany(
+      z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be a region name'),
+    ).optional(),
+    resourceType: oneOrMany(z.string().min(1)).optional(),
+  })
+  .strict();
+
+export const RouteRuleSchema = z
+  .object({
+    name: NAME,
+    match: RouteMatchSchema.default({}),
+    email: z.array(NAME).default([]),
+    sns: z.array(NAME).default([]),
+  })
+  .strict()
+  .refine((r) => r.email.length + r.sns.length > 0, {
+    message: 'a rule must name at least one email list or sns topic',
+  });
+
+export const TopicSchema = z
+  .object({
+    /** An existing topic. Without it the stack creates one (encrypted with its own key). */
+    arn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/,
+        'must be an SNS topic ARN',
+      )
+      .optional(),
+    /** Whether an AWS Chatbot / Q Developer configuration subscribes (grants it the key). */
+    chat: z.boolean().default(true),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must look like o-abc123def4'),
+    notifications: z
+      .object({
+        email: z
+          .object({
+            /** The SES identity (domain or address) that is verified and sends. */
+            identity: z.string().min(3),
+            sender: z.string().min(3),
+            replyTo: z.array(EMAIL).default([]),
+            configurationSet: z.string().min(1).optional(),
+            recipients: z.record(NAME, z.array(EMAIL).min(1)),
+          })
+          .strict(),
+        topics: z.record(NAME, TopicSchema).default({}),
+        classification: ClassificationSchema.default({
+          states: {},
+          completedWithIssues: 'warning',
+        }),
+        rules: z.array(RouteRuleSchema).optional(),
+        accountNameCacheSeconds: z.number().int().min(0).max(86_400).default(900),
+        deliveryRecordDays: z.number().int().min(1).max(365).default(30),
+      })
+      .strict(),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const { email, topics, rules } = config.notifications;
+    if (!senderMatchesIdentity(email.sender, email.identity)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['notifications', 'email', 'sender'],
+        message: `must be an address of the SES identity "${email.identity}"`,
+      });
+    }
+    (rules ?? []).forEach((rule, i) => {
+      rule.email.forEach((list, j) => {
+        if (!(list in email.recipients)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['notifications', 'rules', i, 'email', j],
+            message: `names recipient list "${list}" which is not under notifications.email.recipients (have: ${Object.keys(email.recipients).join(', ') || 'none'})`,
+          });
+        }
+      });
+      rule.sns.forEach((topic, j) => {
+        if (!(topic in topics)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['notifications', 'rules', i, 'sns', j],
+            message: `names topic "${topic}" which is not under notifications.topics (have: ${Object.keys(topics).join(', ') || 'none'})`,
+          });
+        }
+      });
+    });
+    if (!rules && !('admins' in email.recipients)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['notifications', 'email', 'recipients'],
+        message:
+          'needs an "admins" list when notifications.rules is not set (the default rules use it)',
+      });
+    }
+    if (!rules && !('chat' in topics)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['notifications', 'topics'],
+        message:
+          'needs a "chat" topic when notifications.rules is not set (the default rules use it)',
+      });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type RouteRule = z.infer<typeof RouteRuleSchema>;
+export type RouteMatch = z.infer<typeof RouteMatchSchema>;
+export type Classification = z.infer<typeof ClassificationSchema>;
+
+/** Errors and warnings to admins' email and chat; info to chat only. */
+export const DEFAULT_RULES: readonly RouteRule[] = [
+  {
+    name: 'errors-and-warnings',
+    match: { severity: ['error', 'warning'] },
+    email: ['admins'],
+    sns: ['chat'],
+  },
+  { name: 'info-to-chat', match: { severity: ['info'] }, email: [], sns: ['chat'] },
+];
+
+export function effectiveRules(config: Config): readonly RouteRule[] {
+  return config.notifications.rules ?? DEFAULT_RULES;
+}
+
+function senderMatchesIdentity(sender: string, identity: string): boolean {
+  const address = (/<([^>]+)>\s*$/.exec(sender)?.[1] ?? sender).trim().toLowerCase();
+  const id = identity.toLowerCase();
+  return address === id || address.endsWith(`@${id}`);
+}
+
+/** Turns zod issues into one message that names each bad setting and what is allowed. */
+export function formatConfigIssues(issues: readonly z.core.$ZodIssue[], source: string): string {
+  const lines = issues.map((issue) => {
+    const path = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
+    return `  - ${path}: ${describeIssue(issue)}`;
+  });
+  return `invalid configuration in ${source}:\n${lines.join('\n')}`;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'unrecognized_keys':
+      return `unknown setting(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'invalid_type':
+      return issue.message.includes('received undefined')
+        ? `is required (${issue.expected})`
+        : issue.message;
+    default:
+      return issue.message;
+  }
+}
+
+export function parseConfig(raw: unknown, source: string): Config {
+  const result = ConfigSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(formatConfigIssues(result.error.issues, source));
+  return result.data;
+}
+
+export function readConfigFile(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read configuration file ${path}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(
+      `configuration file ${path} is not valid YAML: ${(error as Error).message}`,
+    );
+  }
+  return parseConfig(raw, path);
+}
+
+/** Environment variable through which the stack hands the validated configuration to functions. */
+export const CONFIG_ENV = 'BACKUP_CONTROL_PLANE_CONFIG';
+
+/** Settings that only exist once deployed (resource names and ARNs the stack created). */
+export const RuntimeSchema = z.object({
+  DELIVERY_TABLE_NAME: z.string().min(1),
+  TOPIC_ARNS: z
+    .string()
+    .min(2)
+    .transform((s, ctx) => {
+      try {
+        return z.record(z.string(), z.string().startsWith('arn:')).parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of topic name to ARN' });
+        return z.NEVER;
+      }
+    }),
+});
+export type Runtime = z.infer<typeof RuntimeSchema>;
+
+let cached: { config: Config; runtime: Runtime } | undefined;
+
+/** Reads and validates the configuration once per container; throws naming the bad setting. */
+export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): {
+  config: Config;
+  runtime: Runtime;
+} {
+  if (cached && env === process.env) return cached;
+  const text = env[CONFIG_ENV];
+  if (!text) throw new ConfigError(`environment variable ${CONFIG_ENV} is not set`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${CONFIG_ENV} is not valid JSON: ${(error as Error).message}`);
+  }
+  const config = parseConfig(raw, CONFIG_ENV);
+  const runtimeResult = RuntimeSchema.safeParse(env);
+  if (!runtimeResult.success) {
+    throw new ConfigError(formatConfigIssues(runtimeResult.error.issues, 'the environment'));
+  }
+  const loaded = { config, runtime: runtimeResult.data };
+  if (env === process.env) cached = loaded;
+  return loaded;
+}

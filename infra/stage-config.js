@@ -1,0 +1,397 @@
+'use strict';
+
+/**
+ * The stage configuration, as serverless.yml sees it.
+ *
+ * Reads infra/config/<stage>.yml (or the file named by `--param config=<path>` or
+ * BACKUP_CONFIG_FILE), validates it with the functions' own schema (functions/shared/config.ts),
+ * refuses any region but us-east-1, and builds the parts of the template that depend on the
+ * configuration: the function's environment, the SNS topics the stack creates (with their KMS
+ * key and policies), the function's delivery permissions and the alarm actions.
+ *
+ * serverless.yml references it once, as `custom.stageConfig: ${file(./infra/stage-config.js):resolve}`,
+ * and takes the parts from there (`${self:custom.stageConfig.<part>}`): one evaluation per run,
+ * and one error message when the configuration or the region is wrong.
+ */
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { Buffer } = require('node:buffer');
+
+const REQUIRED_REGION = 'us-east-1';
+/** Lambda refuses a function whose environment (keys and values, as JSON) exceeds 4 KB. */
+const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4 * 1024;
+/** Stands in for ${AWS::AccountId} when estimating the size of ARNs. */
+const SAMPLE_ACCOUNT_ID = '123456789012';
+
+const CONFIG_DIR = path.join(__dirname, 'config');
+const EXAMPLE_CONFIG = path.join(CONFIG_DIR, 'example.yml');
+/** The stage that may package with the example configuration (CI, first checkout). */
+const EXAMPLE_FALLBACK_STAGE = 'dev';
+
+/** A message for the operator: printed by osls without a stack trace. */
+function userError(message) {
+  const error = new Error(message);
+  error.stack = message;
+  return error;
+}
+
+function relative(file) {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
+function cliParam(options, name) {
+  const params = [].concat(options.param || []);
+  const prefix = `${name}=`;
+  const found = params.find((p) => typeof p === 'string' && p.startsWith(prefix));
+  return found ? found.slice(prefix.length).trim() : undefined;
+}
+
+/** Which configuration file this run uses, and why. */
+function chooseConfigFile(stage, options) {
+  const explicit = cliParam(options, 'config') || process.env.BACKUP_CONFIG_FILE;
+  if (explicit) {
+    const file = path.resolve(process.cwd(), explicit);
+    const source = cliParam(options, 'config') ? '--param config' : 'BACKUP_CONFIG_FILE';
+    if (!fs.existsSync(file))
+      throw userError(`configuration file ${file} (from ${source}) does not exist`);
+    return file;
+  }
+  const stageFile = path.join(CONFIG_DIR, `${stage}.yml`);
+  if (fs.existsSync(stageFile)) return stageFile;
+  const hint =
+    `copy ${relative(EXAMPLE_CONFIG)} to ${relative(stageFile)} and edit it ` +
+    '(or point --param config=<path> or BACKUP_CONFIG_FILE=<path> at a configuration file)';
+  if (stage !== EXAMPLE_FALLBACK_STAGE) {
+    throw userError(`no configuration for stage "${stage}": ${hint}`);
+  }
+  process.stderr.write(
+    `\nWARNING: ${relative(stageFile)} not found; using ${relative(EXAMPLE_CONFIG)} ` +
+      '(placeholder organization and addresses: fine for packaging, useless deployed). ' +
+      `To deploy, ${hint}.\n\n`,
+  );
+  return EXAMPLE_CONFIG;
+}
+
+/** Validates with functions/shared/config.ts, so package time and run time agree. */
+function readConfig(file) {
+  const { readConfigFile } = require('tsx/cjs/api').require(
+    '../functions/shared/config.ts',
+    module.filename,
+  );
+  try {
+    return readConfigFile(file);
+  } catch (error) {
+    if (error && error.name === 'ConfigError') throw userError(error.message);
+    throw error;
+  }
+}
+
+/** "security-alerts" → "SecurityAlerts": topic names become parts of logical ids. */
+function pascal(name) {
+  return name
+    .split('-')
+    .filter(Boolean)
+    .map((part) => part[0].toUpperCase() + part.slice(1))
+    .join('');
+}
+
+const sub = (text) => ({ 'Fn::Sub': text });
+const ref = (logicalId) => ({ Ref: logicalId });
+const getAtt = (logicalId, attribute) => ({ 'Fn::GetAtt': [logicalId, attribute] });
+const ACCOUNT_ROOT = sub('arn:${AWS::Partition}:iam::${AWS::AccountId}:root');
+
+function buildTopics(config, prefix, region) {
+  const topics = Object.entries(config.notifications.topics).map(([name, topic]) => {
+    const logicalId = `${pascal(name)}Topic`;
+    if (topic.arn) {
+      return {
+        name,
+        logicalId,
+        created: false,
+        chat: topic.chat,
+        arn: topic.arn,
+        sampleArn: topic.arn,
+      };
+    }
+    const topicName = `${prefix}-${name}`;
+    return {
+      name,
+      logicalId,
+      created: true,
+      chat: topic.chat,
+      topicName,
+      arn: ref(logicalId), // Ref of an AWS::SNS::Topic is its ARN
+      sampleArn: `arn:aws:sns:${region}:${SAMPLE_ACCOUNT_ID}:${topicName}`,
+    };
+  });
+  const seen = new Map();
+  for (const topic of topics) {
+    const other = seen.get(topic.logicalId);
+    if (other) {
+      throw userError(
+        `notifications.topics: "${other}" and "${topic.name}" would both become ` +
+          `resource ${topic.logicalId}; rename one of them`,
+      );
+    }
+    seen.set(topic.logicalId, topic.name);
+  }
+  return topics;
+}
+
+/**
+ * TOPIC_ARNS: a JSON object of topic name to ARN. Created topics' ARNs are filled in by
+ * CloudFormation (`${Logical}` in Fn::Sub is the topic's Ref, its ARN).
+ */
+function topicArnsValue(topics) {
+  const entries = topics.map(
+    (t) => `${JSON.stringify(t.name)}:"${t.created ? `\${${t.logicalId}}` : t.arn}"`,
+  );
+  const json = `{${entries.join(',')}}`;
+  return topics.some((t) => t.created) ? sub(json) : json;
+}
+
+function topicKeyResources(prefix, topics) {
+  const statements = [
+    {
+      Sid: 'AccountAdministersKeyThroughIam',
+      Effect: 'Allow',
+      Principal: { AWS: ACCOUNT_ROOT },
+      Action: 'kms:*',
+      Resource: '*',
+    },
+    {
+      // Alarms publish to the encrypted topics (the control plane must not fail silently).
+      Sid: 'CloudWatchAlarmsPublishToTopics',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
+    },
+  ];
+  if (topics.some((t) => t.created && t.chat)) {
+    statements.push({
+      // Topics with `chat: true` (the schema's default) are read by Amazon Q Developer in chat
+      // applications (AWS Chatbot).
+      Sid: 'ChatApplicationsReadTopics',
+      Effect: 'Allow',
+      Principal: { Service: 'chatbot.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
+    });
+  }
+  return {
+    TopicKey: {
+      Type: 'AWS::KMS::Key',
+      // SNS keeps no messages at rest: nothing stays encrypted under this key once the topics go.
+      DeletionPolicy: 'Delete',
+      UpdateReplacePolicy: 'Delete',
+      Properties: {
+        Description: `Encrypts the SNS topics of ${prefix}`,
+        EnableKeyRotation: true,
+        KeyPolicy: { Version: '2012-10-17', Statement: statements },
+      },
+    },
+    TopicKeyAlias: {
+      Type: 'AWS::KMS::Alias',
+      Properties: { AliasName: `alias/${prefix}-topics`, TargetKeyId: ref('TopicKey') },
+    },
+  };
+}
+
+function topicResources(prefix, topic) {
+  const alarmSource = sub(
+    `arn:\${AWS::Partition}:cloudwatch:\${AWS::Region}:\${AWS::AccountId}:alarm:${prefix}-*`,
+  );
+  return {
+    [topic.logicalId]: {
+      Type: 'AWS::SNS::Topic',
+      Properties: {
+        TopicName: topic.topicName,
+        KmsMasterKeyId: ref('TopicKey'),
+      },
+    },
+    [`${topic.logicalId}Policy`]: {
+      Type: 'AWS::SNS::TopicPolicy',
+      Properties: {
+        Topics: [topic.arn],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'PrincipalsOfThisAccountPublish',
+              Effect: 'Allow',
+              Principal: { AWS: ACCOUNT_ROOT },
+              Action: 'sns:Publish',
+              Resource: topic.arn,
+            },
+            {
+              Sid: 'CloudWatchAlarmsOfThisStack',
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: 'sns:Publish',
+              Resource: topic.arn,
+              Condition: {
+                StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') },
+                ArnLike: { 'aws:SourceArn': alarmSource },
+              },
+            },
+            {
+              Sid: 'DenyPublishWithoutTls',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 'sns:Publish',
+              Resource: topic.arn,
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** What the notify function may send through: its SES identity and the configured topics. */
+function deliveryPolicy(config, topics) {
+  const email = config.notifications.email;
+  const sesArn = (resource) =>
+    sub(`arn:\${AWS::Partition}:ses:\${AWS::Region}:\${AWS::AccountId}:${resource}`);
+  const senderAddress = (/<([^>]+)>\s*$/.exec(email.sender)?.[1] ?? email.sender).trim();
+  // SES authorizes against the identity it sends as: the configured one (a domain or an
+  // address), or the sender's own address when that is verified as an identity too.
+  const identities = [...new Set([email.identity, senderAddress])].map((id) =>
+    sesArn(`identity/${id}`),
+  );
+  const sesResources = email.configurationSet
+    ? [...identities, sesArn(`configuration-set/${email.configurationSet}`)]
+    : identities;
+  const statements = [
+    {
+      Sid: 'SendEmailAsTheConfiguredIdentity',
+      Effect: 'Allow',
+      Action: ['ses:SendEmail', 'ses:SendRawEmail'],
+      Resource: sesResources,
+    },
+  ];
+  if (topics.length) {
+    statements.push({
+      Sid: 'PublishToConfiguredTopics',
+      Effect: 'Allow',
+      Action: 'sns:Publish',
+      Resource: topics.map((t) => t.arn),
+    });
+  }
+  if (topics.some((t) => t.created)) {
+    statements.push({
+      // SNS encrypts each message with the topic's key on the publisher's behalf.
+      Sid: 'EncryptForTheStackTopics',
+      Effect: 'Allow',
+      Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+      Resource: getAtt('TopicKey', 'Arn'),
+      Condition: { StringEquals: { 'kms:ViaService': sub('sns.${AWS::Region}.amazonaws.com') } },
+    });
+  }
+  return {
+    PolicyName: 'deliver',
+    PolicyDocument: { Version: '2012-10-17', Statement: statements },
+  };
+}
+
+function environmentSize(env) {
+  return Buffer.byteLength(JSON.stringify(env), 'utf8');
+}
+
+function checkRegion(region) {
+  if (region !== REQUIRED_REGION) {
+    throw userError(
+      `region ${region} is not supported: AWS Organizations events reach EventBridge only in ` +
+        `${REQUIRED_REGION}, on the management account's default bus, so this stack must be ` +
+        `deployed in ${REQUIRED_REGION} (run with --region ${REQUIRED_REGION})`,
+    );
+  }
+}
+
+/**
+ * The notify function's environment. Lambda measures keys and values together with
+ * provider.environment; the ARNs CloudFormation fills in are estimated at their real length.
+ */
+function notifyEnvironment({ configJson, topics, providerEnvironment, tableName, configFile }) {
+  const environment = {
+    BACKUP_CONTROL_PLANE_CONFIG: configJson,
+    DELIVERY_TABLE_NAME: ref('LedgerTable'),
+    TOPIC_ARNS: topicArnsValue(topics),
+  };
+  const estimate = {
+    ...providerEnvironment,
+    ...environment,
+    DELIVERY_TABLE_NAME: tableName,
+    TOPIC_ARNS: JSON.stringify(Object.fromEntries(topics.map((t) => [t.name, t.sampleArn]))),
+  };
+  const size = environmentSize(estimate);
+  if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
+    const sizes = Object.entries(estimate)
+      .map(([key, value]) => `${key} ${environmentSize({ [key]: value })} B`)
+      .join(', ');
+    throw userError(
+      `the notify function's environment would be about ${size} bytes, over Lambda's ` +
+        `${LAMBDA_ENVIRONMENT_LIMIT_BYTES}-byte limit (${sizes}). Shorten ${relative(configFile)}: ` +
+        'fewer or shorter recipient lists, rules and topic names.',
+    );
+  }
+  return environment;
+}
+
+/** Everything serverless.yml takes from the stage configuration (under custom.stageConfig). */
+async function resolveStageConfig({ options, resolveConfigurationProperty }) {
+  const stage =
+    options.stage || (await resolveConfigurationProperty(['provider', 'stage'])) || 'dev';
+  const region =
+    options.region ||
+    (await resolveConfigurationProperty(['provider', 'region'])) ||
+    REQUIRED_REGION;
+  checkRegion(region);
+  const service = await resolveConfigurationProperty(['service']);
+  const prefix = `${service}-${stage}`;
+
+  const configFile = chooseConfigFile(stage, options);
+  const config = readConfig(configFile);
+  const topics = buildTopics(config, prefix, region);
+  const created = topics.filter((t) => t.created);
+
+  const resources = created.length ? topicKeyResources(prefix, topics) : {};
+  for (const topic of created) Object.assign(resources, topicResources(prefix, topic));
+  const outputs = Object.fromEntries(
+    topics.map((t) => [
+      `${t.logicalId}Arn`,
+      { Description: `SNS topic "${t.name}" (an entry of TOPIC_ARNS)`, Value: t.arn },
+    ]),
+  );
+
+  const alarmTopic = topics.find((t) => t.name === 'chat');
+  if (!alarmTopic) {
+    process.stderr.write(
+      '\nWARNING: notifications.topics has no "chat" topic: the stack\'s own alarms ' +
+        '(dead-letter queue, function errors) will have no action. Add one so failures are seen.\n\n',
+    );
+  }
+
+  return {
+    configFile: relative(configFile),
+    organizationId: config.organizationId,
+    notifyEnvironment: notifyEnvironment({
+      configJson: JSON.stringify(config),
+      topics,
+      providerEnvironment: (await resolveConfigurationProperty(['provider', 'environment'])) || {},
+      tableName: String(await resolveConfigurationProperty(['custom', 'names', 'ledgerTable'])),
+      configFile,
+    }),
+    notifyDeliveryPolicy: deliveryPolicy(config, topics),
+    alarmActions: alarmTopic ? [alarmTopic.arn] : [],
+    topicResources: { Resources: resources, Outputs: outputs },
+  };
+}
+
+module.exports = { resolve: resolveStageConfig };

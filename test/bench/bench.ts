@@ -1,0 +1,154 @@
+/**
+ * `npm run bench`: prints JSON figures for each function. Not a test: nothing here passes or
+ * fails on speed; compare the numbers of one run with each other (2 shared cores, noisy).
+ *
+ * - bundleBytes: the handler bundled as serverless.yml bundles it (esbuild, minified, AWS SDK
+ *   included).
+ * - coldLoadMs: median time for a fresh `node` process to require that bundle, over N runs;
+ *   sdkOnlyLoadMs: the same for a bundle of only the SDK clients the function imports.
+ * - warmEventMs: median time per event through the real handler, SDK clients mocked with
+ *   aws-sdk-client-mock, over 1,000 events (a mix of the samples in events/).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as dynamo from '@aws-sdk/client-dynamodb';
+import { DescribeAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { buildSync } from 'esbuild';
+import { handler } from '../../functions/notify-backup-event/handler';
+import { readConfigFile } from '../../functions/shared/config';
+
+const ROOT = join(__dirname, '..', '..');
+const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 15);
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 1000);
+
+const FUNCTIONS = [
+  {
+    name: 'notifyBackupEvent',
+    entry: 'functions/notify-backup-event/handler.ts',
+    // The clients and commands the function's adapters use, re-exported so nothing is shaken out.
+    sdk: {
+      '@aws-sdk/client-dynamodb': [
+        'DynamoDBClient',
+        'PutItemCommand',
+        'GetItemCommand',
+        'UpdateItemCommand',
+        'DeleteItemCommand',
+      ],
+      '@aws-sdk/client-organizations': ['OrganizationsClient', 'DescribeAccountCommand'],
+      '@aws-sdk/client-ses': ['SESClient', 'SendEmailCommand'],
+      '@aws-sdk/client-sns': ['SNSClient', 'PublishCommand'],
+    } as Record<string, string[]>,
+  },
+];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+function bundle(entry: string, outfile: string, contents?: string): number {
+  buildSync({
+    ...(contents
+      ? { stdin: { contents, resolveDir: ROOT, loader: 'ts' } }
+      : { entryPoints: [join(ROOT, entry)] }),
+    outfile,
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    logLevel: 'error',
+  });
+  return statSync(outfile).size;
+}
+
+function coldLoad(file: string): number {
+  const samples: number[] = [];
+  const probe = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
+  for (let i = 0; i < RUNS; i++) {
+    samples.push(Number(execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' })));
+  }
+  return median(samples);
+}
+
+async function warmNotify(): Promise<{ warmEventMs: number; events: number }> {
+  const config = readConfigFile(join(ROOT, 'infra', 'config', 'example.yml'));
+  process.env.BACKUP_CONTROL_PLANE_CONFIG = JSON.stringify(config);
+  process.env.DELIVERY_TABLE_NAME = 'bench-table';
+  process.env.TOPIC_ARNS = JSON.stringify({ chat: 'arn:aws:sns:us-east-1:123456789012:chat' });
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+  mockClient(SESClient).on(SendEmailCommand).resolves({ MessageId: 'm' });
+  mockClient(SNSClient).on(PublishCommand).resolves({ MessageId: 'm' });
+  mockClient(OrganizationsClient)
+    .on(DescribeAccountCommand)
+    .resolves({ Account: { Name: 'Production', Email: 'prod@example.com' } });
+  mockClient(dynamo.DynamoDBClient)
+    .on(dynamo.PutItemCommand)
+    .resolves({})
+    .on(dynamo.UpdateItemCommand)
+    .resolves({});
+
+  const dir = join(ROOT, 'events', 'backup');
+  const samples = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>);
+  const context = { functionName: 'bench', awsRequestId: 'bench' } as never;
+  const times: number[] = [];
+  for (let i = 0; i < EVENTS + 50; i++) {
+    const event = { ...samples[i % samples.length]!, id: `bench-${i}` };
+    const record = {
+      messageId: `m-${i}`,
+      body: JSON.stringify(event),
+      attributes: { ApproximateReceiveCount: '1' },
+    };
+    const t = process.hrtime.bigint();
+    const out = await handler({ Records: [record] } as never, context);
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    if (out.batchItemFailures.length) throw new Error(`event ${i} failed in the bench`);
+    if (i >= 50) times.push(ms); // the first 50 warm up the JIT and caches
+  }
+  return { warmEventMs: round(median(times)), events: times.length };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+  const results = [];
+  for (const fn of FUNCTIONS) {
+    const file = join(dir, `${fn.name}.js`);
+    const sdkFile = join(dir, `${fn.name}-sdk.js`);
+    const bundleBytes = bundle(fn.entry, file);
+    const sdkSource = Object.entries(fn.sdk)
+      .map(([m, names]) => `export { ${names.join(', ')} } from ${JSON.stringify(m)};`)
+      .join('\n');
+    const sdkBytes = bundle('', sdkFile, sdkSource);
+    const coldLoadMs = coldLoad(file);
+    const sdkOnlyLoadMs = coldLoad(sdkFile);
+    const warm = fn.name === 'notifyBackupEvent' ? await warmNotify() : undefined;
+    results.push({
+      function: fn.name,
+      bundleBytes,
+      sdkOnlyBundleBytes: sdkBytes,
+      coldLoadMs: round(coldLoadMs),
+      sdkOnlyLoadMs: round(sdkOnlyLoadMs),
+      coldLoadRuns: RUNS,
+      ...warm,
+    });
+  }
+  const out = { node: process.version, cpus: cpus().length, results };
+  writeFileSync(join(dir, 'bench.json'), JSON.stringify(out));
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,252 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CONFIG_ENV,
+  effectiveRules,
+  DEFAULT_RULES,
+  loadRuntimeConfig,
+  parseConfig,
+  readConfigFile,
+} from '../../functions/shared/config';
+import { ConfigError } from '../../functions/shared/errors';
+import { exampleConfig, ROOT } from '../helpers/fixtures';
+
+type Loose = Record<string, unknown>;
+
+/** The example configuration as plain data, loosely typed so a test can break any setting. */
+interface RawConfig extends Loose {
+  notifications: Loose & {
+    email: Loose & { recipients: Loose };
+    topics: Loose;
+    classification: Loose;
+    rules?: Loose[];
+  };
+}
+
+/** The example configuration as raw data, to break one setting at a time. */
+function raw(): RawConfig {
+  return JSON.parse(JSON.stringify(exampleConfig()));
+}
+
+function configError(input: unknown): ConfigError {
+  try {
+    parseConfig(input, 'test.yml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('parseConfig accepted the configuration');
+}
+
+describe('the example configuration', () => {
+  it('is valid and reads as documented', () => {
+    const config = readConfigFile(join(ROOT, 'infra', 'config', 'example.yml'));
+    expect(config.organizationId).toBe('o-exampleorg1');
+    expect(config.notifications.email.recipients.admins).toEqual(['platform-team@example.com']);
+    expect(config.notifications.topics.chat).toEqual({ chat: true });
+    expect(config.notifications.rules?.map((r) => r.name)).toEqual([
+      'errors-and-warnings',
+      'info-to-chat',
+      'database-failures',
+    ]);
+    expect(config.notifications.rules?.[1]).toMatchObject({
+      match: { severity: ['info'] },
+      email: [],
+    });
+    expect(config.notifications.accountNameCacheSeconds).toBe(900);
+  });
+
+  it('round-trips through JSON (how the stack hands it to the functions)', () => {
+    expect(parseConfig(raw(), 'json')).toEqual(exampleConfig());
+  });
+});
+
+describe('parseConfig rejects bad settings, naming the path', () => {
+  it.each<[string, (c: RawConfig) => void, RegExp]>([
+    [
+      'a rule naming an unknown recipient list',
+      (c) => (c.notifications.rules![0]!.email = ['admins', 'nobody']),
+      /notifications\.rules\.0\.email\.1: .*"nobody".*have: admins, dba/,
+    ],
+    [
+      'a rule naming an unknown topic',
+      (c) => (c.notifications.rules![1]!.sns = ['pager']),
+      /notifications\.rules\.1\.sns\.0: .*"pager"/,
+    ],
+    [
+      'a bad organizationId',
+      (c) => (c.organizationId = 'org-1'),
+      /organizationId: must look like o-/,
+    ],
+    ['a missing organizationId', (c) => delete c.organizationId, /organizationId: is required/],
+    [
+      'an unknown top-level key',
+      (c) => (c.extra = 1),
+      /\(top level\): unknown setting\(s\) "extra"/,
+    ],
+    [
+      'an unknown nested key',
+      (c) => (c.notifications.email.bcc = ['x@example.com']),
+      /notifications\.email: unknown setting\(s\) "bcc"/,
+    ],
+    [
+      'a sender outside the SES identity',
+      (c) => (c.notifications.email.sender = 'alerts@other.example'),
+      /notifications\.email\.sender: must be an address of the SES identity "example\.com"/,
+    ],
+    [
+      'a recipient that is not an address',
+      (c) => (c.notifications.email.recipients.admins = ['not-an-address']),
+      /notifications\.email\.recipients\.admins\.0: must be an email address/,
+    ],
+    [
+      'an unknown state in classification',
+      (c) => (c.notifications.classification.states = { BROKEN: 'error' }),
+      /notifications\.classification\.states/,
+    ],
+    [
+      'an unknown severity in classification',
+      (c) => (c.notifications.classification.states = { FAILED: 'critical' }),
+      /notifications\.classification\.states\.FAILED: must be one of "error", "warning", "info", "ignore"/,
+    ],
+    [
+      'a rule without any channel',
+      (c) => (c.notifications.rules![0] = { name: 'empty', match: {} }),
+      /notifications\.rules\.0: a rule must name at least one email list or sns topic/,
+    ],
+    [
+      'a bad account id in a match',
+      (c) => (c.notifications.rules![0]!.match = { accountId: '1234' }),
+      /notifications\.rules\.0\.match\.accountId: must be a 12-digit AWS account id/,
+    ],
+    [
+      'a topic ARN that is not an SNS ARN',
+      (c) => (c.notifications.topics.chat = { arn: 'arn:aws:sqs:us-east-1:123456789012:q' }),
+      /notifications\.topics\.chat\.arn: must be an SNS topic ARN/,
+    ],
+    [
+      'default rules without an admins list',
+      (c) => {
+        delete c.notifications.rules;
+        c.notifications.email.recipients = { dba: ['dba@example.com'] };
+      },
+      /notifications\.email\.recipients: needs an "admins" list/,
+    ],
+    [
+      'default rules without a chat topic',
+      (c) => {
+        delete c.notifications.rules;
+        c.notifications.topics = {};
+      },
+      /notifications\.topics: needs a "chat" topic/,
+    ],
+    [
+      'a cache time out of range',
+      (c) => (c.notifications.accountNameCacheSeconds = -1),
+      /notifications\.accountNameCacheSeconds/,
+    ],
+  ])('%s', (_what, breakIt, message) => {
+    const input = raw();
+    breakIt(input);
+    const error = configError(input);
+    expect(error.name).toBe('ConfigError');
+    expect(error.message).toMatch(/^invalid configuration in test\.yml:/);
+    expect(error.message).toMatch(message);
+  });
+
+  it('accepts the sender as a plain address of a domain identity or the identity itself', () => {
+    const input = raw();
+    input.notifications.email.sender = 'ALERTS@Example.com';
+    expect(() => parseConfig(input, 'x')).not.toThrow();
+    input.notifications.email.identity = 'alerts@example.com';
+    input.notifications.email.sender = 'Alerts <alerts@example.com>';
+    expect(() => parseConfig(input, 'x')).not.toThrow();
+  });
+
+  it('uses the default rules only when none are configured', () => {
+    const config = exampleConfig();
+    expect(effectiveRules(config)).toBe(config.notifications.rules);
+    delete config.notifications.rules;
+    expect(effectiveRules(config)).toBe(DEFAULT_RULES);
+  });
+});
+
+describe('readConfigFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'config-test-'));
+
+  it('names a file it cannot read', () => {
+    expect(() => readConfigFile(join(dir, 'missing.yml'))).toThrow(
+      /cannot read configuration file .*missing\.yml/,
+    );
+  });
+
+  it('names a file that is not YAML', () => {
+    const path = join(dir, 'bad.yml');
+    writeFileSync(path, 'organizationId: [unclosed\n');
+    expect(() => readConfigFile(path)).toThrow(ConfigError);
+    expect(() => readConfigFile(path)).toThrow(/bad\.yml is not valid YAML/);
+  });
+
+  it('names the file in validation errors', () => {
+    const path = join(dir, 'invalid.yml');
+    writeFileSync(path, 'organizationId: nope\n');
+    expect(() => readConfigFile(path)).toThrow(/invalid configuration in .*invalid\.yml/);
+  });
+});
+
+describe('loadRuntimeConfig', () => {
+  const good = (): NodeJS.ProcessEnv => ({
+    [CONFIG_ENV]: JSON.stringify(exampleConfig()),
+    DELIVERY_TABLE_NAME: 'deliveries',
+    TOPIC_ARNS: JSON.stringify({ chat: 'arn:aws:sns:us-east-1:123456789012:chat' }),
+  });
+
+  it('reads the configuration and the runtime settings', () => {
+    const { config, runtime } = loadRuntimeConfig(good());
+    expect(config).toEqual(exampleConfig());
+    expect(runtime).toEqual({
+      DELIVERY_TABLE_NAME: 'deliveries',
+      TOPIC_ARNS: { chat: 'arn:aws:sns:us-east-1:123456789012:chat' },
+    });
+  });
+
+  it.each<[string, (env: NodeJS.ProcessEnv) => void, RegExp]>([
+    [
+      'the configuration is not set',
+      (env) => delete env[CONFIG_ENV],
+      /BACKUP_CONTROL_PLANE_CONFIG is not set/,
+    ],
+    [
+      'the configuration is not JSON',
+      (env) => (env[CONFIG_ENV] = 'organizationId: x'),
+      /BACKUP_CONTROL_PLANE_CONFIG is not valid JSON/,
+    ],
+    [
+      'the configuration is invalid',
+      (env) => (env[CONFIG_ENV] = JSON.stringify({ ...exampleConfig(), organizationId: 'x' })),
+      /invalid configuration in BACKUP_CONTROL_PLANE_CONFIG:\n {2}- organizationId/,
+    ],
+    [
+      'the table name is missing',
+      (env) => delete env.DELIVERY_TABLE_NAME,
+      /in the environment:\n {2}- DELIVERY_TABLE_NAME: is required/,
+    ],
+    [
+      'TOPIC_ARNS is not JSON',
+      (env) => (env.TOPIC_ARNS = 'chat=arn'),
+      /TOPIC_ARNS: must be a JSON object of topic name to ARN/,
+    ],
+    [
+      'TOPIC_ARNS holds a non-ARN',
+      (env) => (env.TOPIC_ARNS = '{"chat":"my-topic"}'),
+      /TOPIC_ARNS: must be a JSON object/,
+    ],
+    ['TOPIC_ARNS is missing', (env) => delete env.TOPIC_ARNS, /TOPIC_ARNS: is required/],
+  ])('throws a ConfigError when %s', (_what, breakIt, message) => {
+    const env = good();
+    breakIt(env);
+    expect(() => loadRuntimeConfig(env)).toThrow(ConfigError);
+    expect(() => loadRuntimeConfig(env)).toThrow(message);
+  });
+});

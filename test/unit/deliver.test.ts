@@ -1,0 +1,160 @@
+import { compose, type Outgoing } from '../../functions/notify-backup-event/compose';
+import { decide } from '../../functions/notify-backup-event/decide';
+import { deliverAll, type DeliverDeps } from '../../functions/notify-backup-event/deliver';
+import { enrich } from '../../functions/notify-backup-event/enrich';
+import { DeliveryError } from '../../functions/shared/errors';
+import { exampleConfig, sample } from '../helpers/fixtures';
+import { FakeClock, FakeEmailSender, FakeTopicPublisher, InMemoryLedger } from '../helpers/fakes';
+
+const TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:chat';
+
+/** The FAILED DynamoDB sample: email to admins and dba, and the chat topic. */
+async function failedJob(): Promise<{ key: string; outgoing: Outgoing[] }> {
+  const config = exampleConfig();
+  const decision = decide(sample('backup/backup-job-state-change.failed'), config);
+  if (decision.flow !== 'notify') throw new Error('expected a notify decision');
+  const outgoing = compose(decision, await enrich(decision.event), config, () => TOPIC_ARN);
+  return { key: decision.dedupKey, outgoing };
+}
+
+function deps(): DeliverDeps & {
+  ledger: InMemoryLedger;
+  email: FakeEmailSender;
+  sns: FakeTopicPublisher;
+  clock: FakeClock;
+} {
+  return {
+    ledger: new InMemoryLedger(120_000),
+    email: new FakeEmailSender(),
+    sns: new FakeTopicPublisher(),
+    clock: new FakeClock(),
+  };
+}
+
+describe('deliverAll', () => {
+  it('sends each channel once and records it', async () => {
+    const { key, outgoing } = await failedJob();
+    expect(outgoing.map((o) => o.target.key)).toEqual(['email:admins', 'sns:chat', 'email:dba']);
+    const d = deps();
+    const outcomes = await deliverAll(key, outgoing, d);
+    expect(outcomes).toEqual([
+      { channel: 'email:admins', status: 'sent', messageId: expect.any(String) },
+      { channel: 'sns:chat', status: 'sent', messageId: 'sns-1' },
+      { channel: 'email:dba', status: 'sent', messageId: expect.any(String) },
+    ]);
+    expect(d.email.sent.map((m) => m.to)).toEqual(
+      expect.arrayContaining([['platform-team@example.com'], ['dba-oncall@example.com']]),
+    );
+    expect(d.email.sent).toHaveLength(2);
+    expect(d.sns.published).toHaveLength(1);
+    expect(d.sns.published[0]!.topicArn).toBe(TOPIC_ARN);
+    expect([...d.ledger.entries.values()].map((e) => e.status)).toEqual([
+      'DELIVERED',
+      'DELIVERED',
+      'DELIVERED',
+    ]);
+  });
+
+  it('sends nothing the second time the same event arrives', async () => {
+    const { key, outgoing } = await failedJob();
+    const d = deps();
+    await deliverAll(key, outgoing, d);
+    const again = await deliverAll(key, outgoing, d);
+    expect(again.map((o) => o.status)).toEqual(['duplicate', 'duplicate', 'duplicate']);
+    expect(d.email.sent).toHaveLength(2);
+    expect(d.sns.published).toHaveLength(1);
+  });
+
+  it('treats another dedup key as another message', async () => {
+    const { key, outgoing } = await failedJob();
+    const d = deps();
+    await deliverAll(key, outgoing, d);
+    await deliverAll(`${key}-other`, outgoing, d);
+    expect(d.sns.published).toHaveLength(2);
+  });
+
+  it('sends the other channels, releases the failed one and raises DeliveryError', async () => {
+    const { key, outgoing } = await failedJob();
+    const d = deps();
+    d.sns.failures = 1;
+    const delivery = deliverAll(key, outgoing, d);
+    await expect(delivery).rejects.toThrow(DeliveryError);
+    await expect(delivery).rejects.toMatchObject({
+      channel: 'sns:chat',
+      message: expect.stringMatching(/^1 of 3 channel\(s\) failed: sns:chat: Rate exceeded$/),
+    });
+    expect(d.email.sent).toHaveLength(2);
+    expect(d.sns.published).toHaveLength(0);
+    // Released: the retry can claim it again.
+    expect([...d.ledger.entries.keys()].filter((k) => k.endsWith('|sns:chat'))).toEqual([]);
+  });
+
+  it('on retry sends only the channel that failed', async () => {
+    const { key, outgoing } = await failedJob();
+    const d = deps();
+    d.email.failures = 1; // the first email send fails, whichever list it is
+    await expect(deliverAll(key, outgoing, d)).rejects.toThrow(DeliveryError);
+    expect(d.email.sent).toHaveLength(1);
+    expect(d.sns.published).toHaveLength(1);
+
+    const retry = await deliverAll(key, outgoing, d);
+    expect(retry.filter((o) => o.status === 'sent')).toHaveLength(1);
+    expect(retry.filter((o) => o.status === 'duplicate')).toHaveLength(2);
+    expect(d.email.sent).toHaveLength(2);
+    expect(new Set(d.email.sent.map((m) => m.to[0]))).toEqual(
+      new Set(['platform-team@example.com', 'dba-oncall@example.com']),
+    );
+    expect(d.sns.published).toHaveLength(1);
+  });
+
+  it('fails a channel another invocation holds, and sends it once the lease is over', async () => {
+    const { key, outgoing } = await failedJob();
+    const d = deps();
+    d.ledger.holdInFlight(key, 'sns:chat', new Date(d.clock.now().getTime() + 60_000));
+    await expect(deliverAll(key, outgoing, d)).rejects.toThrow(
+      /sns:chat: another invocation is delivering/,
+    );
+    expect(d.sns.published).toHaveLength(0);
+    expect(d.email.sent).toHaveLength(2);
+
+    d.clock.advance(60_001);
+    await deliverAll(key, outgoing, d);
+    expect(d.sns.published).toHaveLength(1);
+    expect(d.email.sent).toHaveLength(2);
+  });
+
+  it('fails a channel whose claim cannot be recorded, without sending it', async () => {
+    const { key, outgoing } = await failedJob();
+    const d = deps();
+    const claim = d.ledger.claim.bind(d.ledger);
+    jest.spyOn(d.ledger, 'claim').mockImplementation(async (eventKey, channelKey, now) => {
+      if (channelKey === 'sns:chat') throw new Error('ProvisionedThroughputExceeded');
+      return claim(eventKey, channelKey, now);
+    });
+    await expect(deliverAll(key, outgoing, d)).rejects.toThrow(
+      /sns:chat: delivery ledger: ProvisionedThroughputExceeded/,
+    );
+    expect(d.sns.published).toHaveLength(0);
+    expect(d.email.sent).toHaveLength(2);
+  });
+
+  it('counts a send whose record could not be written as sent', async () => {
+    const { key, outgoing } = await failedJob();
+    const d = deps();
+    jest.spyOn(d.ledger, 'markDelivered').mockRejectedValue(new Error('table gone'));
+    const outcomes = await deliverAll(key, outgoing, d);
+    expect(outcomes.map((o) => o.status)).toEqual(['sent', 'sent', 'sent']);
+    // The lease still guards a retry: nothing is sent twice within it.
+    const again = deliverAll(key, outgoing, d);
+    await expect(again).rejects.toThrow(/3 of 3 channel\(s\) failed/);
+    expect(d.sns.published).toHaveLength(1);
+  });
+
+  it('still raises the send error when releasing the claim fails too', async () => {
+    const { key, outgoing } = await failedJob();
+    const d = deps();
+    d.sns.failures = 1;
+    jest.spyOn(d.ledger, 'release').mockRejectedValue(new Error('release failed'));
+    await expect(deliverAll(key, outgoing, d)).rejects.toThrow(/sns:chat: Rate exceeded/);
+  });
+});
