@@ -4,6 +4,8 @@ import { parseArgs } from 'node:util';
 import { readConfigFile, type Config } from '../shared/config';
 import { ConfigError, MalformedEventError, errorMessage } from '../shared/errors';
 import type { AccountDirectory } from '../shared/ports';
+import { LocalAwsError } from './sandbox/local-aws';
+import { runSandbox } from './sandbox/sandbox';
 import { compose } from '../notify-backup-event/compose';
 import { decide } from '../notify-backup-event/decide';
 import { enrich } from '../notify-backup-event/enrich';
@@ -42,6 +44,7 @@ Usage: backupctl <command> [options]
 Commands:
   plan <event.json|->     what the control plane would do with an EventBridge event (JSON)
   render <event.json|->   the message exactly as it would be sent on one channel
+  sandbox                 run the whole system against a local AWS (moto) and show what it did
 
 Run 'backupctl <command> --help' for a command's options.
 `,
@@ -77,6 +80,24 @@ Options:
 
 Exit status: 0 rendered; 1 the event is ignored (nothing would be sent); 2 bad input or usage.
 `,
+  sandbox: `Usage: backupctl sandbox [--keep] [--verbose] [--out <dir>] [--config <file>]
+
+Runs the notification flow, offline, against a local AWS (moto_server on 127.0.0.1, a free
+port): creates an organization with member accounts and the stack's resources, plays a scenario
+(failures, completed with issues, successes, a redelivered event, a malformed record) through
+the real handler, then prints a summary and writes every email SES received and every chat
+message under the output folder.
+
+Options:
+  --keep            leave moto running afterwards and print how to point tools at it
+  -v, --verbose     show the function's structured logs
+  --out <dir>       output folder (default: .sandbox)
+  --config <file>   stage configuration (default: infra/config/example.yml)
+  -h, --help        this help
+
+Exit status: 0 the scenario behaved as expected; 1 it did not (the reasons are printed);
+2 moto_server is missing or could not start, or bad usage.
+`,
 };
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -87,6 +108,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await plan(rest, io);
       case 'render':
         return await render(rest, io);
+      case 'sandbox':
+        return await sandbox(rest, io);
       case undefined:
       case '-h':
       case '--help':
@@ -115,6 +138,13 @@ const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+const SANDBOX_OPTIONS = {
+  ...COMMON_OPTIONS,
+  keep: { type: 'boolean' },
+  verbose: { type: 'boolean', short: 'v' },
+  out: { type: 'string' },
+} as const;
+
 const RENDER_OPTIONS = {
   ...COMMON_OPTIONS,
   channel: { type: 'string' },
@@ -122,7 +152,7 @@ const RENDER_OPTIONS = {
   'account-name': { type: 'string' },
 } as const;
 
-function parse<O extends typeof COMMON_OPTIONS | typeof RENDER_OPTIONS>(
+function parse<O extends typeof COMMON_OPTIONS | typeof RENDER_OPTIONS | typeof SANDBOX_OPTIONS>(
   args: string[],
   options: O,
 ) {
@@ -163,6 +193,29 @@ function topicArnFor(config: Config) {
 /** Stands in for Organizations when the operator names the account on the command line. */
 function fixedAccountName(name: string | undefined): AccountDirectory | undefined {
   return name ? { describeAccount: async (id) => ({ id, name }) } : undefined;
+}
+
+async function sandbox(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, SANDBOX_OPTIONS);
+  if (values.help) {
+    io.stdout(HELP.sandbox!);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  try {
+    return await runSandbox(
+      {
+        keep: Boolean(values.keep),
+        verbose: Boolean(values.verbose),
+        outDir: values.out ?? '.sandbox',
+        configFile: values.config ?? EXAMPLE_CONFIG,
+      },
+      { out: io.stdout, progress: (line) => io.stderr(`${line}\n`) },
+    );
+  } catch (error) {
+    if (error instanceof LocalAwsError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 async function plan(args: string[], io: Io): Promise<number> {

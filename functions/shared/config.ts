@@ -254,15 +254,17 @@ export const RuntimeSchema = z.object({
 });
 export type Runtime = z.infer<typeof RuntimeSchema>;
 
-let cached: { config: Config; runtime: Runtime } | undefined;
+let cached: { key: string; config: Config; runtime: Runtime } | undefined;
 
 /** Reads and validates the configuration once per container; throws naming the bad setting. */
 export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): {
   config: Config;
   runtime: Runtime;
 } {
-  if (cached && env === process.env) return cached;
   const text = env[CONFIG_ENV];
+  // Parsed once per container; again only if the environment changed (tests, the sandbox).
+  const key = JSON.stringify([text, env.DELIVERY_TABLE_NAME, env.TOPIC_ARNS]);
+  if (cached?.key === key) return cached;
   if (!text) throw new ConfigError(`environment variable ${CONFIG_ENV} is not set`);
   let raw: unknown;
   try {
@@ -275,7 +277,6 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): {
   if (!runtimeResult.success) {
     throw new ConfigError(formatConfigIssues(runtimeResult.error.issues, 'the environment'));
   }
-  const loaded = { config, runtime: runtimeResult.data };
-  if (env === process.env) cached = loaded;
-  return loaded;
+  cached = { key, config, runtime: runtimeResult.data };
+  return cached;
 }

@@ -1,0 +1,370 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { setDeps } from '../../notify-backup-event/handler';
+import { decide } from '../../notify-backup-event/decide';
+import { readConfigFile, type Config } from '../../shared/config';
+import { errorMessage } from '../../shared/errors';
+import { logger } from '../../shared/logger';
+import {
+  startLocalAws,
+  useLocalAwsEnvironment,
+  type LocalAws,
+  type MotoSentEmail,
+} from './local-aws';
+import { subscribeQueue, type NotificationStack } from './provision';
+import {
+  CHAT_FILTER_POLICY,
+  MALFORMED_SAMPLE,
+  REDELIVERED_STEP,
+  SCENARIO,
+  type ScenarioStep,
+} from './scenario';
+import {
+  buildWorld,
+  drainNotifications,
+  emitEvent,
+  parseSnsEnvelope,
+  receiveAll,
+  type EventToPut,
+  type World,
+} from './world';
+
+/**
+ * `npm start` / `backupctl sandbox`: the whole notification flow against a local AWS (moto), with
+ * the real handler and real SDK calls. Prints a summary, writes what SES and the chat subscriber
+ * received under .sandbox/, and exits non-zero when the system did not behave as expected.
+ */
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+export interface SandboxOptions {
+  keep: boolean;
+  verbose: boolean;
+  outDir: string;
+  configFile: string;
+}
+
+export interface SandboxIo {
+  out: (text: string) => void;
+  progress: (text: string) => void;
+}
+
+interface PlayedEvent {
+  step: ScenarioStep;
+  index: number;
+  eventId: string;
+  accountId: string;
+  region: string;
+}
+
+interface ChatMessage {
+  subject?: string;
+  attributes: Record<string, string>;
+  notification: { id?: string; content?: { title?: string } } & Record<string, unknown>;
+}
+
+const STEPS = 6;
+
+export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promise<number> {
+  const step = (n: number, text: string) => io.progress(`[${n}/${STEPS}] ${text}`);
+  const config = readConfigFile(options.configFile);
+  logger.setLogLevel(options.verbose ? 'INFO' : 'SILENT');
+
+  step(1, 'starting the local AWS (moto) ...');
+  const started = Date.now();
+  const aws = await startLocalAws({ logFile: join(prepareOutDir(options.outDir), 'moto.log') });
+  let keep = false;
+  try {
+    io.progress(`      moto on ${aws.endpoint} (pid ${aws.pid})`);
+    useLocalAwsEnvironment(aws.endpoint);
+    step(
+      2,
+      'creating the organization (3 member accounts in 2 OUs) and the notification stack ...',
+    );
+    const world = await buildWorld(aws, config);
+    for (const a of world.org.accounts) io.progress(`      ${a.name} ${a.id} (OU ${a.ou})`);
+
+    step(
+      3,
+      'subscribing the chat stand-in (an SQS queue with a filter policy) to the chat topic ...',
+    );
+    const chatTopic = world.stack.topicArns.chat;
+    if (!chatTopic) throw new Error(`${options.configFile} has no "chat" topic for the subscriber`);
+    const chat = await subscribeQueue(
+      world.c,
+      chatTopic,
+      'chat-channel-stand-in',
+      CHAT_FILTER_POLICY,
+    );
+    // Without a filter: shows what the function published, filtered or not.
+    const audit = await subscribeQueue(world.c, chatTopic, 'chat-topic-audit');
+
+    step(
+      4,
+      'member accounts emit AWS Backup events; forwarding rules carry them to the central bus ...',
+    );
+    const played = await playEvents(world, io);
+
+    step(
+      5,
+      `feeding the queue to the notify handler in batches of ${world.settings.batchSize} ...`,
+    );
+    const bodies: string[] = [];
+    const first = await drainNotifications(world, (b) => bodies.push(...b));
+    // SQS delivers at least once: the very same message body again must send nothing new.
+    const redelivered = played[REDELIVERED_STEP]!;
+    const redeliveredBody = bodies.find((b) => b.includes(redelivered.eventId));
+    if (!redeliveredBody) throw new Error(`event ${redelivered.eventId} never reached the queue`);
+    const queueUrl = world.stack.queueUrl;
+    await world.c.sqs.send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: redeliveredBody }),
+    );
+    const malformedBody = readFileSync(join(ROOT, 'events', `${MALFORMED_SAMPLE}.json`), 'utf8');
+    await world.c.sqs.send(
+      new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: malformedBody }),
+    );
+    const second = await drainNotifications(world);
+    io.progress(
+      `      ${first.invocations + second.invocations} invocations, ${first.received + second.received} records received, ` +
+        `${first.failedAttempts + second.failedAttempts} failed attempts (retried)`,
+    );
+
+    step(6, 'collecting what SES sent, what the chat subscriber received and the DLQ ...');
+    const emails = (await aws.data()).ses?.Message ?? [];
+    const chatMessages = (await receiveAll(world.c, chat.url)).map(parseChatMessage);
+    const published = (await receiveAll(world.c, audit.url)).map(parseChatMessage);
+    const dlq = await receiveAll(world.c, world.stack.dlqUrl);
+    const files = writeOutputs(options.outDir, emails, chatMessages);
+
+    const problems = verify(config, played, emails, chatMessages, published, dlq, malformedBody);
+    io.out(summary(world, played, emails, chatMessages, published, dlq, files, options.outDir));
+    io.out(`\nfinished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    if (options.keep) {
+      keep = true;
+      aws.detach();
+      io.out(keepInstructions(aws, world.stack));
+    }
+    if (problems.length) {
+      io.out(
+        `\nFAILED: the scenario did not behave as expected:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
+      );
+      return 1;
+    }
+    io.out('\nOK: every event did what it should.\n');
+    return 0;
+  } finally {
+    setDeps(undefined);
+    if (!keep) await aws.stop();
+  }
+}
+
+function prepareOutDir(outDir: string): string {
+  for (const sub of ['outbox', 'chat']) rmSync(join(outDir, sub), { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  return outDir;
+}
+
+async function playEvents(world: World, io: SandboxIo): Promise<PlayedEvent[]> {
+  const played: PlayedEvent[] = [];
+  for (const [index, step] of SCENARIO.entries()) {
+    const sample = JSON.parse(
+      readFileSync(join(ROOT, 'events', `${step.sample}.json`), 'utf8'),
+    ) as EventToPut;
+    let from: Parameters<typeof emitEvent>[1] = { account: 'management' };
+    if (step.from.account === 'member') {
+      const name = step.from.name;
+      const account = world.org.accounts.find((a) => a.name === name);
+      if (!account) throw new Error(`scenario names unknown account ${name}`);
+      from = { account: 'member', id: account.id };
+    }
+    const put = await emitEvent(world, from, sample);
+    io.progress(`      #${index + 1} ${step.title}: ${put.accountId} ${put.region}`);
+    played.push({ step, index, ...put });
+  }
+  return played;
+}
+
+function parseChatMessage(m: { Body?: string }): ChatMessage {
+  const sns = parseSnsEnvelope(m);
+  return {
+    subject: sns.subject,
+    attributes: sns.attributes,
+    notification: JSON.parse(sns.body || '{}') as ChatMessage['notification'],
+  };
+}
+
+const slug = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60);
+
+function writeOutputs(outDir: string, emails: MotoSentEmail[], chat: ChatMessage[]) {
+  const outbox = join(outDir, 'outbox');
+  const chatDir = join(outDir, 'chat');
+  mkdirSync(outbox, { recursive: true });
+  mkdirSync(chatDir, { recursive: true });
+  emails.forEach((e, i) => {
+    const base = join(outbox, `${String(i + 1).padStart(2, '0')}-${slug(e.subject)}`);
+    writeFileSync(`${base}.html`, e.html ?? e.body);
+    const headers = `From: ${e.source}\nTo: ${(e.destinations.ToAddresses ?? []).join(', ')}\nSubject: ${e.subject}\n\n`;
+    writeFileSync(`${base}.txt`, headers + (e.text ?? ''));
+  });
+  chat.forEach((m, i) => {
+    const file = join(
+      chatDir,
+      `${String(i + 1).padStart(2, '0')}-${slug(m.subject ?? 'message')}.json`,
+    );
+    writeFileSync(file, JSON.stringify(m, null, 2) + '\n');
+  });
+  return { outbox, chatDir, emails: emails.length, chat: chat.length };
+}
+
+function emailsFor(config: Config, emails: MotoSentEmail[], eventId: string) {
+  const lists = config.notifications.email.recipients;
+  const mine = emails.filter((e) => (e.text ?? e.body).includes(eventId));
+  return mine.map((e) => {
+    const to = e.destinations.ToAddresses ?? [];
+    return Object.keys(lists).find((l) => lists[l]!.some((a) => to.includes(a))) ?? to.join(',');
+  });
+}
+
+function verify(
+  config: Config,
+  played: PlayedEvent[],
+  emails: MotoSentEmail[],
+  chat: ChatMessage[],
+  published: ChatMessage[],
+  dlq: { Body?: string }[],
+  malformedBody: string,
+): string[] {
+  const problems: string[] = [];
+  for (const p of played) {
+    const got = emailsFor(config, emails, p.eventId).sort();
+    const want = [...p.step.expect.emails].sort();
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      problems.push(
+        `#${p.index + 1} ${p.step.title}: emails to [${got.join(', ')}], expected [${want.join(', ')}]`,
+      );
+    }
+    const chats = chat.filter((m) => m.notification.id === p.eventId).length;
+    if (chats !== (p.step.expect.chat ? 1 : 0)) {
+      problems.push(
+        `#${p.index + 1} ${p.step.title}: ${chats} chat message(s), expected ${p.step.expect.chat ? 1 : 0}`,
+      );
+    }
+    const pubs = published.filter((m) => m.notification.id === p.eventId).length;
+    if (pubs !== (p.step.expect.published ? 1 : 0)) {
+      problems.push(
+        `#${p.index + 1} ${p.step.title}: published ${pubs} time(s) to the chat topic, expected ${p.step.expect.published ? 1 : 0}`,
+      );
+    }
+    const chatMsg = chat.find((m) => m.notification.id === p.eventId);
+    if (chatMsg && chatMsg.attributes.accountId !== p.accountId) {
+      problems.push(
+        `#${p.index + 1}: chat message names account ${chatMsg.attributes.accountId}, expected ${p.accountId}`,
+      );
+    }
+  }
+  if (dlq.length !== 1 || dlq[0]?.Body !== malformedBody) {
+    problems.push(`the DLQ holds ${dlq.length} message(s); expected exactly the malformed one`);
+  }
+  return problems;
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) =>
+    Math.max(...rows.map((r) => Array.from(r[i] ?? '').length)),
+  );
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell + ' '.repeat(widths[i]! - Array.from(cell).length))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function summary(
+  world: World,
+  played: PlayedEvent[],
+  emails: MotoSentEmail[],
+  chat: ChatMessage[],
+  published: ChatMessage[],
+  dlq: { Body?: string; Attributes?: Record<string, string> }[],
+  files: { outbox: string; chatDir: string; emails: number; chat: number },
+  outDir: string,
+): string {
+  const config = world.config;
+  const rows = [['#', 'event', 'account', 'decision', 'email (lists)', 'chat']];
+  for (const p of played) {
+    const body = readFileSync(join(ROOT, 'events', `${p.step.sample}.json`), 'utf8');
+    const decision = decide(JSON.parse(body), config);
+    const verdict = decision.flow === 'notify' ? `${decision.severity} → notify` : 'ignore';
+    const mails = emailsFor(config, emails, p.eventId);
+    const chats = chat.filter((m) => m.notification.id === p.eventId).length;
+    const pubs = published.filter((m) => m.notification.id === p.eventId).length;
+    const chatCell = chats ? 'delivered' : pubs ? 'published; filtered out' : '-';
+    rows.push([
+      String(p.index + 1),
+      p.step.title,
+      `${p.accountId} ${p.region}`,
+      verdict,
+      mails.length ? mails.sort().join(', ') : '-',
+      chatCell,
+    ]);
+  }
+  const redelivered = played[REDELIVERED_STEP]!;
+  rows.push([
+    String(played.length + 1),
+    `the same event as #${REDELIVERED_STEP + 1} again (SQS redelivery)`,
+    redelivered.accountId,
+    'duplicate',
+    'nothing new',
+    'nothing new',
+  ]);
+  rows.push([
+    String(played.length + 2),
+    'malformed record (no state)',
+    '-',
+    'rejected → DLQ',
+    '-',
+    '-',
+  ]);
+  const dlqLines = dlq.map((m) => {
+    let reason = 'unreadable';
+    try {
+      decide(JSON.parse(m.Body ?? ''), config);
+    } catch (error) {
+      reason = errorMessage(error);
+    }
+    return `  - ${reason}`;
+  });
+  return [
+    '',
+    table(rows),
+    '',
+    `Dead-letter queue: ${dlq.length} message(s), each moved there after ${world.settings.notificationQueue.maxReceiveCount} failed receives`,
+    ...dlqLines,
+    '',
+    `Emails SES received: ${files.emails} → ${relative(process.cwd(), files.outbox) || files.outbox}/ (HTML and text)`,
+    `Chat messages the subscriber received (filter ${JSON.stringify(CHAT_FILTER_POLICY)}): ${files.chat} → ${relative(process.cwd(), files.chatDir)}/`,
+    `moto's log: ${relative(process.cwd(), join(outDir, 'moto.log'))}`,
+  ].join('\n');
+}
+
+function keepInstructions(aws: LocalAws, stack: NotificationStack): string {
+  return `
+moto keeps running (pid ${aws.pid}) on ${aws.endpoint}. Point tools at it:
+
+  export AWS_ENDPOINT_URL=${aws.endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+  aws sqs receive-message --queue-url ${stack.queueUrl}
+  aws events list-rules --event-bus-name ${stack.busName}
+  npx backupctl plan events/backup/backup-job-state-change.failed.json
+
+Stop it with: kill ${aws.pid}
+`;
+}

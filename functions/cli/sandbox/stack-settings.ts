@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, type ScalarTag, type CollectionTag } from 'yaml';
+
+/**
+ * The settings of serverless.yml that the local stack must copy so it behaves like the deployed
+ * one: the rule pattern, resource names and the queue's redrive. Read from serverless.yml itself,
+ * so a change there reaches the sandbox without a second edit.
+ */
+
+export const SERVERLESS_YML = join(__dirname, '..', '..', '..', 'serverless.yml');
+
+export interface StackSettings {
+  service: string;
+  stage: string;
+  backupJobEventPattern: Record<string, unknown>;
+  names: {
+    ledgerTable: string;
+    backupEventBus: string;
+    notificationQueue: string;
+    notificationDlq: string;
+  };
+  notificationQueue: { maxReceiveCount: number; visibilityTimeout: number };
+  batchSize: number;
+}
+
+/** CloudFormation short-form tags (!Ref, !Sub, ...) kept as plain values: only shapes matter here. */
+const CFN_TAGS = [
+  'Ref',
+  'Sub',
+  'GetAtt',
+  'Equals',
+  'If',
+  'Join',
+  'Select',
+  'Split',
+  'Not',
+  'And',
+  'Or',
+  'FindInMap',
+  'ImportValue',
+  'Base64',
+  'GetAZs',
+  'Cidr',
+  'Condition',
+].flatMap((name): (ScalarTag | CollectionTag)[] => [
+  { tag: `!${name}`, resolve: (v: string) => ({ [`Fn::${name}`]: v }) },
+  { tag: `!${name}`, collection: 'seq', resolve: (v: unknown) => ({ [`Fn::${name}`]: v }) },
+  { tag: `!${name}`, collection: 'map', resolve: (v: unknown) => ({ [`Fn::${name}`]: v }) },
+]);
+
+type Yaml = Record<string, unknown>;
+
+function at(root: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((node, key) => (node as Yaml | undefined)?.[key], root);
+}
+
+export function readStackSettings(stage = 'sandbox', file = SERVERLESS_YML): StackSettings {
+  const doc = parse(readFileSync(file, 'utf8'), { customTags: CFN_TAGS }) as Yaml;
+  const service = String(doc.service);
+  const substitute = (v: unknown) =>
+    String(v)
+      .replace(/\$\{self:service\}/g, service)
+      .replace(/\$\{sls:stage\}/g, stage);
+  const names = at(doc, 'custom.names') as Record<string, unknown>;
+  const resources = (doc.resources as Yaml[] | Yaml | undefined) ?? [];
+  const all = Object.assign(
+    {},
+    ...(Array.isArray(resources) ? resources : [resources]).map(
+      (r) => (r?.Resources as Yaml) ?? {},
+    ),
+  ) as Record<string, Yaml>;
+  const queue = at(all, 'NotificationQueue.Properties') as Yaml | undefined;
+  const sqsEvent = (
+    at(doc, 'functions.notifyBackupEvent.events') as { sqs?: { batchSize?: number } }[] | undefined
+  )?.find((e) => e.sqs)?.sqs;
+  const pattern = at(doc, 'custom.backupJobEventPattern');
+  if (!pattern || typeof pattern !== 'object') {
+    throw new Error(`${file}: custom.backupJobEventPattern is missing`);
+  }
+  return {
+    service,
+    stage,
+    backupJobEventPattern: pattern as Record<string, unknown>,
+    names: {
+      ledgerTable: substitute(names.ledgerTable),
+      backupEventBus: substitute(names.backupEventBus),
+      notificationQueue: substitute(names.notificationQueue),
+      notificationDlq: substitute(names.notificationDlq),
+    },
+    notificationQueue: {
+      maxReceiveCount: Number(at(queue, 'RedrivePolicy.maxReceiveCount') ?? 5),
+      visibilityTimeout: Number(queue?.VisibilityTimeout ?? 30),
+    },
+    batchSize: sqsEvent?.batchSize ?? 10,
+  };
+}

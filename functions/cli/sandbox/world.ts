@@ -1,0 +1,152 @@
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import { handler, setDeps } from '../../notify-backup-event/handler';
+import { CONFIG_ENV, type Config } from '../../shared/config';
+import { drainQueue, type DrainStats } from './event-source';
+import type { LocalAws } from './local-aws';
+import {
+  createForwardingRule,
+  createNotificationStack,
+  createOrganization,
+  localClients,
+  memberClients,
+  type LocalClients,
+  type NotificationStack,
+  type SandboxOrganization,
+} from './provision';
+import { readStackSettings, type StackSettings } from './stack-settings';
+
+/**
+ * A local organization with the notification stack deployed: what the sandbox plays its scenario
+ * on and what the integration tests start from (after a reset of moto).
+ */
+export interface World {
+  aws: LocalAws;
+  c: LocalClients;
+  config: Config;
+  settings: StackSettings;
+  org: SandboxOrganization;
+  stack: NotificationStack;
+  /** Member accounts and regions that already forward to the central bus. */
+  forwarding: Set<string>;
+}
+
+export async function buildWorld(aws: LocalAws, config: Config, stage = 'sandbox'): Promise<World> {
+  const settings = readStackSettings(stage);
+  const c = localClients(aws.endpoint);
+  const org = await createOrganization(c);
+  const stack = await createNotificationStack(c, settings, config, org.id);
+  configureNotifyHandler(config, stack);
+  return { aws, c, config, settings, org, stack, forwarding: new Set() };
+}
+
+/** The environment the deployed function gets from the stack, pointing at the local resources. */
+export function configureNotifyHandler(config: Config, stack: NotificationStack): void {
+  process.env[CONFIG_ENV] = JSON.stringify(config);
+  process.env.DELIVERY_TABLE_NAME = stack.tableName;
+  process.env.TOPIC_ARNS = JSON.stringify(stack.topicArns);
+  setDeps(undefined);
+}
+
+export interface EventToPut {
+  source: string;
+  'detail-type': string;
+  detail: unknown;
+  resources?: string[];
+  region?: string;
+}
+
+/**
+ * Emits an event the way AWS Backup would in that account: a member account's event goes to its
+ * default bus in the event's region and its forwarding rule carries it to the central bus; the
+ * management account's own event lands on its default bus in us-east-1.
+ */
+export async function emitEvent(
+  world: World,
+  from: { account: 'management' } | { account: 'member'; id: string },
+  event: EventToPut,
+): Promise<{ eventId: string; accountId: string; region: string }> {
+  let sender = world.c;
+  let accountId = world.org.managementAccountId;
+  let region = 'us-east-1';
+  if (from.account === 'member') {
+    accountId = from.id;
+    region = event.region ?? 'us-east-1';
+    sender = await memberClients(world.c, world.aws.endpoint, accountId, region);
+    const key = `${accountId}/${region}`;
+    if (!world.forwarding.has(key)) {
+      await createForwardingRule(sender, world.stack.busArn, world.settings.backupJobEventPattern);
+      world.forwarding.add(key);
+    }
+  }
+  const out = await sender.eventbridge.send(
+    new PutEventsCommand({
+      Entries: [
+        {
+          Source: event.source,
+          DetailType: event['detail-type'],
+          Detail: JSON.stringify(event.detail),
+          Resources: event.resources,
+        },
+      ],
+    }),
+  );
+  const entry = out.Entries?.[0];
+  if (!entry?.EventId) throw new Error(`PutEvents refused the event: ${entry?.ErrorMessage}`);
+  return { eventId: entry.EventId, accountId, region };
+}
+
+/** Feeds the notification queue to the real handler until it is empty. */
+export function drainNotifications(
+  world: World,
+  onBatch?: (bodies: string[]) => void,
+): Promise<DrainStats> {
+  return drainQueue({
+    sqs: world.c.sqs,
+    queueUrl: world.stack.queueUrl,
+    queueArn: world.stack.queueArn,
+    handler,
+    batchSize: world.settings.batchSize,
+    onBatch: onBatch && ((records) => onBatch(records.map((r) => r.body))),
+  });
+}
+
+/** Every message in a queue right now (kept invisible for a minute so each is read once). */
+export async function receiveAll(c: LocalClients, queueUrl: string): Promise<Message[]> {
+  const all: Message[] = [];
+  for (;;) {
+    const { Messages } = await c.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 60,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    if (!Messages?.length) return all;
+    all.push(...Messages);
+  }
+}
+
+export interface ReceivedSnsMessage {
+  subject?: string;
+  attributes: Record<string, string>;
+  body: string;
+}
+
+/** An SNS → SQS (not raw) message: the envelope with subject, attributes and the body. */
+export function parseSnsEnvelope(m: Message): ReceivedSnsMessage {
+  const envelope = JSON.parse(m.Body ?? '{}') as {
+    Subject?: string;
+    Message?: string;
+    MessageAttributes?: Record<string, { Value: string }>;
+  };
+  return {
+    subject: envelope.Subject,
+    attributes: Object.fromEntries(
+      Object.entries(envelope.MessageAttributes ?? {}).map(([k, v]) => [k, v.Value]),
+    ),
+    body: envelope.Message ?? '',
+  };
+}
