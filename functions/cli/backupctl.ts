@@ -213,7 +213,10 @@ async function sandbox(args: string[], io: Io): Promise<number> {
       { out: io.stdout, progress: (line) => io.stderr(`${line}\n`) },
     );
   } catch (error) {
-    if (error instanceof LocalAwsError) throw new UsageError(error.message);
+    if (error instanceof LocalAwsError) {
+      io.stderr(`backupctl: ${error.message}\n`);
+      return 2;
+    }
     throw error;
   }
 }

@@ -49,11 +49,9 @@ export interface MotoData {
   [service: string]: unknown;
 }
 
-/** The python that has moto: MOTO_PYTHON, else python3 (moto_server's own interpreter). */
-function findPython(): string {
-  const candidates = [process.env.MOTO_PYTHON, 'python3', 'python'].filter((c): c is string =>
-    Boolean(c),
-  );
+/** The python that has moto: MOTO_PYTHON if set, else python3 (moto_server's interpreter). */
+export function findPython(): string {
+  const candidates = process.env.MOTO_PYTHON ? [process.env.MOTO_PYTHON] : ['python3', 'python'];
   for (const python of candidates) {
     const probe = spawnSync(python, ['-c', 'import moto.server'], { stdio: 'ignore' });
     if (probe.status === 0) return python;
@@ -142,8 +140,24 @@ async function waitUntilReady(endpoint: string, child: ChildProcess, stderr: () 
   );
 }
 
+/** reset() and data() of a local AWS someone else started (the integration tests' global setup). */
+export function connectLocalAws(endpoint: string): Pick<LocalAws, 'endpoint' | 'reset' | 'data'> {
+  return {
+    endpoint,
+    async reset() {
+      const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+      if (!res.ok) throw new LocalAwsError(`moto reset failed: HTTP ${res.status}`);
+    },
+    async data() {
+      const res = await fetch(`${endpoint}/moto-api/data.json`);
+      if (!res.ok) throw new LocalAwsError(`moto data.json failed: HTTP ${res.status}`);
+      return (await res.json()) as MotoData;
+    },
+  };
+}
+
 export async function startLocalAws(
-  options: { port?: number; logFile?: string } = {},
+  options: { port?: number; logFile?: string; iamManagedPolicies?: boolean } = {},
 ): Promise<LocalAws> {
   const python = findPython();
   const port = options.port ?? (await freePort());
@@ -154,7 +168,10 @@ export async function startLocalAws(
   const child = spawn(python, [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', log, log],
     detached: true, // its own process group, so stopping it takes every child with it
-    env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' },
+    env: {
+      ...process.env,
+      MOTO_IAM_LOAD_MANAGED_POLICIES: options.iamManagedPolicies ? 'true' : 'false',
+    },
   });
   closeSync(log);
   const stderr = () => {
@@ -175,18 +192,9 @@ export async function startLocalAws(
   }
 
   return {
-    endpoint,
+    ...connectLocalAws(endpoint),
     port,
     pid: child.pid!,
-    async reset() {
-      const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
-      if (!res.ok) throw new LocalAwsError(`moto reset failed: HTTP ${res.status}`);
-    },
-    async data() {
-      const res = await fetch(`${endpoint}/moto-api/data.json`);
-      if (!res.ok) throw new LocalAwsError(`moto data.json failed: HTTP ${res.status}`);
-      return (await res.json()) as MotoData;
-    },
     async stop() {
       running.delete(child);
       if (child.exitCode !== null) return;

@@ -7,6 +7,7 @@ import { readConfigFile, type Config } from '../../shared/config';
 import { errorMessage } from '../../shared/errors';
 import { logger } from '../../shared/logger';
 import {
+  findPython,
   startLocalAws,
   useLocalAwsEnvironment,
   type LocalAws,
@@ -71,6 +72,7 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
   const config = readConfigFile(options.configFile);
   logger.setLogLevel(options.verbose ? 'INFO' : 'SILENT');
 
+  findPython(); // fails in one line, before any progress, when moto is not installed
   step(1, 'starting the local AWS (moto) ...');
   const started = Date.now();
   const aws = await startLocalAws({ logFile: join(prepareOutDir(options.outDir), 'moto.log') });
@@ -311,7 +313,7 @@ function summary(
     rows.push([
       String(p.index + 1),
       p.step.title,
-      `${p.accountId} ${p.region}`,
+      `${accountName(world, p.accountId)} ${p.accountId} ${p.region}`,
       verdict,
       mails.length ? mails.sort().join(', ') : '-',
       chatCell,
@@ -354,6 +356,11 @@ function summary(
     `Chat messages the subscriber received (filter ${JSON.stringify(CHAT_FILTER_POLICY)}): ${files.chat} → ${relative(process.cwd(), files.chatDir)}/`,
     `moto's log: ${relative(process.cwd(), join(outDir, 'moto.log'))}`,
   ].join('\n');
+}
+
+function accountName(world: World, id: string): string {
+  if (id === world.org.managementAccountId) return 'management';
+  return world.org.accounts.find((a) => a.id === id)?.name ?? '';
 }
 
 function keepInstructions(aws: LocalAws, stack: NotificationStack): string {

@@ -1,6 +1,7 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { handler, setDeps } from '../../notify-backup-event/handler';
+import { resetAwsClients } from '../../shared/adapters/clients';
 import { CONFIG_ENV, type Config } from '../../shared/config';
 import { drainQueue, type DrainStats } from './event-source';
 import type { LocalAws } from './local-aws';
@@ -21,7 +22,7 @@ import { readStackSettings, type StackSettings } from './stack-settings';
  * on and what the integration tests start from (after a reset of moto).
  */
 export interface World {
-  aws: LocalAws;
+  aws: Pick<LocalAws, 'endpoint' | 'reset' | 'data'>;
   c: LocalClients;
   config: Config;
   settings: StackSettings;
@@ -31,7 +32,11 @@ export interface World {
   forwarding: Set<string>;
 }
 
-export async function buildWorld(aws: LocalAws, config: Config, stage = 'sandbox'): Promise<World> {
+export async function buildWorld(
+  aws: World['aws'],
+  config: Config,
+  stage = 'sandbox',
+): Promise<World> {
   const settings = readStackSettings(stage);
   const c = localClients(aws.endpoint);
   const org = await createOrganization(c);
@@ -45,6 +50,7 @@ export function configureNotifyHandler(config: Config, stack: NotificationStack)
   process.env[CONFIG_ENV] = JSON.stringify(config);
   process.env.DELIVERY_TABLE_NAME = stack.tableName;
   process.env.TOPIC_ARNS = JSON.stringify(stack.topicArns);
+  resetAwsClients();
   setDeps(undefined);
 }
 

@@ -19,6 +19,11 @@ export interface AwsClients {
 
 let clients: AwsClients | undefined;
 
+/** Forget the clients (the sandbox and tests point a process at a new local AWS). */
+export function resetAwsClients(): void {
+  clients = undefined;
+}
+
 export function awsClients(): AwsClients {
   clients ??= {
     dynamodb: new DynamoDBClient(common),

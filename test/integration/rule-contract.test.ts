@@ -1,0 +1,228 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  CreateEventBusCommand,
+  PutEventsCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { localClients } from '../../functions/cli/sandbox/provision';
+import { receiveAll } from '../../functions/cli/sandbox/world';
+import { ROOT } from '../helpers/fixtures';
+import { localAws } from './harness';
+
+/**
+ * Rule contract: the EventBridge rules exactly as `osls package` generates them, installed in
+ * moto with SQS targets (moto does the pattern matching), and every sample in events/ put on
+ * every bus. Each sample must reach exactly the rules it should. The patterns are read from the
+ * template, so this test follows serverless.yml without edits; what each rule is FOR is
+ * declared below, independently of its pattern.
+ */
+
+jest.setTimeout(120_000);
+
+const TEMPLATE = join(ROOT, '.serverless', 'cloudformation-template-update-stack.json');
+const JOB_DETAIL_TYPES = [
+  'Backup Job State Change',
+  'Copy Job State Change',
+  'Restore Job State Change',
+];
+
+interface Sample {
+  file: string;
+  source: string;
+  'detail-type': string;
+  detail: Record<string, unknown>;
+  resources?: string[];
+}
+
+/** What each rule of the template is for. A new rule without an entry here fails the test. */
+const PURPOSE: Record<string, (s: Sample) => boolean> = {
+  BackupJobsFromMembersRule: (s) =>
+    s.source === 'aws.backup' && JOB_DETAIL_TYPES.includes(s['detail-type']),
+  BackupJobsFromThisAccountRule: (s) =>
+    s.source === 'aws.backup' && JOB_DETAIL_TYPES.includes(s['detail-type']),
+};
+
+interface TemplateRule {
+  logicalId: string;
+  bus: string;
+  pattern: unknown;
+}
+
+/** The packaged template; packaged again when serverless.yml or infra/ changed since. */
+function packagedTemplate(): {
+  Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+} {
+  const inputs = [
+    join(ROOT, 'serverless.yml'),
+    ...readdirSync(join(ROOT, 'infra'), { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => join(d.parentPath, d.name)),
+  ];
+  const stale =
+    !existsSync(TEMPLATE) || inputs.some((f) => statSync(f).mtimeMs > statSync(TEMPLATE).mtimeMs);
+  if (stale) {
+    const env = { ...process.env };
+    for (const k of [
+      'AWS_PROFILE',
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'AWS_ENDPOINT_URL',
+    ])
+      delete env[k];
+    execFileSync(
+      process.execPath,
+      [
+        require.resolve('osls/bin/serverless.js'),
+        'package',
+        '--stage',
+        'dev',
+        '--region',
+        'us-east-1',
+      ],
+      {
+        cwd: ROOT,
+        env,
+        stdio: 'ignore',
+      },
+    );
+  }
+  return JSON.parse(readFileSync(TEMPLATE, 'utf8'));
+}
+
+function templateRules(): TemplateRule[] {
+  const template = packagedTemplate();
+  return Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::Events::Rule')
+    .map(([logicalId, r]) => {
+      const busName = r.Properties?.EventBusName as { Ref?: string } | string | undefined;
+      const bus =
+        busName === undefined ? 'default' : typeof busName === 'string' ? busName : busName.Ref!;
+      const pattern = r.Properties?.EventPattern;
+      return {
+        logicalId,
+        bus,
+        pattern: typeof pattern === 'string' ? JSON.parse(pattern) : pattern,
+      };
+    });
+}
+
+function samples(): Sample[] {
+  const out: Sample[] = [];
+  const dir = join(ROOT, 'events');
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.json')) continue;
+    const file = join(entry.parentPath, entry.name);
+    let event: unknown;
+    try {
+      event = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      continue; // not JSON: EventBridge would never carry it
+    }
+    const e = event as Partial<Sample> | null;
+    if (
+      !e ||
+      typeof e !== 'object' ||
+      typeof e.source !== 'string' ||
+      typeof e['detail-type'] !== 'string'
+    )
+      continue;
+    if (!e.detail || typeof e.detail !== 'object') continue; // PutEvents requires a detail
+    out.push({ ...(e as Sample), file: file.slice(dir.length + 1) });
+  }
+  return out;
+}
+
+describe('EventBridge rule contract (patterns from the packaged template, matched by moto)', () => {
+  const rules = templateRules();
+  const all = samples();
+
+  it('finds rules and samples to check', () => {
+    expect(rules.length).toBeGreaterThan(0);
+    expect(all.length).toBeGreaterThan(20);
+  });
+
+  it('declares a purpose for every rule of the template', () => {
+    expect(rules.map((r) => r.logicalId).filter((id) => !PURPOSE[id])).toEqual([]);
+  });
+
+  it('every sample reaches exactly the rules it should, on each bus', async () => {
+    const aws = localAws();
+    await aws.reset();
+    const c = localClients(aws.endpoint);
+    const buses = [...new Set(['default', ...rules.map((r) => r.bus)])];
+    for (const bus of buses.filter((b) => b !== 'default')) {
+      await c.eventbridge.send(new CreateEventBusCommand({ Name: bus }));
+    }
+    const queues: Record<string, string> = {};
+    for (const rule of rules) {
+      const { QueueUrl } = await c.sqs.send(
+        new CreateQueueCommand({ QueueName: `contract-${rule.logicalId}` }),
+      );
+      const arn = (
+        await c.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }))
+      ).Attributes!.QueueArn!;
+      await c.eventbridge.send(
+        new PutRuleCommand({
+          Name: rule.logicalId,
+          EventBusName: rule.bus,
+          EventPattern: JSON.stringify(rule.pattern),
+        }),
+      );
+      await c.eventbridge.send(
+        new PutTargetsCommand({
+          Rule: rule.logicalId,
+          EventBusName: rule.bus,
+          Targets: [{ Id: 'q', Arn: arn }],
+        }),
+      );
+      queues[rule.logicalId] = QueueUrl!;
+    }
+
+    // event id → which sample on which bus
+    const put = new Map<string, { sample: Sample; bus: string }>();
+    for (const sample of all) {
+      for (const bus of buses) {
+        const out = await c.eventbridge.send(
+          new PutEventsCommand({
+            Entries: [
+              {
+                EventBusName: bus,
+                Source: sample.source,
+                DetailType: sample['detail-type'],
+                Detail: JSON.stringify(sample.detail),
+                Resources: sample.resources,
+              },
+            ],
+          }),
+        );
+        put.set(out.Entries![0]!.EventId!, { sample, bus });
+      }
+    }
+
+    const got = new Set<string>();
+    for (const rule of rules) {
+      for (const m of await receiveAll(c, queues[rule.logicalId]!)) {
+        const hit = put.get((JSON.parse(m.Body!) as { id: string }).id);
+        if (hit) got.add(`${rule.logicalId} ← ${hit.sample.file} on ${hit.bus}`);
+      }
+    }
+    const expected = new Set<string>();
+    for (const rule of rules) {
+      for (const sample of all) {
+        if (PURPOSE[rule.logicalId]?.(sample))
+          expected.add(`${rule.logicalId} ← ${sample.file} on ${rule.bus}`);
+      }
+    }
+    const missing = [...expected].filter((k) => !got.has(k)).sort();
+    const unexpected = [...got].filter((k) => !expected.has(k)).sort();
+    expect({ missing, unexpected }).toEqual({ missing: [], unexpected: [] });
+    // Positive and negative cases both exist.
+    expect(expected.size).toBeGreaterThan(0);
+    expect(all.some((s) => rules.every((r) => !PURPOSE[r.logicalId]!(s)))).toBe(true);
+  });
+});

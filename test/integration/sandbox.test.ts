@@ -1,0 +1,88 @@
+import { readdirSync, readFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main, EXAMPLE_CONFIG } from '../../functions/cli/backupctl';
+import { runSandbox } from '../../functions/cli/sandbox/sandbox';
+
+/** The sandbox as `npm start` runs it: its own moto, the scenario, the outputs, no leftovers. */
+
+jest.setTimeout(120_000);
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function run(keep: boolean) {
+  const outDir = mkdtempSync(join(tmpdir(), 'sandbox-'));
+  let out = '';
+  let progress = '';
+  const code = await runSandbox(
+    { keep, verbose: false, outDir, configFile: EXAMPLE_CONFIG },
+    { out: (t) => (out += t), progress: (t) => (progress += `${t}\n`) },
+  );
+  const pid = Number(/pid (\d+)/.exec(progress)?.[1]);
+  return { code, out, progress, outDir, pid };
+}
+
+describe('backupctl sandbox', () => {
+  it('plays the scenario, writes the outbox and chat messages, and leaves no process behind', async () => {
+    const { code, out, progress, outDir, pid } = await run(false);
+    expect(code).toBe(0);
+    expect(out).toContain('OK: every event did what it should.');
+    expect(progress).toMatch(/\[6\/6\]/);
+    const outbox = readdirSync(join(outDir, 'outbox'));
+    expect(outbox.filter((f) => f.endsWith('.html'))).toHaveLength(6);
+    expect(outbox.filter((f) => f.endsWith('.txt'))).toHaveLength(6);
+    const html = readFileSync(
+      join(
+        outDir,
+        'outbox',
+        outbox.find((f) => f.endsWith('.html'))!,
+      ),
+      'utf8',
+    );
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+    const chat = readdirSync(join(outDir, 'chat'));
+    expect(chat).toHaveLength(4);
+    expect(out).toMatch(/Dead-letter queue: 1 message/);
+    expect(pid).toBeGreaterThan(0);
+    expect(alive(pid)).toBe(false);
+  });
+
+  it('--keep leaves moto running and says how to reach and stop it', async () => {
+    const { code, out, pid } = await run(true);
+    try {
+      expect(code).toBe(0);
+      const endpoint = /AWS_ENDPOINT_URL=(\S+)/.exec(out)?.[1];
+      expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(out).toContain(`kill ${pid}`);
+      expect((await fetch(`${endpoint}/moto-api/`)).ok).toBe(true);
+    } finally {
+      process.kill(-pid, 'SIGTERM');
+    }
+  });
+
+  it('says in one line how to install moto when it is missing, exit 2', async () => {
+    const saved = process.env.MOTO_PYTHON;
+    process.env.MOTO_PYTHON = '/nonexistent/python3';
+    let stderr = '';
+    try {
+      const code = await main(['sandbox', '--out', mkdtempSync(join(tmpdir(), 'sandbox-'))], {
+        stdout: () => undefined,
+        stderr: (t) => (stderr += t),
+        readStdin: () => '',
+      });
+      expect(code).toBe(2);
+    } finally {
+      if (saved === undefined) delete process.env.MOTO_PYTHON;
+      else process.env.MOTO_PYTHON = saved;
+    }
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain('pip install "moto[server]"');
+  });
+});
