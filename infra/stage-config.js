@@ -88,6 +88,53 @@ function readConfig(file) {
   }
 }
 
+/**
+ * The organization's backup plans: infra/backup-policies/<name>.json, validated with
+ * functions/shared/backup-policy.ts, each an AWS::Organizations::Policy of type BACKUP_POLICY
+ * named <name> (onboarding attaches them by that name). A profile naming a missing file fails.
+ */
+function backupPolicyResources(config) {
+  const { loadBackupPolicies, BACKUP_POLICIES_DIR } = require('tsx/cjs/api').require(
+    '../functions/shared/backup-policy.ts',
+    module.filename,
+  );
+  let policies;
+  try {
+    policies = loadBackupPolicies(BACKUP_POLICIES_DIR);
+  } catch (error) {
+    if (error && error.name === 'ConfigError') throw userError(error.message);
+    throw error;
+  }
+  const missing = (config.onboarding?.profiles ?? []).flatMap((profile, i) =>
+    profile.backupPolicies
+      .filter((name) => !policies.has(name))
+      .map(
+        (name) =>
+          `onboarding.profiles.${i}.backupPolicies: "${name}" has no file ${relative(path.join(BACKUP_POLICIES_DIR, `${name}.json`))}`,
+      ),
+  );
+  if (missing.length) throw userError(`invalid configuration:\n  - ${missing.join('\n  - ')}`);
+  const resources = {};
+  const outputs = {};
+  for (const policy of policies.values()) {
+    const logicalId = `BackupPolicy${pascal(policy.name.replace(/_/g, '-'))}`;
+    resources[logicalId] = {
+      Type: 'AWS::Organizations::Policy',
+      Properties: {
+        Name: policy.name,
+        Type: 'BACKUP_POLICY',
+        Description: `Backup plans from infra/backup-policies/${policy.name}.json (backup control plane)`,
+        Content: policy.document,
+      },
+    };
+    outputs[`${logicalId}Id`] = {
+      Description: `BACKUP_POLICY ${policy.name}`,
+      Value: ref(logicalId),
+    };
+  }
+  return { Resources: resources, Outputs: outputs };
+}
+
 /** "security-alerts" → "SecurityAlerts": topic names become parts of logical ids. */
 function pascal(name) {
   return name
@@ -378,9 +425,35 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     );
   }
 
+  if (!config.onboarding) {
+    throw userError(
+      `invalid configuration in ${relative(configFile)}:\n  - onboarding: is required (see ${relative(EXAMPLE_CONFIG)})`,
+    );
+  }
+  const notifyEnv = notifyEnvironment({
+    configJson: JSON.stringify(config),
+    topics,
+    providerEnvironment: (await resolveConfigurationProperty(['provider', 'environment'])) || {},
+    tableName: String(await resolveConfigurationProperty(['custom', 'names', 'ledgerTable'])),
+    configFile,
+  });
+  const onboardingEnvironment = {
+    ...notifyEnv,
+    CENTRAL_BUS_ARN: getAtt('BackupEventBus', 'Arn'),
+    CONTROL_PLANE_ROLE_ARN: getAtt('OnboardAccountRole', 'Arn'),
+    ONBOARDING_QUEUE_URL: ref('OnboardingQueue'),
+  };
+  const accessRoleArns = [
+    ...new Set([config.onboarding.accessRole, config.onboarding.controlTowerAccessRole]),
+  ].map((role) => sub(`arn:\${AWS::Partition}:iam::*:role/${role}`));
+
   return {
     configFile: relative(configFile),
     organizationId: config.organizationId,
+    onboardingEnvironment,
+    accessRoleArns,
+    reconcileSchedule: config.onboarding.schedule,
+    backupPolicyResources: backupPolicyResources(config),
     notifyEnvironment: notifyEnvironment({
       configJson: JSON.stringify(config),
       topics,

@@ -6,6 +6,7 @@ import { ConfigError, MalformedEventError, errorMessage } from '../shared/errors
 import type { AccountDirectory } from '../shared/ports';
 import { LocalAwsError } from './sandbox/local-aws';
 import { runSandbox } from './sandbox/sandbox';
+import { policiesQuery, showPolicies } from './policies';
 import { compose } from '../notify-backup-event/compose';
 import { decide } from '../notify-backup-event/decide';
 import { enrich } from '../notify-backup-event/enrich';
@@ -45,6 +46,7 @@ Commands:
   plan <event.json|->     what the control plane would do with an EventBridge event (JSON)
   render <event.json|->   the message exactly as it would be sent on one channel
   sandbox                 run the whole system against a local AWS (moto) and show what it did
+  policies                which backup plans an account gets from its onboarding profile
 
 Run 'backupctl <command> --help' for a command's options.
 `,
@@ -80,6 +82,24 @@ Options:
 
 Exit status: 0 rendered; 1 the event is ignored (nothing would be sent); 2 bad input or usage.
 `,
+  policies: `Usage: backupctl policies [--account <id>] [--ou <ou path>] [--tag key=value ...]
+                         [--format text|json] [--config <file>]
+
+Shows which onboarding profile an account gets and what its backup policies
+(infra/backup-policies/) do: for each plan, where, how often, how long recovery points are
+kept, cold storage, where copies go and which resources. Makes no AWS call: give the account's
+OU path and tags. Without --account, --ou or --tag, lists every profile.
+
+Options:
+  --account <id>      the account (shown in the output)
+  --ou <ou path>      its OU path from the root, e.g. Workloads/Production
+  --tag key=value     an account tag (repeat); the onboarding profileTag names a profile outright
+  --format text|json  text (default) or JSON
+  --config <file>     stage configuration (default: infra/config/example.yml)
+  -h, --help          this help
+
+Exit status: 0 shown; 2 bad usage, a bad configuration or policy file, or no profile matches.
+`,
   sandbox: `Usage: backupctl sandbox [--keep] [--verbose] [--out <dir>] [--config <file>]
 
 Runs the notification flow, offline, against a local AWS (moto_server on 127.0.0.1, a free
@@ -110,6 +130,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await render(rest, io);
       case 'sandbox':
         return await sandbox(rest, io);
+      case 'policies':
+        return policies(rest, io);
       case undefined:
       case '-h':
       case '--help':
@@ -152,10 +174,21 @@ const RENDER_OPTIONS = {
   'account-name': { type: 'string' },
 } as const;
 
-function parse<O extends typeof COMMON_OPTIONS | typeof RENDER_OPTIONS | typeof SANDBOX_OPTIONS>(
-  args: string[],
-  options: O,
-) {
+const POLICIES_OPTIONS = {
+  ...COMMON_OPTIONS,
+  account: { type: 'string' },
+  ou: { type: 'string' },
+  tag: { type: 'string', multiple: true },
+  format: { type: 'string' },
+} as const;
+
+function parse<
+  O extends
+    | typeof COMMON_OPTIONS
+    | typeof RENDER_OPTIONS
+    | typeof SANDBOX_OPTIONS
+    | typeof POLICIES_OPTIONS,
+>(args: string[], options: O) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
@@ -193,6 +226,18 @@ function topicArnFor(config: Config) {
 /** Stands in for Organizations when the operator names the account on the command line. */
 function fixedAccountName(name: string | undefined): AccountDirectory | undefined {
   return name ? { describeAccount: async (id) => ({ id, name }) } : undefined;
+}
+
+function policies(args: string[], io: Io): number {
+  const { values, positionals } = parse(args, POLICIES_OPTIONS);
+  if (values.help) {
+    io.stdout(HELP.policies!);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const query = policiesQuery(values, (message) => new UsageError(message));
+  io.stdout(showPolicies(loadConfig(values.config), query));
+  return 0;
 }
 
 async function sandbox(args: string[], io: Io): Promise<number> {

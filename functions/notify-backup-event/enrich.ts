@@ -1,6 +1,6 @@
 import type { AccountDirectory, AccountInfo, Clock } from '../shared/ports';
 import { errorMessage } from '../shared/errors';
-import { consoleJobUrl, humanBytes, humanDuration, resourceName } from './format';
+import { consoleJobUrl, humanBytes, humanDuration, resourceName } from '../shared/format';
 import type { JobEvent } from './schema';
 
 /** A job event with what a human needs to act on it. */

@@ -1,9 +1,14 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { loadRuntimeConfig } from '../shared/config';
-import { ConfigError, MalformedEventError } from '../shared/errors';
+import { ConfigError } from '../shared/errors';
+import { eventFromSqsBody } from '../shared/sqs-body';
 import { logger } from '../shared/logger';
-import { awsClients } from '../shared/adapters/clients';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SESClient } from '@aws-sdk/client-ses';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { CLIENT_DEFAULTS, ORGANIZATIONS_CLIENT } from '../shared/adapters/clients';
 import { DynamoDbDeliveryLedger } from '../shared/adapters/dynamodb-delivery-ledger';
 import { OrganizationsAccountDirectory } from '../shared/adapters/organizations-account-directory';
 import { SesEmailSender } from '../shared/adapters/ses-email-sender';
@@ -20,7 +25,6 @@ let deps: NotifyDeps | undefined;
 /** Built on first use (cold start) and reused; a bad configuration fails every record loudly. */
 export function buildDeps(): NotifyDeps {
   const { config, runtime } = loadRuntimeConfig();
-  const aws = awsClients();
   return {
     config,
     topicArn: (topic) => {
@@ -29,17 +33,17 @@ export function buildDeps(): NotifyDeps {
       return arn;
     },
     accounts: new CachedAccountDirectory(
-      new OrganizationsAccountDirectory(aws.organizations),
+      new OrganizationsAccountDirectory(new OrganizationsClient(ORGANIZATIONS_CLIENT)),
       config.notifications.accountNameCacheSeconds * 1000,
       systemClock,
     ),
-    ledger: new DynamoDbDeliveryLedger(aws.dynamodb, {
+    ledger: new DynamoDbDeliveryLedger(new DynamoDBClient(CLIENT_DEFAULTS), {
       tableName: runtime.DELIVERY_TABLE_NAME,
       leaseMs: DELIVERY_LEASE_MS,
       retentionDays: config.notifications.deliveryRecordDays,
     }),
-    email: new SesEmailSender(aws.ses),
-    sns: new SnsTopicPublisher(aws.sns),
+    email: new SesEmailSender(new SESClient(CLIENT_DEFAULTS)),
+    sns: new SnsTopicPublisher(new SNSClient(CLIENT_DEFAULTS)),
     clock: systemClock,
     log: {
       info: (message, extra = {}) => logger.info(message, extra),
@@ -54,30 +58,6 @@ export function setDeps(next: NotifyDeps | undefined): void {
 }
 
 const processor = new BatchProcessor(EventType.SQS);
-
-/**
- * The EventBridge event is the SQS body. If a team routes events through an SNS topic into the
- * queue instead, the body is an SNS envelope with the event as its Message: accept both.
- */
-export function eventFromSqsBody(text: string): unknown {
-  const parse = (t: string, what: string) => {
-    try {
-      return JSON.parse(t) as unknown;
-    } catch (error) {
-      throw new MalformedEventError(`${what} is not JSON: ${(error as Error).message}`, 'body');
-    }
-  };
-  const body = parse(text, 'SQS message body');
-  if (
-    typeof body === 'object' &&
-    body !== null &&
-    (body as Record<string, unknown>).Type === 'Notification' &&
-    typeof (body as Record<string, unknown>).Message === 'string'
-  ) {
-    return parse((body as Record<string, string>).Message!, 'SNS Message in the SQS body');
-  }
-  return body;
-}
 
 async function processRecord(record: SQSRecord): Promise<void> {
   logger.resetKeys();

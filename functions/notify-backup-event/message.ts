@@ -1,6 +1,6 @@
 import type { JobType, Severity } from '../shared/config';
 import type { EnrichedEvent } from './enrich';
-import { resourceName } from './format';
+import { resourceName } from '../shared/format';
 
 /**
  * What a notification says, before any channel's formatting. Every value here is raw event

@@ -1,5 +1,12 @@
 import type { Severity } from '../shared/config';
-import { codeSpan, inertMarkdown, noMentions, oneLine, stripControl, truncate } from './format';
+import {
+  codeSpan,
+  inertMarkdown,
+  noMentions,
+  oneLine,
+  stripControl,
+  truncate,
+} from '../shared/format';
 import type { MessageModel } from './message';
 
 /**

@@ -1,5 +1,5 @@
 import type { Severity } from '../shared/config';
-import { escapeHtml, oneLine, stripControl, truncate } from './format';
+import { escapeHtml, oneLine, stripControl, truncate } from '../shared/format';
 import type { MessageModel } from './message';
 
 export interface RenderedEmail {

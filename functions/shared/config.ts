@@ -86,9 +86,77 @@ export const TopicSchema = z
   })
   .strict();
 
+const REGION = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be a region name');
+const TAG_KEY = z.string().min(1).max(128);
+const POLICY_NAME = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/,
+    'must be a backup policy file name under infra/backup-policies/',
+  );
+const ROLE_NAME = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name');
+
+/** Which accounts a profile is for: an OU path pattern or account tags (all given must match). */
+export const ProfileMatchSchema = z
+  .object({
+    /** OU path from the root, e.g. "Workloads/Production"; "*" matches one level, "**" any. */
+    ouPath: oneOrMany(z.string().min(1)).optional(),
+    tags: z.record(TAG_KEY, z.string()).optional(),
+  })
+  .strict();
+
+export const ProfileSchema = z
+  .object({
+    name: NAME,
+    match: ProfileMatchSchema.default({}),
+    regions: z.array(REGION).min(1),
+    /** Names of files in infra/backup-policies/ to attach (unless inherited through an OU). */
+    backupPolicies: z.array(POLICY_NAME).default([]),
+    /** Overrides of infra/baseline/baseline.yml settings for these accounts. */
+    baseline: z
+      .object({
+        vaultName: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]{2,50}$/, 'must be a backup vault name')
+          .optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export const OnboardingSchema = z
+  .object({
+    /** The role the control plane assumes in member accounts. */
+    accessRole: ROLE_NAME.default('OrganizationAccountAccessRole'),
+    /** The role used for accounts vended by Control Tower. */
+    controlTowerAccessRole: ROLE_NAME.default('AWSControlTowerExecution'),
+    /** How long to keep trying to assume the role of a brand-new account. */
+    assumeRoleTimeoutSeconds: z.number().int().min(0).max(840).default(600),
+    /** An account with this tag set to "true" is skipped (recorded as skipped). */
+    optOutTag: TAG_KEY.default('backup-control-plane:opt-out'),
+    /** An account tag naming a profile wins over OU and tag matching. */
+    profileTag: TAG_KEY.default('backup-control-plane:profile'),
+    onboardManagementAccount: z.boolean().default(false),
+    /** Also tell the account's own email address when it is ready or failed. */
+    notifyAccountEmail: z.boolean().default(false),
+    email: z.array(NAME).default(['admins']),
+    sns: z.array(NAME).default(['chat']),
+    /** EventBridge schedule of the reconcile sweep. */
+    schedule: z
+      .string()
+      .regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge schedule: rate(...) or cron(...)')
+      .default('rate(1 day)'),
+    /** How long one account's onboarding lock lasts if its holder dies. */
+    lockSeconds: z.number().int().min(60).max(3600).default(900),
+    profiles: z.array(ProfileSchema).min(1),
+  })
+  .strict();
+
 export const ConfigSchema = z
   .object({
     organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must look like o-abc123def4'),
+    onboarding: OnboardingSchema.optional(),
     notifications: z
       .object({
         email: z
@@ -150,6 +218,38 @@ export const ConfigSchema = z
           'needs an "admins" list when notifications.rules is not set (the default rules use it)',
       });
     }
+    const onboarding = config.onboarding;
+    if (onboarding) {
+      onboarding.email.forEach((list, j) => {
+        if (!(list in email.recipients)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['onboarding', 'email', j],
+            message: `names recipient list "${list}" which is not under notifications.email.recipients`,
+          });
+        }
+      });
+      onboarding.sns.forEach((topic, j) => {
+        if (!(topic in topics)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['onboarding', 'sns', j],
+            message: `names topic "${topic}" which is not under notifications.topics`,
+          });
+        }
+      });
+      const seen = new Set<string>();
+      onboarding.profiles.forEach((profile, j) => {
+        if (seen.has(profile.name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['onboarding', 'profiles', j, 'name'],
+            message: `profile "${profile.name}" is defined twice`,
+          });
+        }
+        seen.add(profile.name);
+      });
+    }
     if (!rules && !('chat' in topics)) {
       ctx.addIssue({
         code: 'custom',
@@ -164,6 +264,8 @@ export type Config = z.infer<typeof ConfigSchema>;
 export type RouteRule = z.infer<typeof RouteRuleSchema>;
 export type RouteMatch = z.infer<typeof RouteMatchSchema>;
 export type Classification = z.infer<typeof ClassificationSchema>;
+export type Onboarding = z.infer<typeof OnboardingSchema>;
+export type Profile = z.infer<typeof ProfileSchema>;
 
 /** Errors and warnings to admins' email and chat; info to chat only. */
 export const DEFAULT_RULES: readonly RouteRule[] = [
@@ -279,4 +381,30 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): {
   }
   cached = { key, config, runtime: runtimeResult.data };
   return cached;
+}
+
+/** What the onboarding and reconcile functions get from the stack besides the configuration. */
+export const OnboardingRuntimeSchema = z.object({
+  CENTRAL_BUS_ARN: z.string().startsWith('arn:', 'must be the central event bus ARN'),
+  CONTROL_PLANE_ROLE_ARN: z.string().startsWith('arn:', 'must be the onboarding role ARN'),
+  ONBOARDING_QUEUE_URL: z.url('must be the onboarding queue URL').optional(),
+});
+export type OnboardingRuntime = z.infer<typeof OnboardingRuntimeSchema>;
+
+/** The configuration (with its onboarding section) and the stack's onboarding settings. */
+export function loadOnboardingRuntime(env: NodeJS.ProcessEnv = process.env): {
+  config: Config;
+  runtime: Runtime;
+  onboarding: OnboardingRuntime;
+} {
+  const { config, runtime } = loadRuntimeConfig(env);
+  if (!config.onboarding) {
+    throw new ConfigError(
+      `${CONFIG_ENV}: onboarding: is required (the onboarding functions are deployed)`,
+    );
+  }
+  const parsed = OnboardingRuntimeSchema.safeParse(env);
+  if (!parsed.success)
+    throw new ConfigError(formatConfigIssues(parsed.error.issues, 'the environment'));
+  return { config, runtime, onboarding: parsed.data };
 }

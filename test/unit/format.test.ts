@@ -10,7 +10,7 @@ import {
   resourceName,
   stripControl,
   truncate,
-} from '../../functions/notify-backup-event/format';
+} from '../../functions/shared/format';
 
 describe('humanBytes', () => {
   it.each([

@@ -157,7 +157,7 @@ export function connectLocalAws(endpoint: string): Pick<LocalAws, 'endpoint' | '
 }
 
 export async function startLocalAws(
-  options: { port?: number; logFile?: string; iamManagedPolicies?: boolean } = {},
+  options: { port?: number; logFile?: string } = {},
 ): Promise<LocalAws> {
   const python = findPython();
   const port = options.port ?? (await freePort());
@@ -168,10 +168,6 @@ export async function startLocalAws(
   const child = spawn(python, [LAUNCHER, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', log, log],
     detached: true, // its own process group, so stopping it takes every child with it
-    env: {
-      ...process.env,
-      MOTO_IAM_LOAD_MANAGED_POLICIES: options.iamManagedPolicies ? 'true' : 'false',
-    },
   });
   closeSync(log);
   const stderr = () => {

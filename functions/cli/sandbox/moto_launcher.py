@@ -6,19 +6,27 @@
    function relies on that to name the account.
 2. EventBridge delivery to targets: moto's default input template drops the envelope's
    `account` field. Real targets receive the whole event.
-3. SES SendEmail: moto keeps only one body part (HTML if present). Keep both, so the sandbox can
+3. Organizations BACKUP_POLICY: moto lists the type as supported but CreatePolicy fails with
+   NotImplementedError (HTTP 500). Give it the ARN format real backup policies have.
+4. IAM AWS managed policies: loading all ~1,500 of them (MOTO_IAM_LOAD_MANAGED_POLICIES) costs
+   seconds for every account moto touches; without them, attaching the AWS Backup service
+   policies fails. Load only the AWS Backup ones.
+5. SES SendEmail: moto keeps only one body part (HTML if present). Keep both, so the sandbox can
    show the HTML and the text part that SES received.
 
 Usage: python3 moto_launcher.py -H 127.0.0.1 -p PORT
 """
 
 import copy
+import json
 import sys
 
 try:
     import moto  # noqa: F401
     from moto.events import models as events_models
     from moto.events import utils as events_utils
+    from moto.iam import models as iam_models
+    from moto.organizations import models as organizations_models
     from moto.server import main as moto_main
     from moto.ses import responses as ses_responses
     from moto.utilities.arns import parse_arn
@@ -66,6 +74,26 @@ events_utils.EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = (
     '"account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, '
     '"detail": <detail>}'
 )
+
+_all_managed = json.loads(iam_models.aws_managed_policies_data)
+iam_models.aws_managed_policies_data = json.dumps(
+    {name: policy for name, policy in _all_managed.items() if "Backup" in name}
+)
+iam_models.load_iam_aws_managed_policies = lambda: True
+
+_original_policy_init = organizations_models.FakePolicy.__init__
+
+
+def policy_init(self, organization, **kwargs):
+    if kwargs.get("Type") != "BACKUP_POLICY":
+        return _original_policy_init(self, organization, **kwargs)
+    _original_policy_init(self, organization, **{**kwargs, "Type": "TAG_POLICY"})
+    self.type = "BACKUP_POLICY"
+    self._arn_format = "arn:{0}:organizations::{1}:policy/{2}/backup_policy/{3}"
+    return None
+
+
+organizations_models.FakePolicy.__init__ = policy_init
 
 _original_send_email = ses_responses.EmailResponse.send_email
 

@@ -14,6 +14,7 @@ import {
   CreateAccountCommand,
   CreateOrganizationalUnitCommand,
   CreateOrganizationCommand,
+  CreatePolicyCommand,
   DescribeCreateAccountStatusCommand,
   DescribeOrganizationCommand,
   ListRootsCommand,
@@ -289,6 +290,62 @@ export async function createNotificationStack(
     topicArns,
     rules,
   };
+}
+
+export interface OnboardingStack {
+  queueUrl: string;
+  queueArn: string;
+  dlqUrl: string;
+  ruleName: string;
+  /** Backup policy name → id in Organizations. */
+  policies: Record<string, string>;
+}
+
+/**
+ * The onboarding side of the stack: the account-events rule on the default bus, the onboarding
+ * queue with its DLQ, and the backup policies of infra/backup-policies as BACKUP_POLICY
+ * policies in Organizations (what the stack's AWS::Organizations::Policy resources create).
+ */
+export async function createOnboardingStack(
+  c: LocalClients,
+  settings: StackSettings,
+  policies: Iterable<{ name: string; document: unknown }>,
+): Promise<OnboardingStack> {
+  const dlq = await createQueue(c.sqs, settings.names.onboardingDlq);
+  const queue = await createQueue(c.sqs, settings.names.onboardingQueue, {
+    VisibilityTimeout: '900',
+    RedrivePolicy: JSON.stringify({
+      deadLetterTargetArn: dlq.arn,
+      maxReceiveCount: settings.onboardingQueue.maxReceiveCount,
+    }),
+  });
+  const ruleName = `${settings.service}-${settings.stage}-account-events`;
+  await c.eventbridge.send(
+    new PutRuleCommand({
+      Name: ruleName,
+      EventPattern: JSON.stringify(settings.accountEventPattern),
+      State: 'ENABLED',
+    }),
+  );
+  await c.eventbridge.send(
+    new PutTargetsCommand({
+      Rule: ruleName,
+      Targets: [{ Id: 'onboarding-queue', Arn: queue.arn, DeadLetterConfig: { Arn: dlq.arn } }],
+    }),
+  );
+  const ids: Record<string, string> = {};
+  for (const policy of policies) {
+    const out = await c.organizations.send(
+      new CreatePolicyCommand({
+        Name: policy.name,
+        Type: 'BACKUP_POLICY',
+        Description: `Backup plans from infra/backup-policies/${policy.name}.json`,
+        Content: JSON.stringify(policy.document),
+      }),
+    );
+    ids[policy.name] = out.Policy!.PolicySummary!.Id!;
+  }
+  return { queueUrl: queue.url, queueArn: queue.arn, dlqUrl: dlq.url, ruleName, policies: ids };
 }
 
 /** An SQS queue subscribed to a topic with a filter policy: stands in for the chat service. */

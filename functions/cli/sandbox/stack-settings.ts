@@ -14,13 +14,18 @@ export interface StackSettings {
   service: string;
   stage: string;
   backupJobEventPattern: Record<string, unknown>;
+  accountEventPattern: Record<string, unknown>;
   names: {
     ledgerTable: string;
     backupEventBus: string;
     notificationQueue: string;
     notificationDlq: string;
+    onboardingQueue: string;
+    onboardingDlq: string;
+    onboardRole: string;
   };
   notificationQueue: { maxReceiveCount: number; visibilityTimeout: number };
+  onboardingQueue: { maxReceiveCount: number };
   batchSize: number;
 }
 
@@ -55,7 +60,24 @@ function at(root: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((node, key) => (node as Yaml | undefined)?.[key], root);
 }
 
+/** Follows serverless.yml's `${file(./path)}` and `${file(./path):a.b}` references. */
+function resolveFileRefs(value: unknown, dir: string): unknown {
+  if (typeof value === 'string') {
+    const ref = /^\$\{file\(([^)]+)\)(?::([\w.-]+))?\}$/.exec(value.trim());
+    if (!ref) return value;
+    const file = join(dir, ref[1]!);
+    const text = readFileSync(file, 'utf8');
+    const doc: unknown = file.endsWith('.json')
+      ? JSON.parse(text)
+      : parse(text, { customTags: CFN_TAGS });
+    return resolveFileRefs(ref[2] ? at(doc, ref[2]) : doc, dir);
+  }
+  if (Array.isArray(value)) return value.map((v) => resolveFileRefs(v, dir));
+  return value;
+}
+
 export function readStackSettings(stage = 'sandbox', file = SERVERLESS_YML): StackSettings {
+  const dir = join(file, '..');
   const doc = parse(readFileSync(file, 'utf8'), { customTags: CFN_TAGS }) as Yaml;
   const service = String(doc.service);
   const substitute = (v: unknown) =>
@@ -63,34 +85,44 @@ export function readStackSettings(stage = 'sandbox', file = SERVERLESS_YML): Sta
       .replace(/\$\{self:service\}/g, service)
       .replace(/\$\{sls:stage\}/g, stage);
   const names = at(doc, 'custom.names') as Record<string, unknown>;
-  const resources = (doc.resources as Yaml[] | Yaml | undefined) ?? [];
+  const resources = (resolveFileRefs(doc.resources, dir) as Yaml[] | Yaml | undefined) ?? [];
   const all = Object.assign(
     {},
-    ...(Array.isArray(resources) ? resources : [resources]).map(
-      (r) => (r?.Resources as Yaml) ?? {},
+    ...(Array.isArray(resources) ? resources : [resources]).map((r) =>
+      r && typeof r === 'object' ? (((r as Yaml).Resources as Yaml) ?? {}) : {},
     ),
   ) as Record<string, Yaml>;
   const queue = at(all, 'NotificationQueue.Properties') as Yaml | undefined;
   const sqsEvent = (
     at(doc, 'functions.notifyBackupEvent.events') as { sqs?: { batchSize?: number } }[] | undefined
   )?.find((e) => e.sqs)?.sqs;
-  const pattern = at(doc, 'custom.backupJobEventPattern');
-  if (!pattern || typeof pattern !== 'object') {
-    throw new Error(`${file}: custom.backupJobEventPattern is missing`);
-  }
+  const pattern = (path: string) => {
+    const value = resolveFileRefs(at(doc, path), dir);
+    if (!value || typeof value !== 'object') throw new Error(`${file}: ${path} is missing`);
+    return value as Record<string, unknown>;
+  };
   return {
     service,
     stage,
-    backupJobEventPattern: pattern as Record<string, unknown>,
+    backupJobEventPattern: pattern('custom.backupJobEventPattern'),
+    accountEventPattern: pattern('custom.accountEventPattern'),
     names: {
       ledgerTable: substitute(names.ledgerTable),
       backupEventBus: substitute(names.backupEventBus),
       notificationQueue: substitute(names.notificationQueue),
       notificationDlq: substitute(names.notificationDlq),
+      onboardingQueue: substitute(names.onboardingQueue),
+      onboardingDlq: substitute(names.onboardingDlq),
+      onboardRole: substitute(names.onboardRole),
     },
     notificationQueue: {
       maxReceiveCount: Number(at(queue, 'RedrivePolicy.maxReceiveCount') ?? 5),
       visibilityTimeout: Number(queue?.VisibilityTimeout ?? 30),
+    },
+    onboardingQueue: {
+      maxReceiveCount: Number(
+        at(all, 'OnboardingQueue.Properties.RedrivePolicy.maxReceiveCount') ?? 3,
+      ),
     },
     batchSize: sqsEvent?.batchSize ?? 10,
   };

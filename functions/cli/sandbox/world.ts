@@ -1,13 +1,19 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateOrganizationalUnitCommand, MoveAccountCommand } from '@aws-sdk/client-organizations';
 import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { handler, setDeps } from '../../notify-backup-event/handler';
-import { resetAwsClients } from '../../shared/adapters/clients';
+import { handler as onboardingHandler, setOnboardingDeps } from '../../onboard-account/handler';
+import { setSweepDeps } from '../../reconcile/handler';
+import { loadBackupPolicies } from '../../shared/backup-policy';
 import { CONFIG_ENV, type Config } from '../../shared/config';
 import { drainQueue, type DrainStats } from './event-source';
 import type { LocalAws } from './local-aws';
 import {
+  createAccount,
   createForwardingRule,
   createNotificationStack,
+  createOnboardingStack,
+  type OnboardingStack,
   createOrganization,
   localClients,
   memberClients,
@@ -21,6 +27,10 @@ import { readStackSettings, type StackSettings } from './stack-settings';
  * A local organization with the notification stack deployed: what the sandbox plays its scenario
  * on and what the integration tests start from (after a reset of moto).
  */
+export interface OnboardingWorld extends World {
+  onboarding: OnboardingStack;
+}
+
 export interface World {
   aws: Pick<LocalAws, 'endpoint' | 'reset' | 'data'>;
   c: LocalClients;
@@ -50,8 +60,65 @@ export function configureNotifyHandler(config: Config, stack: NotificationStack)
   process.env[CONFIG_ENV] = JSON.stringify(config);
   process.env.DELIVERY_TABLE_NAME = stack.tableName;
   process.env.TOPIC_ARNS = JSON.stringify(stack.topicArns);
-  resetAwsClients();
   setDeps(undefined);
+}
+
+/** Adds the onboarding side: account-events rule, onboarding queue, backup policies. */
+export async function addOnboarding(world: World): Promise<OnboardingWorld> {
+  const onboarding = await createOnboardingStack(
+    world.c,
+    world.settings,
+    loadBackupPolicies().values(),
+  );
+  process.env.CENTRAL_BUS_ARN = world.stack.busArn;
+  process.env.CONTROL_PLANE_ROLE_ARN = `arn:aws:iam::${world.org.managementAccountId}:role/${world.settings.names.onboardRole}`;
+  process.env.ONBOARDING_QUEUE_URL = onboarding.queueUrl;
+  setOnboardingDeps(undefined);
+  setSweepDeps(undefined);
+  return { ...world, onboarding };
+}
+
+/** A new member account, as CreateAccount makes it, moved to an OU (created if missing). */
+export async function newMemberAccount(
+  world: World,
+  spec: { name: string; email: string; ou?: string },
+): Promise<string> {
+  const id = await createAccount(world.c, spec);
+  if (spec.ou) {
+    let ouId = world.org.ous[spec.ou];
+    if (!ouId) {
+      // "Workloads/Production": the parent must exist already.
+      const parts = spec.ou.split('/');
+      const parentId =
+        parts.length > 1 ? world.org.ous[parts.slice(0, -1).join('/')] : world.org.rootId;
+      if (!parentId) throw new Error(`OU ${parts.slice(0, -1).join('/')} does not exist`);
+      const ou = await world.c.organizations.send(
+        new CreateOrganizationalUnitCommand({ ParentId: parentId, Name: parts[parts.length - 1] }),
+      );
+      ouId = world.org.ous[spec.ou] = ou.OrganizationalUnit!.Id!;
+    }
+    await world.c.organizations.send(
+      new MoveAccountCommand({
+        AccountId: id,
+        SourceParentId: world.org.rootId,
+        DestinationParentId: ouId,
+      }),
+    );
+  }
+  world.org.accounts.push({ id, name: spec.name, email: spec.email, ou: spec.ou ?? '' });
+  return id;
+}
+
+/** Feeds the onboarding queue to the real onboarding handler until it is empty. */
+export function drainOnboarding(world: OnboardingWorld): Promise<DrainStats> {
+  return drainQueue({
+    sqs: world.c.sqs,
+    queueUrl: world.onboarding.queueUrl,
+    queueArn: world.onboarding.queueArn,
+    handler: onboardingHandler,
+    batchSize: 1,
+    functionName: 'onboardAccount',
+  });
 }
 
 export interface EventToPut {

@@ -1,4 +1,4 @@
-import type { JobType } from '../shared/config';
+import type { JobType } from './config';
 
 /** Human-facing formatting and the sanitisers every channel relies on. */
 

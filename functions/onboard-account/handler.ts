@@ -1,0 +1,98 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SESClient } from '@aws-sdk/client-ses';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { STSClient } from '@aws-sdk/client-sts';
+import { CLIENT_DEFAULTS, ORGANIZATIONS_CLIENT } from '../shared/adapters/clients';
+import { DynamoDbDeliveryLedger } from '../shared/adapters/dynamodb-delivery-ledger';
+import { DynamoDbOnboardingLedger } from '../shared/adapters/dynamodb-onboarding-ledger';
+import { StsAccountAccess } from '../shared/adapters/member-account';
+import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
+import { SesEmailSender } from '../shared/adapters/ses-email-sender';
+import { SnsTopicPublisher } from '../shared/adapters/sns-topic-publisher';
+import { loadOnboardingRuntime } from '../shared/config';
+import { ConfigError } from '../shared/errors';
+import { logger } from '../shared/logger';
+import { systemClock } from '../shared/ports';
+import { eventFromSqsBody } from '../shared/sqs-body';
+import { loadBaseline } from './baseline';
+import { AdminNotifier } from './notify-admins';
+import { processOnboardingRecord, type ProcessDeps } from './process-record';
+
+let base: Omit<ProcessDeps, 'owner'> | undefined;
+
+/** Built on first use and reused by warm invocations; a bad configuration fails loudly. */
+export function buildOnboardingDeps(): Omit<ProcessDeps, 'owner'> {
+  const { config, runtime, onboarding } = loadOnboardingRuntime();
+  const dynamodb = new DynamoDBClient(CLIENT_DEFAULTS);
+  const topicArn = (topic: string) => {
+    const arn = runtime.TOPIC_ARNS[topic];
+    if (!arn) throw new ConfigError(`topic "${topic}" has no ARN in TOPIC_ARNS`);
+    return arn;
+  };
+  return {
+    config,
+    baseline: loadBaseline(),
+    org: new OrganizationsAdmin(new OrganizationsClient(ORGANIZATIONS_CLIENT)),
+    access: new StsAccountAccess(new STSClient(CLIENT_DEFAULTS)),
+    ledger: new DynamoDbOnboardingLedger(dynamodb, runtime.DELIVERY_TABLE_NAME),
+    deliveries: new DynamoDbDeliveryLedger(dynamodb, {
+      tableName: runtime.DELIVERY_TABLE_NAME,
+      leaseMs: 16 * 60 * 1000,
+      retentionDays: config.notifications.deliveryRecordDays,
+    }),
+    notifier: new AdminNotifier(
+      config,
+      new SesEmailSender(new SESClient(CLIENT_DEFAULTS)),
+      new SnsTopicPublisher(new SNSClient(CLIENT_DEFAULTS)),
+      topicArn,
+    ),
+    clock: systemClock,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    log: {
+      info: (message, extra = {}) => logger.info(message, extra),
+      warn: (message, extra = {}) => logger.warn(message, extra),
+    },
+    centralBusArn: onboarding.CENTRAL_BUS_ARN,
+    controlPlaneRoleArn: onboarding.CONTROL_PLANE_ROLE_ARN,
+  };
+}
+
+/** For tests and the sandbox: replace or reset what the handler uses. */
+export function setOnboardingDeps(next: Omit<ProcessDeps, 'owner'> | undefined): void {
+  base = next;
+}
+
+const processor = new BatchProcessor(EventType.SQS);
+
+async function processRecord(record: SQSRecord): Promise<void> {
+  logger.resetKeys();
+  logger.appendKeys({ messageId: record.messageId });
+  const body = eventFromSqsBody(record.body);
+  const e = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  logger.appendKeys({ eventId: e.id, accountId: e.accountId, detailType: e['detail-type'] });
+  try {
+    base ??= buildOnboardingDeps();
+    await processOnboardingRecord(body, typeof e.time === 'string' ? e.time : undefined, {
+      ...base,
+      owner: `${record.messageId}`,
+    });
+  } catch (error) {
+    logger.error('record failed; SQS will retry it, then keep it in the DLQ', {
+      error: error as Error,
+      receiveCount: record.attributes.ApproximateReceiveCount,
+    });
+    throw error;
+  }
+}
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  logger.addContext(context);
+  return processPartialResponse(event, processRecord, processor, {
+    context,
+    throwOnFullBatchFailure: false,
+    processInParallel: false,
+  });
+};

@@ -1,0 +1,660 @@
+import type { Config, Onboarding, Profile } from '../shared/config';
+import { errorMessage } from '../shared/errors';
+import type {
+  AccountAccess,
+  AccountRecord,
+  Clock,
+  MemberAccount,
+  OrganizationAdmin,
+  OrgParent,
+  OnboardingLedger,
+  PolicyDocument,
+  StepRecord,
+} from '../shared/ports';
+import { chooseProfile } from '../shared/profiles';
+import { fill, samePolicy, type Baseline, type BaselineVars } from './baseline';
+import type { OnboardingNotifier } from './notify-admins';
+import type { Trigger } from './triggers';
+
+/**
+ * One account's onboarding: resolve → profile → access → baseline (IAM, then per region: key,
+ * vault, forwarding) → organizations (backup policies) → verify → tags → notify. Every step
+ * checks first and acts only on what differs, and its outcome is saved before the next starts,
+ * so a run that dies anywhere is finished by the next trigger or the sweep.
+ */
+
+export interface Log {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface OnboardDeps {
+  config: Config;
+  baseline: Baseline;
+  org: OrganizationAdmin;
+  access: AccountAccess;
+  ledger: OnboardingLedger;
+  notifier: OnboardingNotifier;
+  clock: Clock;
+  sleep: (ms: number) => Promise<void>;
+  log: Log;
+  centralBusArn: string;
+  controlPlaneRoleArn: string;
+  /** Who holds the account's lock: the invocation's request id. */
+  owner: string;
+  /** Called after each step is recorded (tests inject faults here). */
+  afterStep?: (step: string) => void | Promise<void>;
+}
+
+export interface OnboardRequest {
+  accountId: string;
+  trigger: Trigger;
+  controlTower?: boolean;
+  /** When the triggering event happened: a run that started later already covers it. */
+  eventTime?: string;
+  dryRun?: boolean;
+}
+
+export type OnboardResult =
+  | { outcome: 'ready' | 'failed' | 'skipped'; record: AccountRecord; changes: string[] }
+  | { outcome: 'planned'; profile?: string; changes: string[]; skipReason?: string }
+  | { outcome: 'busy'; covered: boolean; since?: string; until?: string };
+
+export class AccountBusyError extends Error {
+  override name = 'AccountBusyError';
+}
+
+class StepFailure extends Error {
+  override name = 'StepFailure';
+  constructor(
+    readonly step: string,
+    message: string,
+    readonly advice: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Statuses in which an account is not onboarded (and is recorded as skipped). */
+const INACTIVE = new Set(['SUSPENDED', 'PENDING_CLOSURE', 'CLOSED']);
+
+export function onboardingConfig(config: Config): Onboarding {
+  if (!config.onboarding) throw new Error('configuration has no "onboarding" section');
+  return config.onboarding;
+}
+
+/** The OU path from the root, e.g. "Workloads/Production" (the root itself is ""). */
+export function ouPathOf(parents: OrgParent[]): string {
+  return parents
+    .filter((p) => p.type === 'ORGANIZATIONAL_UNIT')
+    .map((p) => p.name)
+    .reverse()
+    .join('/');
+}
+
+export async function onboardAccount(
+  req: OnboardRequest,
+  deps: OnboardDeps,
+): Promise<OnboardResult> {
+  const settings = onboardingConfig(deps.config);
+  const now = () => deps.clock.now();
+  if (!req.dryRun) {
+    const lock = await deps.ledger.acquire(
+      req.accountId,
+      deps.owner,
+      now(),
+      settings.lockSeconds * 1000,
+    );
+    if (!lock.acquired) {
+      // A run that started after this event happened will see the account as it is now.
+      const covered = Boolean(req.eventTime && lock.since && lock.since >= req.eventTime);
+      if (covered) {
+        deps.log.info('onboarding already running for this account; this trigger is covered', {
+          accountId: req.accountId,
+          since: lock.since,
+        });
+        return { outcome: 'busy', covered, since: lock.since, until: lock.until };
+      }
+      throw new AccountBusyError(
+        `account ${req.accountId} is being onboarded by ${lock.owner ?? 'another run'} since ${lock.since ?? '?'} (lock until ${lock.until ?? '?'}); retried later`,
+      );
+    }
+  }
+  try {
+    return await run(req, deps, settings);
+  } finally {
+    if (!req.dryRun) await deps.ledger.release(req.accountId, deps.owner);
+  }
+}
+
+async function run(
+  req: OnboardRequest,
+  deps: OnboardDeps,
+  settings: Onboarding,
+): Promise<OnboardResult> {
+  const { baseline, org } = deps;
+  const stamp = () => deps.clock.now().toISOString();
+  const previous = req.dryRun ? undefined : await deps.ledger.get(req.accountId);
+  const record: AccountRecord = {
+    accountId: req.accountId,
+    status: 'onboarding',
+    steps: {},
+    attachedPolicies: [],
+    ...previous,
+    attempts: (previous?.attempts ?? 0) + 1,
+    lastTrigger: req.trigger,
+    updatedAt: stamp(),
+  };
+  record.status = 'onboarding';
+  record.steps = {};
+  const allChanges: string[] = [];
+
+  /** Does (or, in a dry run, only lists) one change. */
+  const act = async (changes: string[], what: string, apply: () => Promise<unknown>) => {
+    changes.push(what);
+    if (!req.dryRun) await apply();
+  };
+
+  const step = async <T>(name: string, body: (changes: string[]) => Promise<T>): Promise<T> => {
+    const changes: string[] = [];
+    try {
+      const result = await body(changes);
+      const outcome: StepRecord['outcome'] = req.dryRun
+        ? 'planned'
+        : changes.length
+          ? 'changed'
+          : 'unchanged';
+      record.steps[name] = { outcome, at: stamp(), ...(changes.length ? { changes } : {}) };
+      allChanges.push(...changes.map((c) => `${name}: ${c}`));
+      if (!req.dryRun) await save();
+      await deps.afterStep?.(name);
+      return result;
+    } catch (error) {
+      if (error instanceof StepFailure) throw error;
+      throw new StepFailure(name, errorMessage(error), adviceFor(name, error), { cause: error });
+    }
+  };
+
+  const save = async () => {
+    record.updatedAt = stamp();
+    await deps.ledger.save(record);
+  };
+
+  try {
+    // 1. Resolve
+    const resolved = await step('resolve', async () => {
+      const [account, organization] = await Promise.all([
+        org.describeAccount(req.accountId),
+        org.describeOrganization(),
+      ]);
+      const [parents, tags] = await Promise.all([
+        org.parents(req.accountId),
+        org.accountTags(req.accountId),
+      ]);
+      return { account, organization, parents, tags, ouPath: ouPathOf(parents) };
+    });
+    const skipReason =
+      resolved.account.status && INACTIVE.has(resolved.account.status)
+        ? `account is ${resolved.account.status}`
+        : resolved.account.id === resolved.organization.managementAccountId &&
+            !settings.onboardManagementAccount
+          ? 'the management account is not onboarded (onboarding.onboardManagementAccount is false)'
+          : resolved.tags[settings.optOutTag]?.toLowerCase() === 'true'
+            ? `opted out with tag ${settings.optOutTag}=true`
+            : undefined;
+    if (skipReason) {
+      if (req.dryRun) return { outcome: 'planned', changes: [], skipReason };
+      record.status = 'skipped';
+      record.skipReason = skipReason;
+      await save();
+      deps.log.info('account skipped', { accountId: req.accountId, reason: skipReason });
+      return { outcome: 'skipped', record, changes: [] };
+    }
+    delete record.skipReason;
+
+    // 2. Profile
+    const profile = await step('profile', async () => {
+      try {
+        return chooseProfile(settings.profiles, {
+          ouPath: resolved.ouPath,
+          tags: resolved.tags,
+          profileTag: settings.profileTag,
+        }).profile;
+      } catch (error) {
+        throw new StepFailure(
+          'profile',
+          errorMessage(error),
+          'Add a profile without `match` as the last one (a default), or one matching this OU.',
+        );
+      }
+    });
+    record.profile = profile.name;
+
+    // 3. Access
+    const member = await step('access', () => assumeWithPatience(req, deps, settings));
+
+    const vars: BaselineVars = {
+      partition: 'aws',
+      accountId: req.accountId,
+      region: '',
+      organizationId: resolved.organization.id,
+      managementAccountId: resolved.organization.managementAccountId,
+      centralBusArn: deps.centralBusArn,
+      controlPlaneRoleArn: deps.controlPlaneRoleArn,
+    };
+    const tags = {
+      'managed-by': 'backup-control-plane',
+      'backup-control-plane:baseline-version': String(baseline.version),
+    };
+
+    // 4a. Baseline, IAM (global)
+    const forwarderRoleArn = await step('baseline-iam', async (changes) => {
+      await ensureRole(member, changes, act, {
+        name: baseline.serviceRole.name,
+        description: baseline.serviceRole.description,
+        trust: fill(baseline.serviceRole.trustPolicy, vars),
+        managed: fill(baseline.serviceRole.managedPolicies, vars),
+        tags,
+      });
+      await ensureRole(member, changes, act, {
+        name: baseline.readOnlyRole.name,
+        description: baseline.readOnlyRole.description,
+        trust: fill(baseline.readOnlyRole.trustPolicy, vars),
+        inline: {
+          name: baseline.readOnlyRole.inlinePolicyName,
+          document: fill(baseline.readOnlyRole.inlinePolicy, vars),
+        },
+        tags,
+      });
+      const forwarder = baseline.forwarding.role;
+      return ensureRole(member, changes, act, {
+        name: forwarder.name,
+        description: forwarder.description,
+        trust: fill(forwarder.trustPolicy, vars),
+        inline: { name: forwarder.inlinePolicyName, document: fill(forwarder.inlinePolicy, vars) },
+        tags,
+      });
+    });
+
+    // 4b. Baseline, per region
+    const vaultName = profile.baseline.vaultName ?? baseline.vault.name;
+    for (const region of profile.regions) {
+      const regional = { ...vars, region };
+      await step(`baseline-${region}`, async (changes) => {
+        const keyArn = await ensureKey(member, region, changes, act, baseline, regional, tags);
+        const vault = await member.backup(region).describeVault(vaultName);
+        if (!vault) {
+          await act(changes, `create backup vault ${vaultName} in ${region}`, () =>
+            member.backup(region).createVault(vaultName, keyArn, tags),
+          );
+        } else if (vault.encryptionKeyArn && !req.dryRun && vault.encryptionKeyArn !== keyArn) {
+          // A vault's key cannot change: report, do not replace a vault that may hold backups.
+          deps.log.warn('vault is encrypted with another key; left as it is', {
+            accountId: req.accountId,
+            region,
+            vault: vaultName,
+            key: vault.encryptionKeyArn,
+          });
+        }
+        await ensureForwarding(
+          member,
+          region,
+          changes,
+          act,
+          baseline,
+          deps.centralBusArn,
+          forwarderRoleArn,
+        );
+      });
+    }
+
+    // 5. Organizations: backup policies
+    await step('backup-policies', async (changes) => {
+      const root = [...resolved.parents].reverse()[0];
+      if (root && !(await org.backupPoliciesEnabled(root.id))) {
+        await act(changes, 'enable the BACKUP_POLICY policy type on the root', () =>
+          org.enableBackupPolicies(root.id),
+        );
+      }
+      const attachedHere = await org.backupPoliciesOn(req.accountId);
+      const inherited = new Set<string>();
+      for (const parent of resolved.parents) {
+        for (const p of await org.backupPoliciesOn(parent.id)) inherited.add(p.name);
+      }
+      for (const name of profile.backupPolicies) {
+        if (inherited.has(name) || attachedHere.some((p) => p.name === name)) continue;
+        const policy = await org.findBackupPolicy(name);
+        if (!policy) {
+          throw new StepFailure(
+            'backup-policies',
+            `backup policy "${name}" does not exist in Organizations`,
+            `Deploy the stack: it creates the policy from infra/backup-policies/${name}.json.`,
+          );
+        }
+        await act(changes, `attach backup policy ${name}`, () =>
+          org.attachPolicy(policy.id, req.accountId),
+        );
+      }
+      // Policies this control plane attached for an earlier profile (the account moved OU).
+      for (const name of record.attachedPolicies.filter(
+        (n: string) => !profile.backupPolicies.includes(n),
+      )) {
+        const attached = attachedHere.find((p) => p.name === name);
+        if (attached) {
+          await act(
+            changes,
+            `detach backup policy ${name} (no longer in profile ${profile.name})`,
+            () => org.detachPolicy(attached.id, req.accountId),
+          );
+        }
+      }
+      record.attachedPolicies = profile.backupPolicies.filter((n) => !inherited.has(n));
+    });
+
+    // 6. Verify backup-ready
+    await step('verify', async () => {
+      if (req.dryRun) return;
+      const problems = await verifyReady(member, profile, baseline, vaultName, deps.centralBusArn);
+      if (problems.length) {
+        throw new StepFailure(
+          'verify',
+          `not backup-ready: ${problems.join('; ')}`,
+          'Check for a service control policy that denies these changes in the account, then let the sweep retry.',
+        );
+      }
+    });
+
+    // 7. Tags on the account
+    await step('tags', async (changes) => {
+      await tagAccount(deps, req.accountId, resolved.tags, 'ready', changes, act);
+    });
+
+    if (req.dryRun) return { outcome: 'planned', profile: profile.name, changes: allChanges };
+
+    record.status = 'ready';
+    record.baselineVersion = baseline.version;
+    delete record.lastError;
+    await save();
+    if (
+      record.notified?.status !== 'ready' ||
+      record.notified.baselineVersion !== baseline.version
+    ) {
+      await deps.notifier.ready({
+        account: resolved.account,
+        record,
+        changes: allChanges,
+        profile,
+      });
+      record.notified = { status: 'ready', baselineVersion: baseline.version };
+      await save();
+    }
+    deps.log.info('account is backup-ready', {
+      accountId: req.accountId,
+      profile: profile.name,
+      changes: allChanges.length,
+    });
+    return { outcome: 'ready', record, changes: allChanges };
+  } catch (error) {
+    const failure =
+      error instanceof StepFailure
+        ? error
+        : new StepFailure('onboarding', errorMessage(error), 'See the function logs.', {
+            cause: error,
+          });
+    if (req.dryRun) throw failure;
+    record.status = 'failed';
+    record.lastError = { step: failure.step, message: failure.message, at: stamp() };
+    record.steps[failure.step] = { outcome: 'failed', at: stamp(), error: failure.message };
+    await save();
+    deps.log.warn('onboarding failed', {
+      accountId: req.accountId,
+      step: failure.step,
+      error: failure.message,
+    });
+    const key = `${failure.step}: ${failure.message}`;
+    if (record.notified?.status !== 'failed' || record.notified.error !== key) {
+      await deps.notifier.failed({
+        accountId: req.accountId,
+        record,
+        step: failure.step,
+        error: failure.message,
+        advice: failure.advice,
+      });
+      record.notified = { status: 'failed', error: key };
+      await save();
+    }
+    await tagAccount(deps, req.accountId, undefined, 'failed', [], act).catch(() => undefined);
+    return { outcome: 'failed', record, changes: allChanges };
+  }
+}
+
+function adviceFor(step: string, error: unknown): string {
+  const name = (error as { name?: string })?.name ?? '';
+  if (/AccessDenied|UnauthorizedOperation|AuthorizationError/i.test(name + errorMessage(error))) {
+    return `The role used in the account is missing a permission for step ${step}, or a service control policy denies it.`;
+  }
+  if (/Throttl|TooManyRequests|Rate exceeded/i.test(name + errorMessage(error))) {
+    return 'AWS throttled the calls; the next trigger or the sweep retries.';
+  }
+  return `Fix the cause, then run: npx backupctl onboard <account id> (or wait for the sweep).`;
+}
+
+type Act = (changes: string[], what: string, apply: () => Promise<unknown>) => Promise<void>;
+
+async function assumeWithPatience(
+  req: OnboardRequest,
+  deps: OnboardDeps,
+  settings: Onboarding,
+): Promise<MemberAccount> {
+  const roles = req.controlTower
+    ? [settings.controlTowerAccessRole, settings.accessRole]
+    : [settings.accessRole, settings.controlTowerAccessRole];
+  // A brand-new account's role takes minutes to become assumable; the sweep does not wait.
+  const patient = [
+    'CreateAccountResult',
+    'CreateManagedAccount',
+    'AccountJoinedOrganization',
+  ].includes(req.trigger);
+  const deadline =
+    deps.clock.now().getTime() + (patient ? settings.assumeRoleTimeoutSeconds * 1000 : 0);
+  let delay = 2000;
+  let lastError: unknown;
+  for (;;) {
+    for (const role of roles) {
+      try {
+        return await deps.access.assume(req.accountId, role);
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    if (deps.clock.now().getTime() + delay > deadline) break;
+    await deps.sleep(delay);
+    delay = Math.min(delay * 2, 30_000);
+  }
+  throw new StepFailure(
+    'access',
+    `cannot assume ${roles.join(' or ')} in account ${req.accountId}${patient ? ` after trying for ${settings.assumeRoleTimeoutSeconds} s` : ''}: ${errorMessage(lastError)}`,
+    patient
+      ? "A new account's role can take several minutes to appear; the sweep retries. If it never works, check that the role exists and trusts the management account."
+      : 'Check that the role exists in the account and trusts the management account (invited accounts must create OrganizationAccountAccessRole themselves).',
+    { cause: lastError },
+  );
+}
+
+async function ensureRole(
+  member: MemberAccount,
+  changes: string[],
+  act: Act,
+  want: {
+    name: string;
+    description: string;
+    trust: PolicyDocument;
+    managed?: string[];
+    inline?: { name: string; document: PolicyDocument };
+    tags: Record<string, string>;
+  },
+): Promise<string> {
+  const iam = member.iam;
+  const existing = await iam.getRole(want.name);
+  let arn = existing?.arn ?? `arn:aws:iam::${member.accountId}:role/${want.name}`;
+  if (!existing) {
+    await act(changes, `create role ${want.name}`, async () => {
+      arn = (await iam.createRole(want.name, want.trust, want.description, want.tags)).arn;
+    });
+  } else if (!samePolicy(existing.trustPolicy, want.trust)) {
+    await act(changes, `update the trust policy of role ${want.name}`, () =>
+      iam.updateTrustPolicy(want.name, want.trust),
+    );
+  }
+  const attached = existing ? await iam.attachedPolicyArns(want.name) : [];
+  for (const policyArn of want.managed ?? []) {
+    if (!attached.includes(policyArn)) {
+      await act(changes, `attach ${policyArn.split('/').pop()} to role ${want.name}`, () =>
+        iam.attachPolicy(want.name, policyArn),
+      );
+    }
+  }
+  if (want.inline) {
+    const current = existing ? await iam.getInlinePolicy(want.name, want.inline.name) : undefined;
+    if (!current || !samePolicy(current, want.inline.document)) {
+      const inline = want.inline;
+      await act(
+        changes,
+        `${current ? 'update' : 'put'} policy ${inline.name} on role ${want.name}`,
+        () => iam.putInlinePolicy(want.name, inline.name, inline.document),
+      );
+    }
+  }
+  return arn;
+}
+
+async function ensureKey(
+  member: MemberAccount,
+  region: string,
+  changes: string[],
+  act: Act,
+  baseline: Baseline,
+  vars: BaselineVars,
+  tags: Record<string, string>,
+): Promise<string> {
+  const kms = member.kms(region);
+  const policy = fill(baseline.key.policy, vars);
+  const found = await kms.findAlias(baseline.key.alias);
+  if (!found) {
+    let keyArn = `arn:aws:kms:${region}:${member.accountId}:key/(new)`;
+    await act(changes, `create KMS key ${baseline.key.alias} in ${region}`, async () => {
+      const key = await kms.createKey(baseline.key.description, policy, tags);
+      await kms.createAlias(baseline.key.alias, key.keyId);
+      if (baseline.key.enableKeyRotation) await kms.enableRotation(key.keyId);
+      keyArn = key.keyArn;
+    });
+    return keyArn;
+  }
+  if (!samePolicy(await kms.getKeyPolicy(found.keyId), policy)) {
+    await act(changes, `update the key policy of ${baseline.key.alias} in ${region}`, () =>
+      kms.putKeyPolicy(found.keyId, policy),
+    );
+  }
+  if (baseline.key.enableKeyRotation && !(await kms.rotationEnabled(found.keyId))) {
+    await act(changes, `enable rotation of ${baseline.key.alias} in ${region}`, () =>
+      kms.enableRotation(found.keyId),
+    );
+  }
+  return found.keyArn;
+}
+
+async function ensureForwarding(
+  member: MemberAccount,
+  region: string,
+  changes: string[],
+  act: Act,
+  baseline: Baseline,
+  centralBusArn: string,
+  roleArn: string,
+): Promise<void> {
+  const events = member.events(region);
+  const f = baseline.forwarding;
+  const rule = await events.describeRule(f.ruleName);
+  if (!rule) {
+    await act(changes, `create rule ${f.ruleName} in ${region}`, () =>
+      events.putRule(f.ruleName, f.pattern, f.description),
+    );
+  } else if (rule.state !== 'ENABLED' || !samePolicy(rule.pattern, f.pattern)) {
+    await act(
+      changes,
+      `${rule.state !== 'ENABLED' ? 'enable' : 'update the pattern of'} rule ${f.ruleName} in ${region}`,
+      () => events.putRule(f.ruleName, f.pattern, f.description),
+    );
+  }
+  const targets = rule ? await events.targets(f.ruleName) : [];
+  const target = targets.find((t) => t.id === f.targetId);
+  // A bus in the same account and region needs no role; any other bus does.
+  const sameAccountRegion = centralBusArn.includes(`:${region}:${member.accountId}:`);
+  const want = { id: f.targetId, arn: centralBusArn, ...(sameAccountRegion ? {} : { roleArn }) };
+  if (!target || target.arn !== want.arn || (target.roleArn ?? undefined) !== want.roleArn) {
+    await act(changes, `point rule ${f.ruleName} in ${region} at the central bus`, () =>
+      events.putTarget(f.ruleName, want),
+    );
+  }
+}
+
+/** What "backup-ready" means, checked against what exists now. */
+export async function verifyReady(
+  member: MemberAccount,
+  profile: Profile,
+  baseline: Baseline,
+  vaultName: string,
+  centralBusArn: string,
+): Promise<string[]> {
+  const problems: string[] = [];
+  const role = await member.iam.getRole(baseline.serviceRole.name);
+  if (!role) problems.push(`role ${baseline.serviceRole.name} is missing`);
+  else if (!JSON.stringify(role.trustPolicy).includes('backup.amazonaws.com')) {
+    problems.push(`role ${baseline.serviceRole.name} does not trust backup.amazonaws.com`);
+  }
+  for (const region of profile.regions) {
+    if (!(await member.backup(region).describeVault(vaultName))) {
+      problems.push(`vault ${vaultName} is missing in ${region}`);
+    }
+    const rule = await member.events(region).describeRule(baseline.forwarding.ruleName);
+    if (!rule || rule.state !== 'ENABLED') {
+      problems.push(
+        `rule ${baseline.forwarding.ruleName} is ${rule ? 'disabled' : 'missing'} in ${region}`,
+      );
+    } else if (
+      !(await member.events(region).targets(baseline.forwarding.ruleName)).some(
+        (t) => t.arn === centralBusArn,
+      )
+    ) {
+      problems.push(
+        `rule ${baseline.forwarding.ruleName} in ${region} does not target the central bus`,
+      );
+    }
+  }
+  return problems;
+}
+
+async function tagAccount(
+  deps: OnboardDeps,
+  accountId: string,
+  current: Record<string, string> | undefined,
+  status: 'ready' | 'failed',
+  changes: string[],
+  act: Act,
+): Promise<void> {
+  const names = deps.baseline.accountTags;
+  const version = String(deps.baseline.version);
+  const tags = current ?? (await deps.org.accountTags(accountId));
+  if (tags[names.status] === status && tags[names.baselineVersion] === version) return;
+  await act(
+    changes,
+    `tag the account ${names.status}=${status}, ${names.baselineVersion}=${version}`,
+    () =>
+      deps.org.tagAccount(accountId, {
+        [names.status]: status,
+        [names.baselineVersion]: version,
+        [names.updatedAt]: deps.clock.now().toISOString(),
+      }),
+  );
+}

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import { MalformedEventError } from '../shared/errors';
+import type { DeliveryLedger } from '../shared/ports';
+import type { OnboardingNotifier } from './notify-admins';
+import { onboardAccount, type OnboardDeps, type OnboardResult } from './onboard';
+import { parseOnboardingEvent, type TriggerDecision } from './triggers';
+
+/**
+ * One record of the onboarding queue: an Organizations or Control Tower event from EventBridge,
+ * or a request from the reconcile sweep or the CLI. Decides, then onboards or alerts.
+ */
+
+/** What the sweep and `backupctl` put on the onboarding queue. */
+export const OnboardRequestMessageSchema = z.object({
+  kind: z.literal('onboard-request'),
+  accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
+  trigger: z.enum(['Reconcile', 'Manual']),
+  requestedAt: z.string().optional(),
+});
+export type OnboardRequestMessage = z.infer<typeof OnboardRequestMessageSchema>;
+
+export function decideRecord(body: unknown): TriggerDecision {
+  if (
+    typeof body === 'object' &&
+    body !== null &&
+    (body as { kind?: unknown }).kind === 'onboard-request'
+  ) {
+    const parsed = OnboardRequestMessageSchema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new MalformedEventError(
+        `field "${issue.path.join('.')}" ${issue.message}`,
+        issue.path.join('.'),
+      );
+    }
+    return {
+      flow: 'onboard',
+      eventId: `${parsed.data.trigger.toLowerCase()}-${parsed.data.accountId}-${parsed.data.requestedAt ?? ''}`,
+      accountId: parsed.data.accountId,
+      trigger: parsed.data.trigger,
+      controlTower: false,
+    };
+  }
+  return parseOnboardingEvent(body);
+}
+
+export class OnboardingFailedError extends Error {
+  override name = 'OnboardingFailedError';
+}
+
+export interface ProcessDeps extends OnboardDeps {
+  notifier: OnboardingNotifier;
+  /** Deduplicates alerts across redeliveries (the notification flow's delivery ledger). */
+  deliveries: DeliveryLedger;
+}
+
+export type ProcessOutcome =
+  | { flow: 'onboard'; result: OnboardResult }
+  | { flow: 'alert'; sent: boolean }
+  | { flow: 'ignore'; reason: string };
+
+/** Throws when the record should be retried (and, in the end, kept in the DLQ). */
+export async function processOnboardingRecord(
+  body: unknown,
+  eventTime: string | undefined,
+  deps: ProcessDeps,
+): Promise<ProcessOutcome> {
+  const decision = decideRecord(body);
+  if (decision.flow === 'ignore') {
+    deps.log.info('event ignored', { eventId: decision.eventId, reason: decision.reason });
+    return { flow: 'ignore', reason: decision.reason };
+  }
+  if (decision.flow === 'alert') {
+    const claim = await deps.deliveries.claim(
+      `alert#${decision.eventId}`,
+      'onboarding-admins',
+      deps.clock.now(),
+    );
+    if (claim.outcome === 'already-delivered') return { flow: 'alert', sent: false };
+    if (claim.outcome === 'in-flight')
+      throw new Error('the same alert is being sent by another invocation');
+    try {
+      await deps.notifier.creationFailed(decision);
+    } catch (error) {
+      await deps.deliveries.release(`alert#${decision.eventId}`, 'onboarding-admins', claim.token);
+      throw error;
+    }
+    await deps.deliveries.markDelivered(
+      `alert#${decision.eventId}`,
+      'onboarding-admins',
+      claim.token,
+      '-',
+      deps.clock.now(),
+    );
+    return { flow: 'alert', sent: true };
+  }
+  const result = await onboardAccount(
+    {
+      accountId: decision.accountId,
+      trigger: decision.trigger,
+      controlTower: decision.controlTower,
+      eventTime,
+    },
+    deps,
+  );
+  if (result.outcome === 'failed') {
+    const e = result.record.lastError;
+    throw new OnboardingFailedError(
+      `onboarding of ${decision.accountId} failed at ${e?.step ?? '?'}: ${e?.message ?? '?'} (admins told; retried)`,
+    );
+  }
+  return { flow: 'onboard', result };
+}

@@ -1,0 +1,348 @@
+import { z } from 'zod';
+import { MalformedEventError } from '../shared/errors';
+import { oneLine as flatten, truncate } from '../shared/format';
+
+/**
+ * Which account-lifecycle events start onboarding (see ../shared/design/aws-facts.md, "Event
+ * delivery", and events/README.md for the shapes and how sure we are of each). Only the fields
+ * the decision uses are validated. Real variants are accepted: `"requestParameters": "None"`
+ * strings (Control Tower), accountId "Not Available" on failures, `serviceEventDetails` as a
+ * JSON string (some log pipelines re-serialise it), state in any letter case. `accountName`
+ * from Organizations is redacted to "****": the name is looked up later, never taken from here.
+ */
+
+export type Trigger =
+  | 'CreateAccountResult'
+  | 'AccountJoinedOrganization'
+  | 'CreateManagedAccount'
+  | 'UpdateManagedAccount'
+  | 'MoveAccount'
+  | 'Reconcile'
+  | 'Manual';
+
+export type TriggerDecision =
+  | {
+      flow: 'onboard';
+      eventId: string;
+      accountId: string;
+      trigger: Trigger;
+      controlTower: boolean;
+      move?: { sourceParentId?: string; destinationParentId?: string };
+    }
+  | {
+      flow: 'alert';
+      eventId: string;
+      trigger: Trigger;
+      reason: string;
+      accountId?: string;
+      accountName?: string;
+      requestId?: string;
+      time?: string;
+    }
+  | { flow: 'ignore'; eventId?: string; reason: string };
+
+const ORGANIZATIONS = 'aws.organizations';
+const CONTROL_TOWER = 'aws.controltower';
+const API_CALL = 'AWS API Call via CloudTrail';
+
+/** Events from our sources that are known and deliberately not onboarding triggers. */
+const IGNORED: Readonly<Record<string, string>> = {
+  CreateAccount: 'CreateAccount is only the request: onboarding waits for CreateAccountResult',
+  InviteAccountToOrganization:
+    'an invitation is not membership: onboarding waits for AccountJoinedOrganization',
+  AcceptHandshake:
+    'AcceptHandshake is logged in the invited account: onboarding waits for AccountJoinedOrganization',
+};
+
+const EnvelopeSchema = z.object({
+  id: z.string().min(1).max(256),
+  'detail-type': z.string().min(1).max(256),
+  source: z.string().min(1).max(256),
+  time: z.string().max(64).optional(),
+  detail: z.record(z.string(), z.unknown(), { error: 'must be a JSON object' }),
+});
+type Envelope = z.infer<typeof EnvelopeSchema>;
+
+const AccountIdSchema = z.string().regex(/^\d{12}$/);
+const ParentIdSchema = z.string().regex(/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/);
+
+/** What every decision about one event shares. */
+interface Context {
+  eventId: string;
+  time?: string;
+}
+
+type Detail = Record<string, unknown>;
+
+/** Decides what onboarding does with one EventBridge event. Throws MalformedEventError naming the field. */
+export function parseOnboardingEvent(input: unknown): TriggerDecision {
+  const raw = record(input);
+  if (!raw) throw new MalformedEventError('event must be a JSON object', '(event)');
+  // Someone else's event is ignored whatever the rest of its envelope looks like.
+  if (
+    typeof raw.source === 'string' &&
+    raw.source !== ORGANIZATIONS &&
+    raw.source !== CONTROL_TOWER
+  ) {
+    return ignore(
+      typeof raw.id === 'string' ? raw.id.slice(0, 256) : undefined,
+      `source ${clip(raw.source)} is not aws.organizations or aws.controltower`,
+    );
+  }
+  const e = envelope(input, raw);
+  const d = e.detail;
+  const eventName = text(d.eventName);
+  if (!eventName) {
+    throw new MalformedEventError(
+      'field "detail.eventName" is missing or not a string',
+      'detail.eventName',
+    );
+  }
+  const ctx: Context = { eventId: e.id, time: text(e.time) ?? text(d.eventTime)?.slice(0, 64) };
+
+  if (e.source === ORGANIZATIONS) {
+    if (eventName === 'CreateAccountResult') return createAccountResult(d, ctx);
+    if (eventName === 'AccountJoinedOrganization') return accountJoined(d, ctx);
+    if (eventName === 'MoveAccount') return moveAccount(d, ctx);
+  } else if (eventName === 'CreateManagedAccount' || eventName === 'UpdateManagedAccount') {
+    // Only the lifecycle event (a service event) says how the whole operation ended.
+    if (e['detail-type'] === API_CALL) {
+      return ignore(ctx.eventId, `${eventName} API call is not the Control Tower lifecycle event`);
+    }
+    return managedAccount(d, eventName, ctx);
+  }
+  const known = e.source === ORGANIZATIONS && Object.hasOwn(IGNORED, eventName);
+  return ignore(
+    ctx.eventId,
+    known ? IGNORED[eventName]! : `${e.source} event ${clip(eventName)} does not start onboarding`,
+  );
+}
+
+function createAccountResult(d: Detail, ctx: Context): TriggerDecision {
+  const field = 'detail.serviceEventDetails.createAccountStatus';
+  const status = objectAt(d, ['serviceEventDetails', 'createAccountStatus'], field);
+  const state = requiredText(status.state, `${field}.state`).toUpperCase();
+  if (state === 'SUCCEEDED') {
+    return onboard(ctx, 'CreateAccountResult', accountId(status.accountId, `${field}.accountId`));
+  }
+  if (state === 'FAILED') {
+    return alert(ctx, 'CreateAccountResult', {
+      reason: oneLine(status.failureReason) ?? 'CreateAccountResult FAILED without a failureReason',
+      accountId: optionalAccountId(status.accountId),
+      requestId: oneLine(status.id),
+    });
+  }
+  return ignore(ctx.eventId, notFinal('CreateAccountResult', state));
+}
+
+/**
+ * The nesting of this event's fields is unverified (announced 2026-05-28, no published sample
+ * found): the account id is looked for in every place a sample or a comparable event puts it.
+ */
+function accountJoined(d: Detail, ctx: Context): TriggerDecision {
+  const details = objectish(d.serviceEventDetails);
+  const candidates: [string, unknown][] = [
+    ['detail.serviceEventDetails.accountId', details?.accountId],
+  ];
+  for (const [key, value] of Object.entries(details ?? {})) {
+    const nested = objectish(value);
+    if (!nested) continue;
+    candidates.push([`detail.serviceEventDetails.${key}.accountId`, nested.accountId]);
+    const account = objectish(nested.account);
+    candidates.push([`detail.serviceEventDetails.${key}.account.accountId`, account?.accountId]);
+  }
+  const params = objectish(d.requestParameters);
+  const extra = objectish(d.additionalEventData);
+  candidates.push(
+    ['detail.requestParameters.accountId', params?.accountId],
+    ['detail.additionalEventData.newAccountId', extra?.newAccountId],
+    ['detail.additionalEventData.accountId', extra?.accountId],
+  );
+  const found = candidates.find(([, value]) => value !== undefined && value !== null);
+  if (!found) {
+    throw new MalformedEventError(
+      'field "detail.serviceEventDetails.accountId" is missing (also looked in ' +
+        'detail.requestParameters and detail.additionalEventData)',
+      'detail.serviceEventDetails.accountId',
+    );
+  }
+  const [field, value] = found;
+  return onboard(ctx, 'AccountJoinedOrganization', accountId(value, field));
+}
+
+function moveAccount(d: Detail, ctx: Context): TriggerDecision {
+  const errorCode = oneLine(d.errorCode);
+  if (errorCode)
+    return ignore(ctx.eventId, `MoveAccount failed (${clip(errorCode)}): nothing moved`);
+  const params = objectish(d.requestParameters);
+  if (!params) {
+    throw new MalformedEventError(
+      'field "detail.requestParameters" is missing or not an object',
+      'detail.requestParameters',
+    );
+  }
+  const move = dropUndefined({
+    sourceParentId: parentId(params.sourceParentId),
+    destinationParentId: parentId(params.destinationParentId),
+  });
+  return {
+    ...onboard(
+      ctx,
+      'MoveAccount',
+      accountId(params.accountId, 'detail.requestParameters.accountId'),
+    ),
+    move,
+  };
+}
+
+function managedAccount(
+  d: Detail,
+  eventName: 'CreateManagedAccount' | 'UpdateManagedAccount',
+  ctx: Context,
+): TriggerDecision {
+  const key =
+    eventName === 'CreateManagedAccount'
+      ? 'createManagedAccountStatus'
+      : 'updateManagedAccountStatus';
+  const field = `detail.serviceEventDetails.${key}`;
+  const status = objectAt(d, ['serviceEventDetails', key], field);
+  const state = requiredText(status.state, `${field}.state`).toUpperCase();
+  const account = objectish(status.account);
+  if (state === 'SUCCEEDED') {
+    return onboard(
+      ctx,
+      eventName,
+      accountId(account?.accountId, `${field}.account.accountId`),
+      true,
+    );
+  }
+  if (state === 'FAILED') {
+    return alert(ctx, eventName, {
+      reason: oneLine(status.message) ?? `${eventName} FAILED`,
+      accountId: optionalAccountId(account?.accountId),
+      accountName: displayName(account?.accountName),
+    });
+  }
+  return ignore(ctx.eventId, notFinal(eventName, state));
+}
+
+function envelope(input: unknown, raw: Record<string, unknown>): Envelope {
+  const parsed = EnvelopeSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.map(String).join('.') || '(event)';
+  const missing = issue?.code === 'invalid_type' && !(String(issue.path[0]) in raw);
+  throw new MalformedEventError(
+    `field "${field}" ${missing ? 'is missing' : (issue?.message ?? 'is invalid')}`,
+    field,
+  );
+}
+
+function onboard(
+  ctx: Context,
+  trigger: Trigger,
+  accountId: string,
+  controlTower = false,
+): TriggerDecision & { flow: 'onboard' } {
+  return { flow: 'onboard', eventId: ctx.eventId, accountId, trigger, controlTower };
+}
+
+function alert(
+  ctx: Context,
+  trigger: Trigger,
+  fields: { reason: string; accountId?: string; accountName?: string; requestId?: string },
+): TriggerDecision {
+  return dropUndefined({ flow: 'alert', eventId: ctx.eventId, trigger, time: ctx.time, ...fields });
+}
+
+function ignore(eventId: string | undefined, reason: string): TriggerDecision {
+  return dropUndefined({ flow: 'ignore', eventId, reason });
+}
+
+function notFinal(eventName: string, state: string): string {
+  return state === 'IN_PROGRESS'
+    ? `${eventName} is still IN_PROGRESS`
+    : `${eventName} state "${clip(state)}" is neither SUCCEEDED nor FAILED`;
+}
+
+/** A required 12-digit account id, or MalformedEventError naming the field. */
+function accountId(value: unknown, field: string): string {
+  if (value === undefined || value === null) {
+    throw new MalformedEventError(`field "${field}" is missing`, field);
+  }
+  const parsed = AccountIdSchema.safeParse(value);
+  if (!parsed.success) {
+    throw new MalformedEventError(`field "${field}" must be a 12-digit AWS account id`, field);
+  }
+  return parsed.data;
+}
+
+/** Failed events may carry no id, "Not Available" or anything else: only a real id is kept. */
+function optionalAccountId(value: unknown): string | undefined {
+  const parsed = AccountIdSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+function parentId(value: unknown): string | undefined {
+  const parsed = ParentIdSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** A name worth showing: not redacted ("****"), not "Not Available". Never used to decide. */
+function displayName(value: unknown): string | undefined {
+  const name = oneLine(value, 128);
+  if (!name || /^\*+$/.test(name) || name.toLowerCase() === 'not available') return undefined;
+  return name;
+}
+
+function objectAt(d: Detail, path: [string, string], field: string): Record<string, unknown> {
+  const found = objectish(objectish(d[path[0]])?.[path[1]]);
+  if (!found) throw new MalformedEventError(`field "${field}" is missing or not an object`, field);
+  return found;
+}
+
+function requiredText(value: unknown, field: string): string {
+  const t = text(value);
+  if (!t) throw new MalformedEventError(`field "${field}" is missing or not a string`, field);
+  return t;
+}
+
+function record(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
+}
+
+/** An object, or a JSON object serialised as a string; "None" and anything else are absent. */
+function objectish(v: unknown): Record<string, unknown> | undefined {
+  if (typeof v !== 'string') return record(v);
+  const t = v.trim();
+  if (!t.startsWith('{')) return undefined;
+  try {
+    return record(JSON.parse(t));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A non-empty trimmed string, or undefined for anything else. */
+function text(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim();
+  return t ? t : undefined;
+}
+
+/** Text for a message: one line, no control characters (CR/LF included), length capped. */
+function oneLine(v: unknown, max = 1024): string | undefined {
+  const t = typeof v === 'string' ? flatten(v) : '';
+  return t ? truncate(t, max) : undefined;
+}
+
+function clip(s: string): string {
+  return s.slice(0, 64);
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}

@@ -1,0 +1,138 @@
+import type { Config } from '../shared/config';
+import type {
+  AccountRecord,
+  Clock,
+  OrgAccount,
+  OnboardingLedger,
+  OrganizationAdmin,
+  WorkQueue,
+} from '../shared/ports';
+import type { OnboardRequestMessage } from '../onboard-account/process-record';
+
+/**
+ * The safety net under best-effort events: every account of the organization, compared with its
+ * ledger entry. Accounts that were never onboarded, failed, stopped part way, or carry an older
+ * baseline are put on the onboarding queue, where each gets the usual locked, idempotent run.
+ */
+
+export type SweepAction = 'onboard' | 'repair' | 'recheck' | 'skip' | 'ok';
+
+export interface SweepDecision {
+  accountId: string;
+  name?: string;
+  action: SweepAction;
+  reason: string;
+}
+
+export interface SweepDeps {
+  config: Config;
+  baselineVersion: number;
+  org: OrganizationAdmin;
+  ledger: OnboardingLedger;
+  queue: WorkQueue;
+  clock: Clock;
+}
+
+export interface SweepResult {
+  accounts: number;
+  enqueued: number;
+  counts: Record<SweepAction, number>;
+  decisions: SweepDecision[];
+}
+
+const INACTIVE = new Set(['SUSPENDED', 'PENDING_CLOSURE', 'CLOSED']);
+
+export function decideAccount(
+  account: OrgAccount,
+  record: AccountRecord | undefined,
+  ctx: {
+    managementAccountId: string;
+    onboardManagementAccount: boolean;
+    baselineVersion: number;
+    staleAfterMs: number;
+    now: Date;
+  },
+): SweepDecision {
+  const base = { accountId: account.id, name: account.name };
+  if (account.status && INACTIVE.has(account.status)) {
+    return { ...base, action: 'skip', reason: `account is ${account.status}` };
+  }
+  if (account.id === ctx.managementAccountId && !ctx.onboardManagementAccount) {
+    return {
+      ...base,
+      action: 'skip',
+      reason: 'management account (onboardManagementAccount is false)',
+    };
+  }
+  if (!record) return { ...base, action: 'onboard', reason: 'no ledger entry' };
+  switch (record.status) {
+    case 'failed':
+      return {
+        ...base,
+        action: 'repair',
+        reason: `failed at ${record.lastError?.step ?? '?'}: ${record.lastError?.message ?? '?'}`,
+      };
+    case 'onboarding': {
+      const age = ctx.now.getTime() - Date.parse(record.updatedAt);
+      return age > ctx.staleAfterMs
+        ? {
+            ...base,
+            action: 'repair',
+            reason: `a run stopped part way (last step saved ${record.updatedAt})`,
+          }
+        : { ...base, action: 'ok', reason: 'onboarding in progress' };
+    }
+    case 'skipped':
+      // An opt-out tag may have been removed since.
+      return { ...base, action: 'recheck', reason: `skipped before: ${record.skipReason ?? '?'}` };
+    case 'ready':
+      return (record.baselineVersion ?? 0) < ctx.baselineVersion
+        ? {
+            ...base,
+            action: 'repair',
+            reason: `baseline v${record.baselineVersion ?? 0} → v${ctx.baselineVersion}`,
+          }
+        : { ...base, action: 'ok', reason: `ready, baseline v${record.baselineVersion}` };
+  }
+}
+
+export async function sweep(
+  deps: SweepDeps,
+  options: { dryRun?: boolean } = {},
+): Promise<SweepResult> {
+  const onboarding = deps.config.onboarding;
+  if (!onboarding) throw new Error('configuration has no "onboarding" section');
+  const organization = await deps.org.describeOrganization();
+  const accounts: OrgAccount[] = [];
+  for await (const account of deps.org.listAccounts()) accounts.push(account);
+  const records = await deps.ledger.getMany(accounts.map((a) => a.id));
+  const now = deps.clock.now();
+  const ctx = {
+    managementAccountId: organization.managementAccountId,
+    onboardManagementAccount: onboarding.onboardManagementAccount,
+    baselineVersion: deps.baselineVersion,
+    staleAfterMs: 2 * onboarding.lockSeconds * 1000,
+    now,
+  };
+  const decisions = accounts.map((a) => decideAccount(a, records.get(a.id), ctx));
+  const work = decisions.filter(
+    (d) => d.action === 'onboard' || d.action === 'repair' || d.action === 'recheck',
+  );
+  if (!options.dryRun && work.length) {
+    const messages: OnboardRequestMessage[] = work.map((d) => ({
+      kind: 'onboard-request',
+      accountId: d.accountId,
+      trigger: 'Reconcile',
+      requestedAt: now.toISOString(),
+    }));
+    await deps.queue.enqueue(messages);
+  }
+  const counts: Record<SweepAction, number> = { onboard: 0, repair: 0, recheck: 0, skip: 0, ok: 0 };
+  for (const d of decisions) counts[d.action] += 1;
+  return {
+    accounts: accounts.length,
+    enqueued: options.dryRun ? 0 : work.length,
+    counts,
+    decisions,
+  };
+}

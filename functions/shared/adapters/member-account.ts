@@ -1,0 +1,340 @@
+import {
+  BackupClient,
+  CreateBackupVaultCommand,
+  DescribeBackupVaultCommand,
+  AlreadyExistsException as BackupAlreadyExists,
+} from '@aws-sdk/client-backup';
+import {
+  DescribeRuleCommand,
+  EventBridgeClient,
+  ListTargetsByRuleCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+  ResourceNotFoundException as EventsNotFound,
+} from '@aws-sdk/client-eventbridge';
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  EntityAlreadyExistsException,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  NoSuchEntityException,
+  PutRolePolicyCommand,
+  UpdateAssumeRolePolicyCommand,
+  paginateListAttachedRolePolicies,
+} from '@aws-sdk/client-iam';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  EnableKeyRotationCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+  KMSClient,
+  NotFoundException as KmsNotFound,
+  PutKeyPolicyCommand,
+} from '@aws-sdk/client-kms';
+import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import type {
+  AccountAccess,
+  MemberAccount,
+  MemberBackup,
+  MemberEvents,
+  MemberIam,
+  MemberKms,
+  PolicyDocument,
+  RuleTarget,
+} from '../ports';
+
+/**
+ * The one place that assumes a role in a member account and builds that account's clients.
+ * Every method checks or acts on one resource; "already exists" answers count as success.
+ */
+
+type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+type ClientOptions = { region: string; credentials: Credentials; maxAttempts: number };
+
+const tagList = (tags: Record<string, string>) =>
+  Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+
+/** Backup's "not found" arrives under several names depending on the API and endpoint. */
+function isNotFound(error: unknown): boolean {
+  const name = (error as { name?: string })?.name ?? '';
+  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return name === 'ResourceNotFoundException' || name === 'NotFoundException' || status === 404;
+}
+
+/** Policy documents as AWS returns them: JSON, URL-encoded by IAM. */
+export function parsePolicy(text: string | undefined): PolicyDocument | undefined {
+  if (!text) return undefined;
+  const decoded = /^\s*%7B/i.test(text) || text.includes('%22') ? decodeURIComponent(text) : text;
+  return JSON.parse(decoded) as PolicyDocument;
+}
+
+class Iam implements MemberIam {
+  constructor(private readonly iam: IAMClient) {}
+
+  async getRole(name: string) {
+    try {
+      const out = await this.iam.send(new GetRoleCommand({ RoleName: name }));
+      return {
+        arn: out.Role!.Arn!,
+        trustPolicy: parsePolicy(out.Role!.AssumeRolePolicyDocument) ?? {},
+      };
+    } catch (error) {
+      if (error instanceof NoSuchEntityException) return undefined;
+      throw error;
+    }
+  }
+
+  async createRole(
+    name: string,
+    trustPolicy: PolicyDocument,
+    description: string,
+    tags: Record<string, string>,
+  ) {
+    try {
+      const out = await this.iam.send(
+        new CreateRoleCommand({
+          RoleName: name,
+          AssumeRolePolicyDocument: JSON.stringify(trustPolicy),
+          Description: description,
+          Tags: tagList(tags),
+        }),
+      );
+      return { arn: out.Role!.Arn! };
+    } catch (error) {
+      if (!(error instanceof EntityAlreadyExistsException)) throw error;
+      await this.updateTrustPolicy(name, trustPolicy);
+      return { arn: (await this.getRole(name))!.arn };
+    }
+  }
+
+  async updateTrustPolicy(name: string, trustPolicy: PolicyDocument) {
+    await this.iam.send(
+      new UpdateAssumeRolePolicyCommand({
+        RoleName: name,
+        PolicyDocument: JSON.stringify(trustPolicy),
+      }),
+    );
+  }
+
+  async attachedPolicyArns(roleName: string) {
+    const arns: string[] = [];
+    for await (const page of paginateListAttachedRolePolicies(
+      { client: this.iam },
+      { RoleName: roleName },
+    )) {
+      for (const p of page.AttachedPolicies ?? []) if (p.PolicyArn) arns.push(p.PolicyArn);
+    }
+    return arns;
+  }
+
+  async attachPolicy(roleName: string, policyArn: string) {
+    await this.iam.send(new AttachRolePolicyCommand({ RoleName: roleName, PolicyArn: policyArn }));
+  }
+
+  async getInlinePolicy(roleName: string, policyName: string) {
+    try {
+      const out = await this.iam.send(
+        new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }),
+      );
+      return parsePolicy(out.PolicyDocument);
+    } catch (error) {
+      if (error instanceof NoSuchEntityException) return undefined;
+      throw error;
+    }
+  }
+
+  async putInlinePolicy(roleName: string, policyName: string, document: PolicyDocument) {
+    await this.iam.send(
+      new PutRolePolicyCommand({
+        RoleName: roleName,
+        PolicyName: policyName,
+        PolicyDocument: JSON.stringify(document),
+      }),
+    );
+  }
+}
+
+class Kms implements MemberKms {
+  constructor(private readonly kms: KMSClient) {}
+
+  async findAlias(alias: string) {
+    try {
+      const out = await this.kms.send(new DescribeKeyCommand({ KeyId: alias }));
+      const key = out.KeyMetadata!;
+      if (key.KeyState === 'PendingDeletion') return undefined;
+      return { keyId: key.KeyId!, keyArn: key.Arn! };
+    } catch (error) {
+      if (error instanceof KmsNotFound) return undefined;
+      throw error;
+    }
+  }
+
+  async createKey(description: string, policy: PolicyDocument, tags: Record<string, string>) {
+    const out = await this.kms.send(
+      new CreateKeyCommand({
+        Description: description,
+        Policy: JSON.stringify(policy),
+        Tags: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
+      }),
+    );
+    return { keyId: out.KeyMetadata!.KeyId!, keyArn: out.KeyMetadata!.Arn! };
+  }
+
+  async createAlias(alias: string, keyId: string) {
+    await this.kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId }));
+  }
+
+  async getKeyPolicy(keyId: string) {
+    const out = await this.kms.send(
+      new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }),
+    );
+    return parsePolicy(out.Policy) ?? {};
+  }
+
+  async putKeyPolicy(keyId: string, policy: PolicyDocument) {
+    await this.kms.send(
+      new PutKeyPolicyCommand({
+        KeyId: keyId,
+        PolicyName: 'default',
+        Policy: JSON.stringify(policy),
+      }),
+    );
+  }
+
+  async rotationEnabled(keyId: string) {
+    const out = await this.kms.send(new GetKeyRotationStatusCommand({ KeyId: keyId }));
+    return Boolean(out.KeyRotationEnabled);
+  }
+
+  async enableRotation(keyId: string) {
+    await this.kms.send(new EnableKeyRotationCommand({ KeyId: keyId }));
+  }
+}
+
+class Backup implements MemberBackup {
+  constructor(private readonly backup: BackupClient) {}
+
+  async describeVault(name: string) {
+    try {
+      const out = await this.backup.send(new DescribeBackupVaultCommand({ BackupVaultName: name }));
+      return { arn: out.BackupVaultArn!, encryptionKeyArn: out.EncryptionKeyArn };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async createVault(name: string, keyArn: string, tags: Record<string, string>) {
+    try {
+      const out = await this.backup.send(
+        new CreateBackupVaultCommand({
+          BackupVaultName: name,
+          EncryptionKeyArn: keyArn,
+          BackupVaultTags: tags,
+        }),
+      );
+      return { arn: out.BackupVaultArn! };
+    } catch (error) {
+      if (!(error instanceof BackupAlreadyExists)) throw error;
+      return { arn: (await this.describeVault(name))!.arn };
+    }
+  }
+}
+
+class Events implements MemberEvents {
+  constructor(private readonly events: EventBridgeClient) {}
+
+  async describeRule(name: string) {
+    try {
+      const out = await this.events.send(new DescribeRuleCommand({ Name: name }));
+      return {
+        arn: out.Arn!,
+        state: out.State ?? 'ENABLED',
+        pattern: out.EventPattern ? (JSON.parse(out.EventPattern) as PolicyDocument) : {},
+        description: out.Description,
+      };
+    } catch (error) {
+      if (error instanceof EventsNotFound) return undefined;
+      throw error;
+    }
+  }
+
+  async putRule(name: string, pattern: PolicyDocument, description: string) {
+    const out = await this.events.send(
+      new PutRuleCommand({
+        Name: name,
+        EventPattern: JSON.stringify(pattern),
+        Description: description,
+        State: 'ENABLED',
+      }),
+    );
+    return { arn: out.RuleArn! };
+  }
+
+  async targets(ruleName: string): Promise<RuleTarget[]> {
+    const out = await this.events.send(new ListTargetsByRuleCommand({ Rule: ruleName }));
+    return (out.Targets ?? []).map((t) => ({ id: t.Id!, arn: t.Arn!, roleArn: t.RoleArn }));
+  }
+
+  async putTarget(ruleName: string, target: RuleTarget) {
+    const out = await this.events.send(
+      new PutTargetsCommand({
+        Rule: ruleName,
+        Targets: [{ Id: target.id, Arn: target.arn, RoleArn: target.roleArn }],
+      }),
+    );
+    if (out.FailedEntryCount) {
+      const f = out.FailedEntries?.[0];
+      throw new Error(`PutTargets failed for ${ruleName}: ${f?.ErrorCode} ${f?.ErrorMessage}`);
+    }
+  }
+}
+
+/** Assumes the role through STS and caches per-region clients for the account. */
+export class StsAccountAccess implements AccountAccess {
+  constructor(
+    private readonly sts: STSClient,
+    private readonly sessionName = 'backup-control-plane-onboarding',
+  ) {}
+
+  async assume(accountId: string, roleName: string): Promise<MemberAccount> {
+    const partition = (await this.sts.config.region()).startsWith('cn-') ? 'aws-cn' : 'aws';
+    const out = await this.sts.send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:${partition}:iam::${accountId}:role/${roleName}`,
+        RoleSessionName: this.sessionName,
+        DurationSeconds: 3600,
+      }),
+    );
+    const c = out.Credentials!;
+    const credentials: Credentials = {
+      accessKeyId: c.AccessKeyId!,
+      secretAccessKey: c.SecretAccessKey!,
+      sessionToken: c.SessionToken,
+    };
+    return memberAccount(accountId, credentials);
+  }
+}
+
+export function memberAccount(accountId: string, credentials: Credentials): MemberAccount {
+  const options = (region: string): ClientOptions => ({ region, credentials, maxAttempts: 6 });
+  const perRegion = <T>(make: (region: string) => T) => {
+    const cache = new Map<string, T>();
+    return (region: string) => {
+      let v = cache.get(region);
+      if (!v) cache.set(region, (v = make(region)));
+      return v;
+    };
+  };
+  return {
+    accountId,
+    iam: new Iam(new IAMClient(options('us-east-1'))),
+    kms: perRegion((r) => new Kms(new KMSClient(options(r)))),
+    backup: perRegion((r) => new Backup(new BackupClient(options(r)))),
+    events: perRegion((r) => new Events(new EventBridgeClient(options(r)))),
+  };
+}

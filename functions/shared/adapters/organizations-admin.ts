@@ -1,0 +1,160 @@
+import {
+  AttachPolicyCommand,
+  DescribeAccountCommand,
+  DescribeOrganizationCommand,
+  DetachPolicyCommand,
+  DuplicatePolicyAttachmentException,
+  EnablePolicyTypeCommand,
+  ListParentsCommand,
+  ListRootsCommand,
+  PolicyNotAttachedException,
+  PolicyTypeAlreadyEnabledException,
+  TagResourceCommand,
+  DescribeOrganizationalUnitCommand,
+  paginateListAccounts,
+  paginateListPolicies,
+  paginateListPoliciesForTarget,
+  paginateListTagsForResource,
+  type OrganizationsClient,
+} from '@aws-sdk/client-organizations';
+import type { OrgAccount, OrgParent, OrganizationAdmin, PolicyRef } from '../ports';
+
+/** Organizations as onboarding uses it. "Already so" answers count as success. */
+export class OrganizationsAdmin implements OrganizationAdmin {
+  private readonly ouNames = new Map<string, string>();
+
+  constructor(private readonly organizations: OrganizationsClient) {}
+
+  async describeOrganization() {
+    const out = await this.organizations.send(new DescribeOrganizationCommand({}));
+    return { id: out.Organization!.Id!, managementAccountId: out.Organization!.MasterAccountId! };
+  }
+
+  async describeAccount(accountId: string): Promise<OrgAccount> {
+    const out = await this.organizations.send(new DescribeAccountCommand({ AccountId: accountId }));
+    const a = out.Account;
+    return { id: accountId, name: a?.Name, email: a?.Email, status: a?.State ?? a?.Status };
+  }
+
+  async parents(accountId: string): Promise<OrgParent[]> {
+    const chain: OrgParent[] = [];
+    let child = accountId;
+    // An organization is at most 5 OU levels deep; the loop bound guards against a bad answer.
+    for (let depth = 0; depth < 10; depth++) {
+      const out = await this.organizations.send(new ListParentsCommand({ ChildId: child }));
+      const parent = out.Parents?.[0];
+      if (!parent?.Id) break;
+      if (parent.Type === 'ROOT') {
+        chain.push({ id: parent.Id, name: 'Root', type: 'ROOT' });
+        break;
+      }
+      chain.push({
+        id: parent.Id,
+        name: await this.ouName(parent.Id),
+        type: 'ORGANIZATIONAL_UNIT',
+      });
+      child = parent.Id;
+    }
+    return chain;
+  }
+
+  private async ouName(id: string): Promise<string> {
+    let name = this.ouNames.get(id);
+    if (!name) {
+      const out = await this.organizations.send(
+        new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: id }),
+      );
+      name = out.OrganizationalUnit?.Name ?? id;
+      this.ouNames.set(id, name);
+    }
+    return name;
+  }
+
+  async accountTags(accountId: string): Promise<Record<string, string>> {
+    const tags: Record<string, string> = {};
+    for await (const page of paginateListTagsForResource(
+      { client: this.organizations },
+      { ResourceId: accountId },
+    )) {
+      for (const t of page.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
+    }
+    return tags;
+  }
+
+  async tagAccount(accountId: string, tags: Record<string, string>): Promise<void> {
+    await this.organizations.send(
+      new TagResourceCommand({
+        ResourceId: accountId,
+        Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+      }),
+    );
+  }
+
+  async backupPoliciesEnabled(rootId: string): Promise<boolean> {
+    const out = await this.organizations.send(new ListRootsCommand({}));
+    const root = out.Roots?.find((r) => r.Id === rootId);
+    return Boolean(
+      root?.PolicyTypes?.some((p) => p.Type === 'BACKUP_POLICY' && p.Status === 'ENABLED'),
+    );
+  }
+
+  async enableBackupPolicies(rootId: string): Promise<void> {
+    try {
+      await this.organizations.send(
+        new EnablePolicyTypeCommand({ RootId: rootId, PolicyType: 'BACKUP_POLICY' }),
+      );
+    } catch (error) {
+      if (!(error instanceof PolicyTypeAlreadyEnabledException)) throw error;
+    }
+  }
+
+  async findBackupPolicy(name: string): Promise<PolicyRef | undefined> {
+    for await (const page of paginateListPolicies(
+      { client: this.organizations },
+      { Filter: 'BACKUP_POLICY' },
+    )) {
+      const hit = page.Policies?.find((p) => p.Name === name);
+      if (hit?.Id) return { id: hit.Id, name };
+    }
+    return undefined;
+  }
+
+  async backupPoliciesOn(targetId: string): Promise<PolicyRef[]> {
+    const out: PolicyRef[] = [];
+    for await (const page of paginateListPoliciesForTarget(
+      { client: this.organizations },
+      { TargetId: targetId, Filter: 'BACKUP_POLICY' },
+    )) {
+      for (const p of page.Policies ?? []) if (p.Id) out.push({ id: p.Id, name: p.Name ?? p.Id });
+    }
+    return out;
+  }
+
+  async attachPolicy(policyId: string, targetId: string): Promise<void> {
+    try {
+      await this.organizations.send(
+        new AttachPolicyCommand({ PolicyId: policyId, TargetId: targetId }),
+      );
+    } catch (error) {
+      if (!(error instanceof DuplicatePolicyAttachmentException)) throw error;
+    }
+  }
+
+  async detachPolicy(policyId: string, targetId: string): Promise<void> {
+    try {
+      await this.organizations.send(
+        new DetachPolicyCommand({ PolicyId: policyId, TargetId: targetId }),
+      );
+    } catch (error) {
+      if (!(error instanceof PolicyNotAttachedException)) throw error;
+    }
+  }
+
+  async *listAccounts(): AsyncIterable<OrgAccount> {
+    for await (const page of paginateListAccounts({ client: this.organizations }, {})) {
+      for (const a of page.Accounts ?? []) {
+        if (a.Id) yield { id: a.Id, name: a.Name, email: a.Email, status: a.State ?? a.Status };
+      }
+    }
+  }
+}
