@@ -1,8 +1,6 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { loadRuntimeConfig } from '../shared/config';
 import { ConfigError } from '../shared/errors';
-import { eventFromSqsBody } from '../shared/sqs-body';
+import { sqsBatchHandler } from '../shared/sqs-batch';
 import { logger } from '../shared/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
@@ -57,37 +55,8 @@ export function setDeps(next: NotifyDeps | undefined): void {
   deps = next;
 }
 
-const processor = new BatchProcessor(EventType.SQS);
-
-async function processRecord(record: SQSRecord): Promise<void> {
-  logger.resetKeys();
-  logger.appendKeys({ messageId: record.messageId });
-  const body = eventFromSqsBody(record.body);
-  if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
-    const e = body as Record<string, unknown>;
-    logger.appendKeys({ eventId: e.id, accountId: e.account, detailType: e['detail-type'] });
-  }
-  try {
-    deps ??= buildDeps();
-    await notifyBackupEvent(body, deps);
-  } catch (error) {
-    logger.error('record failed; SQS will retry it, then keep it in the DLQ', {
-      error: error as Error,
-      receiveCount: record.attributes.ApproximateReceiveCount,
-    });
-    throw error;
-  }
-}
-
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  logger.addContext(context);
-  // A batch where every record failed is reported like any other, not thrown: same retry.
-  // One record at a time: the logger's keys are per process (parallel records would log each
-  // other's ids), and a duplicate in the same batch then finds the first delivered instead of
-  // failing as in flight; the account cache also serves the rest of the batch.
-  return processPartialResponse(event, processRecord, processor, {
-    context,
-    throwOnFullBatchFailure: false,
-    processInParallel: false,
-  });
-};
+/** The notification queue's consumer: one EventBridge event per record. */
+export const handler = sqsBatchHandler(async (body) => {
+  deps ??= buildDeps();
+  await notifyBackupEvent(body, deps);
+});

@@ -1,5 +1,3 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SESClient } from '@aws-sdk/client-ses';
@@ -16,7 +14,7 @@ import { loadOnboardingRuntime } from '../shared/config';
 import { ConfigError } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { systemClock } from '../shared/ports';
-import { eventFromSqsBody } from '../shared/sqs-body';
+import { sqsBatchHandler } from '../shared/sqs-batch';
 import { loadBaseline } from './baseline';
 import { AdminNotifier } from './notify-admins';
 import { processOnboardingRecord, type ProcessDeps } from './process-record';
@@ -65,34 +63,12 @@ export function setOnboardingDeps(next: Omit<ProcessDeps, 'owner'> | undefined):
   base = next;
 }
 
-const processor = new BatchProcessor(EventType.SQS);
-
-async function processRecord(record: SQSRecord): Promise<void> {
-  logger.resetKeys();
-  logger.appendKeys({ messageId: record.messageId });
-  const body = eventFromSqsBody(record.body);
-  const e = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  logger.appendKeys({ eventId: e.id, accountId: e.accountId, detailType: e['detail-type'] });
-  try {
-    base ??= buildOnboardingDeps();
-    await processOnboardingRecord(body, typeof e.time === 'string' ? e.time : undefined, {
-      ...base,
-      owner: `${record.messageId}`,
-    });
-  } catch (error) {
-    logger.error('record failed; SQS will retry it, then keep it in the DLQ', {
-      error: error as Error,
-      receiveCount: record.attributes.ApproximateReceiveCount,
-    });
-    throw error;
-  }
-}
-
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  logger.addContext(context);
-  return processPartialResponse(event, processRecord, processor, {
-    context,
-    throwOnFullBatchFailure: false,
-    processInParallel: false,
+/** The onboarding queue's consumer: account events, sweep and CLI requests. */
+export const handler = sqsBatchHandler(async (body, record) => {
+  base ??= buildOnboardingDeps();
+  const time = (body as { time?: unknown } | null)?.time;
+  await processOnboardingRecord(body, typeof time === 'string' ? time : undefined, {
+    ...base,
+    owner: record.messageId,
   });
-};
+});

@@ -1,0 +1,48 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { logger } from './logger';
+import { eventFromSqsBody } from './sqs-body';
+
+/**
+ * An SQS-fed Lambda handler with partial batch responses: each record's body is parsed (an
+ * EventBridge event, or one wrapped by SNS), its ids become the log's correlation keys, and a
+ * record that throws is logged and reported alone, so SQS retries it and in the end keeps it in
+ * the DLQ. Records run one at a time: the logger's keys are per process (parallel records would
+ * log each other's ids), and a duplicate in the same batch then finds the first one done.
+ */
+export function sqsBatchHandler(
+  processBody: (body: unknown, record: SQSRecord) => Promise<unknown>,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+  const processor = new BatchProcessor(EventType.SQS);
+  const processRecord = async (record: SQSRecord): Promise<void> => {
+    logger.resetKeys();
+    logger.appendKeys({ messageId: record.messageId });
+    try {
+      const body = eventFromSqsBody(record.body);
+      if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
+        const e = body as Record<string, unknown>;
+        logger.appendKeys({
+          eventId: e.id,
+          accountId: e.account ?? e.accountId,
+          detailType: e['detail-type'] ?? e.kind,
+        });
+      }
+      await processBody(body, record);
+    } catch (error) {
+      logger.error('record failed; SQS will retry it, then keep it in the DLQ', {
+        error: error as Error,
+        receiveCount: record.attributes.ApproximateReceiveCount,
+      });
+      throw error;
+    }
+  };
+  return async (event, context) => {
+    logger.addContext(context);
+    // A batch where every record failed is reported like any other, not thrown: same retry.
+    return processPartialResponse(event, processRecord, processor, {
+      context,
+      throwOnFullBatchFailure: false,
+      processInParallel: false,
+    });
+  };
+}
