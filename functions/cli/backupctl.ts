@@ -6,6 +6,12 @@ import { ConfigError, MalformedEventError, errorMessage } from '../shared/errors
 import type { AccountDirectory } from '../shared/ports';
 import { LocalAwsError } from './sandbox/local-aws';
 import { runSandbox } from './sandbox/sandbox';
+import {
+  ACCOUNT_EVENT_SOURCES,
+  planAccountEvent,
+  runOnboard,
+  runReconcile,
+} from './onboarding-commands';
 import { policiesQuery, showPolicies } from './policies';
 import { compose } from '../notify-backup-event/compose';
 import { decide } from '../notify-backup-event/decide';
@@ -47,8 +53,32 @@ Commands:
   render <event.json|->   the message exactly as it would be sent on one channel
   sandbox                 run the whole system against a local AWS (moto) and show what it did
   policies                which backup plans an account gets from its onboarding profile
+  onboard <accountId>     make one account backup-ready now (--dry-run: only show what it would do)
+  reconcile               sweep every account, queue those that need onboarding (--dry-run)
 
 Run 'backupctl <command> --help' for a command's options.
+`,
+  onboard: `Usage: backupctl onboard <accountId> [--dry-run] [--config <file>]
+
+Runs the onboarding of one account now, with your credentials (the management account's): the
+same steps as the onboardAccount function (resolve, profile, access, baseline, backup policies,
+verify, tags, notify). Prints the outcome and every change as JSON.
+
+--dry-run reads only: it shows the profile and the changes it would make, and needs no stack.
+Without it, set from the stack outputs: DELIVERY_TABLE_NAME, TOPIC_ARNS ({"chat":"<arn>"}),
+CENTRAL_BUS_ARN, CONTROL_PLANE_ROLE_ARN.
+
+Exit status: 0 ready, skipped or dry run; 1 the onboarding failed (the JSON says where);
+2 bad usage or configuration.
+`,
+  reconcile: `Usage: backupctl reconcile [--dry-run] [--config <file>]
+
+Sweeps every account of the organization, as the scheduled reconcile function does, and puts
+the ones that were never onboarded, failed, stopped part way or have an older baseline on the
+onboarding queue. Prints the counts and each account's decision as JSON.
+
+--dry-run only prints the decisions (with DELIVERY_TABLE_NAME set it reads the ledger; without,
+every account looks new). Without it, set DELIVERY_TABLE_NAME and ONBOARDING_QUEUE_URL.
 `,
   plan: `Usage: backupctl plan <event.json|-> [--config <file>]
 
@@ -132,6 +162,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await sandbox(rest, io);
       case 'policies':
         return policies(rest, io);
+      case 'onboard':
+        return await onboard(rest, io);
+      case 'reconcile':
+        return await reconcile(rest, io);
       case undefined:
       case '-h':
       case '--help':
@@ -174,6 +208,11 @@ const RENDER_OPTIONS = {
   'account-name': { type: 'string' },
 } as const;
 
+const RUN_OPTIONS = {
+  ...COMMON_OPTIONS,
+  'dry-run': { type: 'boolean' },
+} as const;
+
 const POLICIES_OPTIONS = {
   ...COMMON_OPTIONS,
   account: { type: 'string' },
@@ -187,7 +226,8 @@ function parse<
     | typeof COMMON_OPTIONS
     | typeof RENDER_OPTIONS
     | typeof SANDBOX_OPTIONS
-    | typeof POLICIES_OPTIONS,
+    | typeof POLICIES_OPTIONS
+    | typeof RUN_OPTIONS,
 >(args: string[], options: O) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
@@ -266,6 +306,35 @@ async function sandbox(args: string[], io: Io): Promise<number> {
   }
 }
 
+async function onboard(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, RUN_OPTIONS);
+  if (values.help) {
+    io.stdout(HELP.onboard!);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError('give exactly one <accountId>');
+  const config = loadConfig(values.config);
+  const { exitCode, output } = await runOnboard(positionals[0]!, config, {
+    dryRun: Boolean(values['dry-run']),
+  });
+  io.stdout(JSON.stringify(output, null, 2) + '\n');
+  return exitCode;
+}
+
+async function reconcile(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, RUN_OPTIONS);
+  if (values.help) {
+    io.stdout(HELP.reconcile!);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const result = await runReconcile(loadConfig(values.config), {
+    dryRun: Boolean(values['dry-run']),
+  });
+  io.stdout(JSON.stringify(result, null, 2) + '\n');
+  return 0;
+}
+
 async function plan(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse(args, COMMON_OPTIONS);
   if (values.help) {
@@ -274,6 +343,11 @@ async function plan(args: string[], io: Io): Promise<number> {
   }
   const config = loadConfig(values.config);
   const event = readEvent(positionals[0], io);
+  const source = (event as { source?: unknown } | null)?.source;
+  if (typeof source === 'string' && ACCOUNT_EVENT_SOURCES.includes(source)) {
+    io.stdout(JSON.stringify(planAccountEvent(event, config), null, 2) + '\n');
+    return 0;
+  }
   const decision = decide(event, config);
   const e = decision.event;
   const facts = e

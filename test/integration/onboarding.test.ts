@@ -13,6 +13,7 @@ import {
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import { main } from '../../functions/cli/backupctl';
 import { localClientConfig } from '../../functions/cli/sandbox/local-aws';
 import {
   addOnboarding,
@@ -76,6 +77,17 @@ async function inAccount(accountId: string) {
 
 async function ledger(accountId: string): Promise<AccountRecord | undefined> {
   return buildOnboardingDeps().ledger.get(accountId);
+}
+
+async function cli(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: (t) => (stdout += t),
+    stderr: (t) => (stderr += t),
+    readStdin: () => '',
+  });
+  return { code, stdout, stderr };
 }
 
 const sentEmails = async () => (await world.aws.data()).ses?.Message ?? [];
@@ -284,6 +296,41 @@ describe('onboarding on moto', () => {
       await expectBackupReady(id, ['us-east-1'], 'daily-35-days');
     },
   );
+
+  it('backupctl onboard --dry-run shows the changes and writes nothing; without it the account is ready', async () => {
+    const id = await newMemberAccount(world, { name: 'ByHand', email: 'aws-byhand@example.com' });
+    const dry = await cli(['onboard', id, '--dry-run']);
+    expect(dry.code).toBe(0);
+    const plan = JSON.parse(dry.stdout);
+    expect(plan).toMatchObject({ accountId: id, outcome: 'planned', profile: 'default' });
+    expect(plan.changes).toEqual(
+      expect.arrayContaining([
+        'baseline-iam: create role backup-control-plane-backup-service',
+        'baseline-us-east-1: create backup vault org-backup-vault in us-east-1',
+        'backup-policies: attach backup policy daily-35-days',
+      ]),
+    );
+    expect(await ledger(id)).toBeUndefined();
+    const m = await inAccount(id);
+    await expect(
+      m.iam.send(new GetRoleCommand({ RoleName: 'backup-control-plane-backup-service' })),
+    ).rejects.toThrow();
+
+    const real = await cli(['onboard', id]);
+    expect(real.code).toBe(0);
+    expect(JSON.parse(real.stdout)).toMatchObject({
+      outcome: 'ready',
+      status: 'ready',
+      baselineVersion: 1,
+    });
+    await expectBackupReady(id, ['us-east-1'], 'daily-35-days');
+
+    const sweepPlan = JSON.parse((await cli(['reconcile', '--dry-run'])).stdout);
+    expect(sweepPlan.decisions).toEqual(
+      expect.arrayContaining([expect.objectContaining({ accountId: id, action: 'ok' })]),
+    );
+    expect(sweepPlan.enqueued).toBe(0);
+  });
 
   it('the reconcile sweep queues what events missed, and nothing once all are ready', async () => {
     const first = await sweep(buildSweepDeps());

@@ -1,0 +1,220 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SESClient } from '@aws-sdk/client-ses';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { STSClient } from '@aws-sdk/client-sts';
+import { loadBaseline } from '../onboard-account/baseline';
+import {
+  AdminNotifier,
+  creationFailedMessage,
+  renderOnboardingChat,
+  renderOnboardingEmail,
+} from '../onboard-account/notify-admins';
+import { onboardAccount, type OnboardDeps, type OnboardResult } from '../onboard-account/onboard';
+import { parseOnboardingEvent } from '../onboard-account/triggers';
+import { sweep, type SweepResult } from '../reconcile/sweep';
+import { CLIENT_DEFAULTS, ORGANIZATIONS_CLIENT } from '../shared/adapters/clients';
+import { DynamoDbOnboardingLedger } from '../shared/adapters/dynamodb-onboarding-ledger';
+import { StsAccountAccess } from '../shared/adapters/member-account';
+import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
+import { SesEmailSender } from '../shared/adapters/ses-email-sender';
+import { SnsTopicPublisher } from '../shared/adapters/sns-topic-publisher';
+import { SqsWorkQueue } from '../shared/adapters/sqs-work-queue';
+import type { Config } from '../shared/config';
+import { ConfigError } from '../shared/errors';
+import type { AccountRecord, OnboardingLedger, WorkQueue } from '../shared/ports';
+import { systemClock } from '../shared/ports';
+
+/**
+ * backupctl's onboarding commands. `plan` on an account event needs no AWS; `onboard` and
+ * `reconcile` call AWS with the caller's credentials (the management account's), and, when not
+ * a dry run, the stack's resources named by the same environment variables the functions get.
+ */
+
+export const ACCOUNT_EVENT_SOURCES = ['aws.organizations', 'aws.controltower'];
+
+/** `backupctl plan` for an Organizations or Control Tower event. */
+export function planAccountEvent(event: unknown, config: Config): Record<string, unknown> {
+  const decision = parseOnboardingEvent(event);
+  if (decision.flow === 'onboard') {
+    return {
+      eventId: decision.eventId,
+      flow: 'onboard',
+      accountId: decision.accountId,
+      trigger: decision.trigger,
+      ...(decision.controlTower ? { controlTower: true } : {}),
+    };
+  }
+  if (decision.flow === 'ignore') {
+    return { eventId: decision.eventId, flow: 'ignore', reason: decision.reason, deliveries: [] };
+  }
+  const message = creationFailedMessage(decision);
+  const email = renderOnboardingEmail(message);
+  const chat = renderOnboardingChat(message);
+  const lists = config.onboarding?.email ?? ['admins'];
+  const to = [...new Set(lists.flatMap((l) => config.notifications.email.recipients[l] ?? []))];
+  return {
+    eventId: decision.eventId,
+    flow: 'alert',
+    trigger: decision.trigger,
+    reason: decision.reason,
+    ...(decision.accountId ? { accountId: decision.accountId } : {}),
+    deliveries: [
+      ...(to.length ? [{ channel: 'email', to, subject: email.subject }] : []),
+      ...(config.onboarding?.sns ?? ['chat']).map((topic) => ({
+        channel: 'sns',
+        topic,
+        subject: chat.subject,
+        attributes: chat.attributes,
+      })),
+    ],
+  };
+}
+
+const REQUIRED_FOR_RUNS = [
+  'DELIVERY_TABLE_NAME',
+  'TOPIC_ARNS',
+  'CENTRAL_BUS_ARN',
+  'CONTROL_PLANE_ROLE_ARN',
+];
+
+function requireEnv(names: string[], env: NodeJS.ProcessEnv): Record<string, string> {
+  const missing = names.filter((n) => !env[n]);
+  if (missing.length) {
+    throw new ConfigError(
+      `set ${missing.join(', ')} from the stack's outputs (LedgerTableName, ChatTopicArn as ` +
+        `{"chat":"<arn>"}, BackupEventBusArn, OnboardAccountRoleArn, OnboardingQueueUrl), or use --dry-run`,
+    );
+  }
+  return Object.fromEntries(names.map((n) => [n, env[n]!]));
+}
+
+/** A ledger that remembers nothing: dry runs never lock or save. */
+const NO_LEDGER: OnboardingLedger = {
+  get: async () => undefined,
+  getMany: async () => new Map<string, AccountRecord>(),
+  acquire: async () => ({ acquired: true }),
+  release: async () => undefined,
+  save: async () => undefined,
+};
+
+export function cliOnboardDeps(
+  config: Config,
+  dryRun: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+): OnboardDeps {
+  if (!config.onboarding) throw new ConfigError('the configuration has no "onboarding" section');
+  const organizations = new OrganizationsClient(ORGANIZATIONS_CLIENT);
+  const base = {
+    config,
+    baseline: loadBaseline(),
+    org: new OrganizationsAdmin(organizations),
+    access: new StsAccountAccess(new STSClient(CLIENT_DEFAULTS), 'backupctl'),
+    clock: systemClock,
+    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    log: { info: () => undefined, warn: () => undefined },
+    owner: `backupctl-${process.pid}-${Date.now()}`,
+  };
+  if (dryRun) {
+    return {
+      ...base,
+      ledger: NO_LEDGER,
+      notifier: {
+        ready: async () => undefined,
+        failed: async () => undefined,
+        creationFailed: async () => undefined,
+      },
+      centralBusArn:
+        env.CENTRAL_BUS_ARN ??
+        'arn:aws:events:us-east-1:(management account):event-bus/(central bus)',
+      controlPlaneRoleArn:
+        env.CONTROL_PLANE_ROLE_ARN ?? 'arn:aws:iam::(management account):role/(onboarding role)',
+    };
+  }
+  const e = requireEnv(REQUIRED_FOR_RUNS, env);
+  const topics = JSON.parse(e.TOPIC_ARNS!) as Record<string, string>;
+  return {
+    ...base,
+    ledger: new DynamoDbOnboardingLedger(
+      new DynamoDBClient(CLIENT_DEFAULTS),
+      e.DELIVERY_TABLE_NAME!,
+    ),
+    notifier: new AdminNotifier(
+      config,
+      new SesEmailSender(new SESClient(CLIENT_DEFAULTS)),
+      new SnsTopicPublisher(new SNSClient(CLIENT_DEFAULTS)),
+      (topic) => {
+        const arn = topics[topic];
+        if (!arn) throw new ConfigError(`topic "${topic}" has no ARN in TOPIC_ARNS`);
+        return arn;
+      },
+    ),
+    centralBusArn: e.CENTRAL_BUS_ARN!,
+    controlPlaneRoleArn: e.CONTROL_PLANE_ROLE_ARN!,
+  };
+}
+
+export async function runOnboard(
+  accountId: string,
+  config: Config,
+  options: { dryRun: boolean },
+  deps: OnboardDeps = cliOnboardDeps(config, options.dryRun),
+): Promise<{ exitCode: number; output: Record<string, unknown> }> {
+  if (!/^\d{12}$/.test(accountId))
+    throw new ConfigError(`"${accountId}" is not a 12-digit account id`);
+  const result: OnboardResult = await onboardAccount(
+    { accountId, trigger: 'Manual', dryRun: options.dryRun },
+    deps,
+  );
+  const output: Record<string, unknown> = { accountId, outcome: result.outcome };
+  if (result.outcome === 'planned') {
+    Object.assign(output, {
+      profile: result.profile,
+      skipReason: result.skipReason,
+      changes: result.changes,
+    });
+  } else if (result.outcome === 'busy') {
+    Object.assign(output, { lockedSince: result.since, lockedUntil: result.until });
+  } else {
+    Object.assign(output, {
+      status: result.record.status,
+      profile: result.record.profile,
+      baselineVersion: result.record.baselineVersion,
+      changes: result.changes,
+      ...(result.record.lastError && result.outcome === 'failed'
+        ? { error: result.record.lastError }
+        : {}),
+      ...(result.record.skipReason ? { skipReason: result.record.skipReason } : {}),
+    });
+  }
+  return { exitCode: result.outcome === 'failed' ? 1 : 0, output };
+}
+
+export async function runReconcile(
+  config: Config,
+  options: { dryRun: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<SweepResult> {
+  if (!config.onboarding) throw new ConfigError('the configuration has no "onboarding" section');
+  const ledgerTable = env.DELIVERY_TABLE_NAME;
+  let queue: WorkQueue = { enqueue: async () => undefined };
+  if (!options.dryRun) {
+    const e = requireEnv(['DELIVERY_TABLE_NAME', 'ONBOARDING_QUEUE_URL'], env);
+    queue = new SqsWorkQueue(new SQSClient(CLIENT_DEFAULTS), e.ONBOARDING_QUEUE_URL!);
+  }
+  return sweep(
+    {
+      config,
+      baselineVersion: loadBaseline().version,
+      org: new OrganizationsAdmin(new OrganizationsClient(ORGANIZATIONS_CLIENT)),
+      // Without the table (a dry run before deploying) every account looks new.
+      ledger: ledgerTable
+        ? new DynamoDbOnboardingLedger(new DynamoDBClient(CLIENT_DEFAULTS), ledgerTable)
+        : NO_LEDGER,
+      queue,
+      clock: systemClock,
+    },
+    options,
+  );
+}
