@@ -34,10 +34,12 @@ describe('backupctl sandbox', () => {
     const { code, out, progress, outDir, pid } = await run(false);
     expect(code).toBe(0);
     expect(out).toContain('OK: every event did what it should.');
-    expect(progress).toMatch(/\[6\/6\]/);
+    expect(progress).toMatch(/\[7\/7\]/);
     const outbox = readdirSync(join(outDir, 'outbox'));
-    expect(outbox.filter((f) => f.endsWith('.html'))).toHaveLength(6);
-    expect(outbox.filter((f) => f.endsWith('.txt'))).toHaveLength(6);
+    // 6 job notifications, 4 "backup-ready" messages, 1 failed account creation.
+    expect(outbox.filter((f) => f.endsWith('.html'))).toHaveLength(11);
+    expect(outbox.filter((f) => /-is-backup-ready\.html$/.test(f))).toHaveLength(4);
+    expect(outbox.filter((f) => f.endsWith('.txt'))).toHaveLength(11);
     const html = readFileSync(
       join(
         outDir,
@@ -48,7 +50,7 @@ describe('backupctl sandbox', () => {
     );
     expect(html).toMatch(/^<!DOCTYPE html>/);
     const chat = readdirSync(join(outDir, 'chat'));
-    expect(chat).toHaveLength(4);
+    expect(chat).toHaveLength(5); // 4 job failures and warnings, the failed account creation
     expect(out).toMatch(/Dead-letter queue: 1 message/);
     expect(pid).toBeGreaterThan(0);
     expect(alive(pid)).toBe(false);

@@ -13,6 +13,11 @@ import {
   type LocalAws,
   type MotoSentEmail,
 } from './local-aws';
+import {
+  playOnboarding,
+  verifyOnboardingMail,
+  type OnboardingOutcome,
+} from './onboarding-scenario';
 import { subscribeQueue, type NotificationStack } from './provision';
 import {
   CHAT_FILTER_POLICY,
@@ -65,7 +70,7 @@ interface ChatMessage {
   notification: { id?: string; content?: { title?: string } } & Record<string, unknown>;
 }
 
-const STEPS = 6;
+const STEPS = 7;
 
 export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promise<number> {
   const step = (n: number, text: string) => io.progress(`[${n}/${STEPS}] ${text}`);
@@ -132,15 +137,23 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
         `${first.failedAttempts + second.failedAttempts} failed attempts (retried)`,
     );
 
-    step(6, 'collecting what SES sent, what the chat subscriber received and the DLQ ...');
+    step(6, 'onboarding: a new account, a failed creation, then the reconcile sweep ...');
+    const onboarding = await playOnboarding(world, io.progress);
+
+    step(7, 'collecting what SES sent, what the chat subscriber received and the DLQ ...');
     const emails = (await aws.data()).ses?.Message ?? [];
     const chatMessages = (await receiveAll(world.c, chat.url)).map(parseChatMessage);
     const published = (await receiveAll(world.c, audit.url)).map(parseChatMessage);
     const dlq = await receiveAll(world.c, world.stack.dlqUrl);
     const files = writeOutputs(options.outDir, emails, chatMessages);
 
-    const problems = verify(config, played, emails, chatMessages, published, dlq, malformedBody);
+    const problems = [
+      ...verify(config, played, emails, chatMessages, published, dlq, malformedBody),
+      ...onboarding.problems,
+      ...verifyOnboardingMail(emails, onboarding, world.org.accounts.length),
+    ];
     io.out(summary(world, played, emails, chatMessages, published, dlq, files, options.outDir));
+    io.out(onboardingSummary(onboarding));
     io.out(`\nfinished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     if (options.keep) {
       keep = true;
@@ -355,6 +368,21 @@ function summary(
     `Emails SES received: ${files.emails} → ${relative(process.cwd(), files.outbox) || files.outbox}/ (HTML and text)`,
     `Chat messages the subscriber received (filter ${JSON.stringify(CHAT_FILTER_POLICY)}): ${files.chat} → ${relative(process.cwd(), files.chatDir)}/`,
     `moto's log: ${relative(process.cwd(), join(outDir, 'moto.log'))}`,
+  ].join('\n');
+}
+
+function onboardingSummary(o: OnboardingOutcome): string {
+  const rows = [['account', 'onboarded by', 'profile', 'regions', 'status', 'changes made']];
+  for (const r of o.rows)
+    rows.push([r.account, r.trigger, r.profile, r.regions, r.status, String(r.changes)]);
+  return [
+    '',
+    '',
+    `Onboarding (the sweep saw ${o.sweep.accounts} accounts and queued ${o.sweep.enqueued}):`,
+    '',
+    table(rows),
+    '',
+    'Each ready account got a "[READY] Account … is backup-ready" email; the failed creation an alert.',
   ].join('\n');
 }
 

@@ -1,0 +1,132 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildOnboardingDeps } from '../../onboard-account/handler';
+import { parseOnboardingEvent } from '../../onboard-account/triggers';
+import { buildSweepDeps } from '../../reconcile/handler';
+import { sweep } from '../../reconcile/sweep';
+import type { AccountRecord } from '../../shared/ports';
+import type { MotoSentEmail } from './local-aws';
+import {
+  addOnboarding,
+  drainOnboarding,
+  emitEvent,
+  newMemberAccount,
+  type EventToPut,
+  type World,
+} from './world';
+
+/**
+ * The sandbox's onboarding story: an account is created in the Production OU and its
+ * CreateAccountResult arrives; another creation fails; then the reconcile sweep finds the
+ * accounts that existed before the control plane and onboards them too.
+ */
+
+const ROOT = join(__dirname, '..', '..', '..');
+
+export interface OnboardingRow {
+  account: string;
+  trigger: string;
+  profile: string;
+  regions: string;
+  status: string;
+  changes: number;
+}
+
+export interface OnboardingOutcome {
+  rows: OnboardingRow[];
+  problems: string[];
+  newAccountId: string;
+  sweep: { accounts: number; enqueued: number };
+}
+
+function aimedSample(name: string, accountId: string): EventToPut {
+  const raw = readFileSync(join(ROOT, 'events', `${name}.json`), 'utf8');
+  const decision = parseOnboardingEvent(JSON.parse(raw));
+  if (decision.flow !== 'onboard') throw new Error(`${name} is not an onboarding trigger`);
+  return JSON.parse(raw.split(decision.accountId).join(accountId)) as EventToPut;
+}
+
+export async function playOnboarding(
+  base: World,
+  progress: (line: string) => void,
+): Promise<OnboardingOutcome> {
+  const world = await addOnboarding(base);
+  const newAccountId = await newMemberAccount(world, {
+    name: 'Payments',
+    email: 'aws-payments@example.com',
+    ou: 'Workloads/Production',
+  });
+  progress(`      CreateAccount: Payments ${newAccountId} in OU Workloads/Production`);
+  await emitEvent(
+    world,
+    { account: 'management' },
+    aimedSample('organizations/create-account-result.succeeded', newAccountId),
+  );
+  const failed = JSON.parse(
+    readFileSync(
+      join(ROOT, 'events', 'organizations', 'create-account-result.failed.json'),
+      'utf8',
+    ),
+  ) as EventToPut;
+  await emitEvent(world, { account: 'management' }, failed);
+  await drainOnboarding(world);
+
+  progress('      reconcile sweep: finding the accounts no event announced ...');
+  const swept = await sweep(buildSweepDeps());
+  await drainOnboarding(world);
+
+  const ledger = buildOnboardingDeps().ledger;
+  const records = await ledger.getMany(world.org.accounts.map((a) => a.id));
+  const problems: string[] = [];
+  const rows: OnboardingRow[] = world.org.accounts.map((a) => {
+    const r: AccountRecord | undefined = records.get(a.id);
+    if (r?.status !== 'ready')
+      problems.push(`account ${a.name} ${a.id} is ${r?.status ?? 'not onboarded'}, expected ready`);
+    const regions = a.id === newAccountId ? 'us-east-1, eu-west-1' : 'us-east-1';
+    return {
+      account: `${a.name} ${a.id}`,
+      trigger: r?.lastTrigger ?? '-',
+      profile: r?.profile ?? '-',
+      regions,
+      status: r?.status ?? 'not onboarded',
+      changes: Object.values(r?.steps ?? {}).reduce((n, s) => n + (s.changes?.length ?? 0), 0),
+    };
+  });
+  const payments = records.get(newAccountId);
+  if (payments?.profile !== 'production')
+    problems.push(`Payments got profile ${payments?.profile}, expected production`);
+  if (payments?.lastTrigger !== 'CreateAccountResult') {
+    problems.push(
+      `Payments was onboarded by ${payments?.lastTrigger}, expected CreateAccountResult`,
+    );
+  }
+  if (swept.enqueued !== world.org.accounts.length - 1) {
+    problems.push(
+      `the sweep queued ${swept.enqueued} accounts, expected the ${world.org.accounts.length - 1} older ones`,
+    );
+  }
+  return {
+    rows,
+    problems,
+    newAccountId,
+    sweep: { accounts: swept.accounts, enqueued: swept.enqueued },
+  };
+}
+
+export function verifyOnboardingMail(
+  emails: MotoSentEmail[],
+  outcome: OnboardingOutcome,
+  accounts: number,
+): string[] {
+  const problems: string[] = [];
+  const ready = emails.filter((e) => e.subject.startsWith('[READY]'));
+  if (ready.length !== accounts)
+    problems.push(`${ready.length} "backup-ready" emails, expected ${accounts}`);
+  if (!ready.some((e) => e.subject.includes(outcome.newAccountId))) {
+    problems.push('no "backup-ready" email for the new account');
+  }
+  const alerts = emails.filter((e) => e.subject.startsWith('[FAILED] Creating'));
+  if (alerts.length !== 1)
+    problems.push(`${alerts.length} account-creation failure emails, expected 1`);
+  return problems;
+}
