@@ -21,6 +21,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { buildSync } from 'esbuild';
 import { handler } from '../../functions/notify-backup-event/handler';
 import { readConfigFile } from '../../functions/shared/config';
+import { logger } from '../../functions/shared/logger';
 
 const ROOT = join(__dirname, '..', '..');
 const RUNS = Number(process.env.BENCH_COLD_RUNS ?? 15);
@@ -42,6 +43,44 @@ const FUNCTIONS = [
       '@aws-sdk/client-organizations': ['OrganizationsClient', 'DescribeAccountCommand'],
       '@aws-sdk/client-ses': ['SESClient', 'SendEmailCommand'],
       '@aws-sdk/client-sns': ['SNSClient', 'PublishCommand'],
+    } as Record<string, string[]>,
+  },
+  {
+    name: 'onboardAccount',
+    entry: 'functions/onboard-account/handler.ts',
+    sdk: {
+      '@aws-sdk/client-dynamodb': [
+        'DynamoDBClient',
+        'GetItemCommand',
+        'UpdateItemCommand',
+        'PutItemCommand',
+      ],
+      '@aws-sdk/client-organizations': [
+        'OrganizationsClient',
+        'DescribeAccountCommand',
+        'ListParentsCommand',
+        'AttachPolicyCommand',
+      ],
+      '@aws-sdk/client-ses': ['SESClient', 'SendEmailCommand'],
+      '@aws-sdk/client-sns': ['SNSClient', 'PublishCommand'],
+      '@aws-sdk/client-sts': ['STSClient', 'AssumeRoleCommand'],
+      '@aws-sdk/client-iam': ['IAMClient', 'GetRoleCommand', 'CreateRoleCommand'],
+      '@aws-sdk/client-kms': ['KMSClient', 'DescribeKeyCommand', 'CreateKeyCommand'],
+      '@aws-sdk/client-backup': [
+        'BackupClient',
+        'DescribeBackupVaultCommand',
+        'CreateBackupVaultCommand',
+      ],
+      '@aws-sdk/client-eventbridge': ['EventBridgeClient', 'PutRuleCommand', 'PutTargetsCommand'],
+    } as Record<string, string[]>,
+  },
+  {
+    name: 'reconcile',
+    entry: 'functions/reconcile/handler.ts',
+    sdk: {
+      '@aws-sdk/client-dynamodb': ['DynamoDBClient', 'BatchGetItemCommand'],
+      '@aws-sdk/client-organizations': ['OrganizationsClient', 'ListAccountsCommand'],
+      '@aws-sdk/client-sqs': ['SQSClient', 'SendMessageBatchCommand'],
     } as Record<string, string[]>,
   },
 ];
@@ -84,7 +123,7 @@ async function warmNotify(): Promise<{ warmEventMs: number; events: number }> {
   process.env.BACKUP_CONTROL_PLANE_CONFIG = JSON.stringify(config);
   process.env.DELIVERY_TABLE_NAME = 'bench-table';
   process.env.TOPIC_ARNS = JSON.stringify({ chat: 'arn:aws:sns:us-east-1:123456789012:chat' });
-  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  logger.setLogLevel('SILENT');
 
   mockClient(SESClient).on(SendEmailCommand).resolves({ MessageId: 'm' });
   mockClient(SNSClient).on(PublishCommand).resolves({ MessageId: 'm' });
@@ -143,7 +182,19 @@ async function main(): Promise<void> {
       ...warm,
     });
   }
-  const out = { node: process.version, cpus: cpus().length, results };
+  // Onboarding against moto, in a process of its own (the warm bench above mocks the SDK).
+  const onboarding = JSON.parse(
+    execFileSync(
+      process.execPath,
+      [require.resolve('tsx/cli'), join(__dirname, 'onboarding-bench.ts')],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    ),
+  ) as Record<string, unknown>;
+  const out = { node: process.version, cpus: cpus().length, results, ...onboarding };
   writeFileSync(join(dir, 'bench.json'), JSON.stringify(out));
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
 }

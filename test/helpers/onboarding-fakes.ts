@@ -1,0 +1,704 @@
+import { loadBaseline } from '../../functions/onboard-account/baseline';
+import type {
+  CreationFailedNotice,
+  FailedNotice,
+  OnboardingNotifier,
+  ReadyNotice,
+} from '../../functions/onboard-account/notify-admins';
+import type { Log, OnboardDeps } from '../../functions/onboard-account/onboard';
+import type { Config, Onboarding } from '../../functions/shared/config';
+import type {
+  AccountAccess,
+  AccountRecord,
+  Clock,
+  LockResult,
+  MemberAccount,
+  MemberBackup,
+  MemberEvents,
+  MemberIam,
+  MemberKms,
+  OnboardingLedger,
+  OrgAccount,
+  OrganizationAdmin,
+  OrgParent,
+  PolicyDocument,
+  PolicyRef,
+  RuleTarget,
+  WorkQueue,
+} from '../../functions/shared/ports';
+import { FakeClock } from './fakes';
+import { exampleConfig } from './fixtures';
+
+/**
+ * In-memory stand-ins for everything onboarding talks to. Each fake keeps the state a real
+ * service would (so a second run sees what the first created) and a `writes` log of every
+ * call that changes something, in order, so a test can say "exactly these changes, nothing
+ * else". Tests change the state behind onboarding's back (drift) through the public maps,
+ * which does not log.
+ */
+
+export const ORG_ID = 'o-exampleorg1';
+export const MANAGEMENT_ID = '111122223333';
+export const MEMBER_ID = '222233334444';
+export const ROOT_ID = 'r-ab12';
+export const WORKLOADS_OU = 'ou-ab12-workload1';
+export const PRODUCTION_OU = 'ou-ab12-producti1';
+export const CENTRAL_BUS_ARN =
+  'arn:aws:events:us-east-1:111122223333:event-bus/backup-control-plane-dev';
+export const CONTROL_PLANE_ROLE_ARN =
+  'arn:aws:iam::111122223333:role/backup-control-plane-dev-onboarding';
+export const POLICY_IDS: Readonly<Record<string, string>> = {
+  'daily-35-days': 'p-daily35days',
+  'production-critical': 'p-prodcritical',
+};
+
+/** One change made through a fake: the operation, then its arguments. */
+export type Write = [string, ...unknown[]];
+
+const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+/** An AWS-looking error (the name is what the code and the advice look at). */
+export function awsError(name: string, message: string): Error {
+  return Object.assign(new Error(message), { name });
+}
+
+/** Throws the error registered for `op`, if any (it stays until the test deletes it). */
+function failIf(failures: Map<string, Error>, op: string): void {
+  const error = failures.get(op);
+  if (error) throw error;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Organizations: a root, Workloads and Workloads/Production OUs, the management account. */
+export class FakeOrganization implements OrganizationAdmin {
+  readonly writes: Write[] = [];
+  readonly failures = new Map<string, Error>();
+  readonly organization = { id: ORG_ID, managementAccountId: MANAGEMENT_ID };
+  readonly accounts = new Map<string, OrgAccount>();
+  /** child (account or OU) → parent id */
+  readonly parentOf = new Map<string, string>();
+  readonly nodes = new Map<string, OrgParent>();
+  readonly tags = new Map<string, Record<string, string>>();
+  /** policy name → id; a name missing here does not exist in Organizations */
+  readonly policies = new Map<string, string>(Object.entries(POLICY_IDS));
+  /** target id → attached policy ids */
+  readonly attachments = new Map<string, Set<string>>();
+  backupPolicyTypeEnabled = false;
+
+  constructor() {
+    this.nodes.set(ROOT_ID, { id: ROOT_ID, name: 'Root', type: 'ROOT' });
+    this.addOu(WORKLOADS_OU, 'Workloads', ROOT_ID);
+    this.addOu(PRODUCTION_OU, 'Production', WORKLOADS_OU);
+    this.addAccount(
+      { id: MANAGEMENT_ID, name: 'Management', email: 'aws-root@example.com', status: 'ACTIVE' },
+      ROOT_ID,
+    );
+  }
+
+  addOu(id: string, name: string, parentId: string): void {
+    this.nodes.set(id, { id, name, type: 'ORGANIZATIONAL_UNIT' });
+    this.parentOf.set(id, parentId);
+  }
+
+  addAccount(account: OrgAccount, parentId: string, tags: Record<string, string> = {}): void {
+    this.accounts.set(account.id, { ...account });
+    this.parentOf.set(account.id, parentId);
+    this.tags.set(account.id, { ...tags });
+  }
+
+  /** Attaches a policy as an administrator would (not logged as onboarding's write). */
+  attachByHand(policyName: string, targetId: string): void {
+    const id = this.policies.get(policyName)!;
+    const set = this.attachments.get(targetId) ?? new Set<string>();
+    set.add(id);
+    this.attachments.set(targetId, set);
+  }
+
+  /** Names of the policies attached directly to a target. */
+  policyNamesOn(targetId: string): string[] {
+    const byId = new Map([...this.policies].map(([name, id]) => [id, name]));
+    return [...(this.attachments.get(targetId) ?? [])].map((id) => byId.get(id) ?? id).sort();
+  }
+
+  async describeOrganization() {
+    failIf(this.failures, 'describeOrganization');
+    return { ...this.organization };
+  }
+
+  async describeAccount(accountId: string): Promise<OrgAccount> {
+    failIf(this.failures, 'describeAccount');
+    const account = this.accounts.get(accountId);
+    if (!account) {
+      throw awsError('AccountNotFoundException', "You specified an account that doesn't exist.");
+    }
+    return { ...account };
+  }
+
+  async parents(accountId: string): Promise<OrgParent[]> {
+    const chain: OrgParent[] = [];
+    for (let id = this.parentOf.get(accountId); id; id = this.parentOf.get(id)) {
+      chain.push({ ...this.nodes.get(id)! });
+    }
+    return chain;
+  }
+
+  async accountTags(accountId: string): Promise<Record<string, string>> {
+    return { ...(this.tags.get(accountId) ?? {}) };
+  }
+
+  async tagAccount(accountId: string, tags: Record<string, string>): Promise<void> {
+    failIf(this.failures, 'tagAccount');
+    this.writes.push(['tagAccount', accountId, { ...tags }]);
+    this.tags.set(accountId, { ...this.tags.get(accountId), ...tags });
+  }
+
+  async backupPoliciesEnabled(rootId: string): Promise<boolean> {
+    return rootId === ROOT_ID && this.backupPolicyTypeEnabled;
+  }
+
+  async enableBackupPolicies(rootId: string): Promise<void> {
+    this.writes.push(['enableBackupPolicies', rootId]);
+    this.backupPolicyTypeEnabled = true;
+  }
+
+  async findBackupPolicy(name: string): Promise<PolicyRef | undefined> {
+    const id = this.policies.get(name);
+    return id ? { id, name } : undefined;
+  }
+
+  async backupPoliciesOn(targetId: string): Promise<PolicyRef[]> {
+    const byId = new Map([...this.policies].map(([name, id]) => [id, name]));
+    return [...(this.attachments.get(targetId) ?? [])].map((id) => ({
+      id,
+      name: byId.get(id) ?? id,
+    }));
+  }
+
+  async attachPolicy(policyId: string, targetId: string): Promise<void> {
+    failIf(this.failures, 'attachPolicy');
+    this.writes.push(['attachPolicy', policyId, targetId]);
+    const set = this.attachments.get(targetId) ?? new Set<string>();
+    set.add(policyId);
+    this.attachments.set(targetId, set);
+  }
+
+  async detachPolicy(policyId: string, targetId: string): Promise<void> {
+    this.writes.push(['detachPolicy', policyId, targetId]);
+    this.attachments.get(targetId)?.delete(policyId);
+  }
+
+  async *listAccounts(): AsyncIterable<OrgAccount> {
+    for (const account of this.accounts.values()) yield { ...account };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface FakeRole {
+  arn: string;
+  trustPolicy: PolicyDocument;
+  description: string;
+  tags: Record<string, string>;
+  attached: string[];
+  inline: Map<string, PolicyDocument>;
+}
+
+export interface FakeKey {
+  keyId: string;
+  keyArn: string;
+  region: string;
+  description: string;
+  policy: PolicyDocument;
+  rotation: boolean;
+  state: 'Enabled' | 'PendingDeletion';
+  tags: Record<string, string>;
+}
+
+export interface FakeVault {
+  arn: string;
+  encryptionKeyArn: string;
+  tags: Record<string, string>;
+}
+
+export interface FakeRule {
+  arn: string;
+  state: 'ENABLED' | 'DISABLED';
+  pattern: PolicyDocument;
+  description: string;
+  targets: RuleTarget[];
+}
+
+/**
+ * One member account: IAM (global) and KMS, Backup, EventBridge per region. Operations fail
+ * the way AWS does when they would conflict (creating what exists), so a flow that forgets to
+ * check first fails here too. `failures` makes an operation (e.g. "kms.createKey") throw.
+ */
+export class FakeMemberAccount implements MemberAccount {
+  readonly writes: Write[] = [];
+  readonly failures = new Map<string, Error>();
+  readonly roles = new Map<string, FakeRole>();
+  /** by key id */
+  readonly keys = new Map<string, FakeKey>();
+  /** `${region}|${alias}` → key id */
+  readonly aliases = new Map<string, string>();
+  /** `${region}|${name}` */
+  readonly vaults = new Map<string, FakeVault>();
+  /** `${region}|${name}` */
+  readonly rules = new Map<string, FakeRule>();
+  readonly iam: MemberIam;
+  private nextKey = 0;
+  private readonly perRegion = new Map<
+    string,
+    { kms: MemberKms; backup: MemberBackup; events: MemberEvents }
+  >();
+
+  constructor(readonly accountId: string) {
+    this.iam = this.makeIam();
+  }
+
+  role(name: string): FakeRole {
+    const role = this.roles.get(name);
+    if (!role) throw new Error(`test: role ${name} does not exist`);
+    return role;
+  }
+
+  keyFor(region: string, alias: string): FakeKey {
+    const key = this.keys.get(this.aliases.get(`${region}|${alias}`) ?? '');
+    if (!key) throw new Error(`test: no key behind ${alias} in ${region}`);
+    return key;
+  }
+
+  vault(region: string, name: string): FakeVault | undefined {
+    return this.vaults.get(`${region}|${name}`);
+  }
+
+  rule(region: string, name: string): FakeRule {
+    const rule = this.rules.get(`${region}|${name}`);
+    if (!rule) throw new Error(`test: rule ${name} does not exist in ${region}`);
+    return rule;
+  }
+
+  kms(region: string): MemberKms {
+    return this.clientsFor(region).kms;
+  }
+
+  backup(region: string): MemberBackup {
+    return this.clientsFor(region).backup;
+  }
+
+  events(region: string): MemberEvents {
+    return this.clientsFor(region).events;
+  }
+
+  /** The same object per region, so a test can spy on one of its methods. */
+  private clientsFor(region: string) {
+    let clients = this.perRegion.get(region);
+    if (!clients) {
+      clients = {
+        kms: this.makeKms(region),
+        backup: this.makeBackup(region),
+        events: this.makeEvents(region),
+      };
+      this.perRegion.set(region, clients);
+    }
+    return clients;
+  }
+
+  private act(op: string, ...args: unknown[]): void {
+    failIf(this.failures, op);
+    this.writes.push([op, ...args]);
+  }
+
+  private makeIam(): MemberIam {
+    const noSuchRole = (name: string) =>
+      awsError('NoSuchEntityException', `The role with name ${name} cannot be found.`);
+    return {
+      getRole: async (name) => {
+        const role = this.roles.get(name);
+        return role ? { arn: role.arn, trustPolicy: copy(role.trustPolicy) } : undefined;
+      },
+      createRole: async (name, trustPolicy, description, tags) => {
+        this.act('iam.createRole', name);
+        if (this.roles.has(name)) {
+          throw awsError('EntityAlreadyExistsException', `Role with name ${name} already exists.`);
+        }
+        const arn = `arn:aws:iam::${this.accountId}:role/${name}`;
+        this.roles.set(name, {
+          arn,
+          trustPolicy: copy(trustPolicy),
+          description,
+          tags: { ...tags },
+          attached: [],
+          inline: new Map(),
+        });
+        return { arn };
+      },
+      updateTrustPolicy: async (name, trustPolicy) => {
+        this.act('iam.updateTrustPolicy', name);
+        const role = this.roles.get(name);
+        if (!role) throw noSuchRole(name);
+        role.trustPolicy = copy(trustPolicy);
+      },
+      attachedPolicyArns: async (roleName) => {
+        const role = this.roles.get(roleName);
+        if (!role) throw noSuchRole(roleName);
+        return [...role.attached];
+      },
+      attachPolicy: async (roleName, policyArn) => {
+        this.act('iam.attachPolicy', roleName, policyArn);
+        const role = this.roles.get(roleName);
+        if (!role) throw noSuchRole(roleName);
+        if (!role.attached.includes(policyArn)) role.attached.push(policyArn);
+      },
+      getInlinePolicy: async (roleName, policyName) => {
+        const document = this.roles.get(roleName)?.inline.get(policyName);
+        return document ? copy(document) : undefined;
+      },
+      putInlinePolicy: async (roleName, policyName, document) => {
+        this.act('iam.putInlinePolicy', roleName, policyName);
+        const role = this.roles.get(roleName);
+        if (!role) throw noSuchRole(roleName);
+        role.inline.set(policyName, copy(document));
+      },
+    };
+  }
+
+  private makeKms(region: string): MemberKms {
+    const key = (keyId: string) => {
+      const k = this.keys.get(keyId);
+      if (!k) throw awsError('NotFoundException', `Key '${keyId}' does not exist`);
+      return k;
+    };
+    return {
+      findAlias: async (alias) => {
+        const k = this.keys.get(this.aliases.get(`${region}|${alias}`) ?? '');
+        return k && k.state !== 'PendingDeletion' ? { keyId: k.keyId, keyArn: k.keyArn } : undefined;
+      },
+      createKey: async (description, policy, tags) => {
+        this.nextKey += 1;
+        const keyId = `key-${region}-${this.nextKey}`;
+        this.act('kms.createKey', region, keyId);
+        const keyArn = `arn:aws:kms:${region}:${this.accountId}:key/${keyId}`;
+        this.keys.set(keyId, {
+          keyId,
+          keyArn,
+          region,
+          description,
+          policy: copy(policy),
+          rotation: false,
+          state: 'Enabled',
+          tags: { ...tags },
+        });
+        return { keyId, keyArn };
+      },
+      createAlias: async (alias, keyId) => {
+        this.act('kms.createAlias', region, alias, keyId);
+        if (this.aliases.has(`${region}|${alias}`)) {
+          throw awsError('AlreadyExistsException', `An alias with the name ${alias} already exists`);
+        }
+        key(keyId);
+        this.aliases.set(`${region}|${alias}`, keyId);
+      },
+      getKeyPolicy: async (keyId) => copy(key(keyId).policy),
+      putKeyPolicy: async (keyId, policy) => {
+        this.act('kms.putKeyPolicy', region, keyId);
+        key(keyId).policy = copy(policy);
+      },
+      rotationEnabled: async (keyId) => key(keyId).rotation,
+      enableRotation: async (keyId) => {
+        this.act('kms.enableRotation', region, keyId);
+        key(keyId).rotation = true;
+      },
+    };
+  }
+
+  private makeBackup(region: string): MemberBackup {
+    return {
+      describeVault: async (name) => {
+        const vault = this.vaults.get(`${region}|${name}`);
+        return vault ? { arn: vault.arn, encryptionKeyArn: vault.encryptionKeyArn } : undefined;
+      },
+      createVault: async (name, keyArn, tags) => {
+        this.act('backup.createVault', region, name, keyArn);
+        if (this.vaults.has(`${region}|${name}`)) {
+          throw awsError('AlreadyExistsException', `Backup vault ${name} already exists`);
+        }
+        const arn = `arn:aws:backup:${region}:${this.accountId}:backup-vault:${name}`;
+        this.vaults.set(`${region}|${name}`, { arn, encryptionKeyArn: keyArn, tags: { ...tags } });
+        return { arn };
+      },
+    };
+  }
+
+  private makeEvents(region: string): MemberEvents {
+    return {
+      describeRule: async (name) => {
+        const rule = this.rules.get(`${region}|${name}`);
+        return rule
+          ? {
+              arn: rule.arn,
+              state: rule.state,
+              pattern: copy(rule.pattern),
+              description: rule.description,
+            }
+          : undefined;
+      },
+      putRule: async (name, pattern, description) => {
+        this.act('events.putRule', region, name);
+        const arn = `arn:aws:events:${region}:${this.accountId}:rule/${name}`;
+        const targets = this.rules.get(`${region}|${name}`)?.targets ?? [];
+        this.rules.set(`${region}|${name}`, {
+          arn,
+          state: 'ENABLED',
+          pattern: copy(pattern),
+          description,
+          targets,
+        });
+        return { arn };
+      },
+      targets: async (ruleName) => {
+        const rule = this.rules.get(`${region}|${ruleName}`);
+        if (!rule) throw awsError('ResourceNotFoundException', `Rule ${ruleName} does not exist.`);
+        return copy(rule.targets);
+      },
+      putTarget: async (ruleName, target) => {
+        this.act('events.putTarget', region, ruleName, { ...target });
+        const rule = this.rules.get(`${region}|${ruleName}`);
+        if (!rule) throw awsError('ResourceNotFoundException', `Rule ${ruleName} does not exist.`);
+        rule.targets = [...rule.targets.filter((t) => t.id !== target.id), { ...target }];
+      },
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * STS: a role can be assumed when it is in `assumable` and the clock has reached
+ * `assumableFrom` (a brand-new account's role appears minutes after the account).
+ */
+export class FakeAccountAccess implements AccountAccess {
+  readonly members = new Map<string, FakeMemberAccount>();
+  readonly calls: { accountId: string; role: string; at: string }[] = [];
+  assumable = new Set(['OrganizationAccountAccessRole']);
+  assumableFrom = 0;
+
+  constructor(private readonly clock: Clock) {}
+
+  member(accountId: string): FakeMemberAccount {
+    let member = this.members.get(accountId);
+    if (!member) {
+      member = new FakeMemberAccount(accountId);
+      this.members.set(accountId, member);
+    }
+    return member;
+  }
+
+  async assume(accountId: string, role: string): Promise<MemberAccount> {
+    const now = this.clock.now();
+    this.calls.push({ accountId, role, at: now.toISOString() });
+    if (!this.assumable.has(role) || now.getTime() < this.assumableFrom) {
+      throw awsError(
+        'AccessDenied',
+        `User: arn:aws:sts::${MANAGEMENT_ID}:assumed-role/onboarding/run is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::${accountId}:role/${role}`,
+      );
+    }
+    return this.member(accountId);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Lock {
+  owner: string;
+  since: string;
+  until: number;
+}
+
+/**
+ * The onboarding ledger's contract in memory, lock included: taken when free, expired, or
+ * already ours; released only by its owner. Records are copied in and out like a table's.
+ */
+export class InMemoryOnboardingLedger implements OnboardingLedger {
+  readonly records = new Map<string, AccountRecord>();
+  readonly locks = new Map<string, Lock>();
+  readonly writes: Write[] = [];
+  readonly failures = new Map<string, Error>();
+
+  async get(accountId: string): Promise<AccountRecord | undefined> {
+    failIf(this.failures, 'get');
+    const record = this.records.get(accountId);
+    return record ? copy(record) : undefined;
+  }
+
+  async getMany(accountIds: string[]): Promise<Map<string, AccountRecord>> {
+    const found = new Map<string, AccountRecord>();
+    for (const id of accountIds) {
+      const record = this.records.get(id);
+      if (record) found.set(id, copy(record));
+    }
+    return found;
+  }
+
+  async acquire(accountId: string, owner: string, now: Date, lockMs: number): Promise<LockResult> {
+    const held = this.locks.get(accountId);
+    if (held && held.until >= now.getTime() && held.owner !== owner) {
+      return {
+        acquired: false,
+        owner: held.owner,
+        since: held.since,
+        until: new Date(held.until).toISOString(),
+      };
+    }
+    this.writes.push(['acquire', accountId, owner]);
+    this.locks.set(accountId, { owner, since: now.toISOString(), until: now.getTime() + lockMs });
+    return { acquired: true };
+  }
+
+  async release(accountId: string, owner: string): Promise<void> {
+    this.writes.push(['release', accountId, owner]);
+    if (this.locks.get(accountId)?.owner === owner) this.locks.delete(accountId);
+  }
+
+  async save(record: AccountRecord): Promise<void> {
+    failIf(this.failures, 'save');
+    this.writes.push(['save', record.accountId, record.status]);
+    this.records.set(record.accountId, copy(record));
+  }
+
+  /** Another invocation holds the account's lock. */
+  hold(accountId: string, owner: string, since: Date, lockMs: number): void {
+    this.locks.set(accountId, {
+      owner,
+      since: since.toISOString(),
+      until: since.getTime() + lockMs,
+    });
+  }
+}
+
+/** Records the notices; `failWith` makes every notice reject. */
+export class RecordingNotifier implements OnboardingNotifier {
+  readonly readyNotices: ReadyNotice[] = [];
+  readonly failedNotices: FailedNotice[] = [];
+  readonly creationFailedNotices: CreationFailedNotice[] = [];
+  failWith: Error | undefined;
+
+  async ready(notice: ReadyNotice): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.readyNotices.push(copy(notice));
+  }
+
+  async failed(notice: FailedNotice): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.failedNotices.push(copy(notice));
+  }
+
+  async creationFailed(notice: CreationFailedNotice): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.creationFailedNotices.push(copy(notice));
+  }
+
+  get count(): number {
+    return (
+      this.readyNotices.length + this.failedNotices.length + this.creationFailedNotices.length
+    );
+  }
+}
+
+export class RecordingLog implements Log {
+  readonly entries: { level: 'info' | 'warn'; message: string; extra?: Record<string, unknown> }[] =
+    [];
+  info(message: string, extra?: Record<string, unknown>): void {
+    this.entries.push({ level: 'info', message, extra });
+  }
+  warn(message: string, extra?: Record<string, unknown>): void {
+    this.entries.push({ level: 'warn', message, extra });
+  }
+}
+
+export class RecordingQueue implements WorkQueue {
+  readonly batches: Record<string, unknown>[][] = [];
+  async enqueue(messages: Record<string, unknown>[]): Promise<void> {
+    this.batches.push(copy(messages));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface OnboardingWorld {
+  config: Config;
+  clock: FakeClock;
+  org: FakeOrganization;
+  access: FakeAccountAccess;
+  ledger: InMemoryOnboardingLedger;
+  notifier: RecordingNotifier;
+  log: RecordingLog;
+  /** Every sleep onboarding asked for, in ms (each moves the clock). */
+  delays: number[];
+  deps: OnboardDeps;
+  /** The member account as it is in AWS (created on first use). */
+  member(accountId?: string): FakeMemberAccount;
+  /** Forgets every write and notice so far (state stays). */
+  clearLogs(): void;
+}
+
+/**
+ * The example configuration, the real baseline, and an organization with MEMBER_ID
+ * ("Payments", ACTIVE) under Workloads: the default profile, us-east-1, daily-35-days.
+ */
+export function onboardingWorld(configure: (onboarding: Onboarding) => void = () => {}): OnboardingWorld {
+  const config = exampleConfig();
+  configure(config.onboarding!);
+  const clock = new FakeClock();
+  const org = new FakeOrganization();
+  org.addAccount(
+    { id: MEMBER_ID, name: 'Payments', email: 'aws-payments@example.com', status: 'ACTIVE' },
+    WORKLOADS_OU,
+  );
+  const access = new FakeAccountAccess(clock);
+  const ledger = new InMemoryOnboardingLedger();
+  const notifier = new RecordingNotifier();
+  const log = new RecordingLog();
+  const delays: number[] = [];
+  const deps: OnboardDeps = {
+    config,
+    baseline: loadBaseline(),
+    org,
+    access,
+    ledger,
+    notifier,
+    clock,
+    sleep: async (ms) => {
+      delays.push(ms);
+      clock.advance(ms);
+    },
+    log,
+    centralBusArn: CENTRAL_BUS_ARN,
+    controlPlaneRoleArn: CONTROL_PLANE_ROLE_ARN,
+    owner: 'run-1',
+  };
+  return {
+    config,
+    clock,
+    org,
+    access,
+    ledger,
+    notifier,
+    log,
+    delays,
+    deps,
+    member: (accountId = MEMBER_ID) => access.member(accountId),
+    clearLogs() {
+      org.writes.length = 0;
+      ledger.writes.length = 0;
+      for (const m of access.members.values()) m.writes.length = 0;
+      access.calls.length = 0;
+      notifier.readyNotices.length = 0;
+      notifier.failedNotices.length = 0;
+      notifier.creationFailedNotices.length = 0;
+      log.entries.length = 0;
+      delays.length = 0;
+    },
+  };
+}
