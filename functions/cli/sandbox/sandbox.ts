@@ -400,6 +400,20 @@ moto keeps running (pid ${aws.pid}) on ${aws.endpoint}. Point tools at it:
   aws events list-rules --event-bus-name ${stack.busName}
   npx backupctl plan events/backup/backup-job-state-change.failed.json
 
+For backupctl onboard and reconcile, also:
+
+  export ${[
+    'DELIVERY_TABLE_NAME',
+    'TOPIC_ARNS',
+    'CENTRAL_BUS_ARN',
+    'CONTROL_PLANE_ROLE_ARN',
+    'ONBOARDING_QUEUE_URL',
+  ]
+    .filter((k) => process.env[k])
+    .map((k) => `${k}='${process.env[k]}'`)
+    .join(' ')}
+  npx backupctl reconcile --dry-run
+
 Stop it with: kill ${aws.pid}
 `;
 }
