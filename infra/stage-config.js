@@ -365,7 +365,14 @@ function checkRegion(region) {
  * The notify function's environment. Lambda measures keys and values together with
  * provider.environment; the ARNs CloudFormation fills in are estimated at their real length.
  */
-function notifyEnvironment({ configJson, topics, providerEnvironment, tableName, configFile }) {
+function notifyEnvironment({
+  configJson,
+  topics,
+  providerEnvironment,
+  tableName,
+  configFile,
+  extraEstimate = {},
+}) {
   const environment = {
     BACKUP_CONTROL_PLANE_CONFIG: configJson,
     DELIVERY_TABLE_NAME: ref('LedgerTable'),
@@ -376,6 +383,7 @@ function notifyEnvironment({ configJson, topics, providerEnvironment, tableName,
     ...environment,
     DELIVERY_TABLE_NAME: tableName,
     TOPIC_ARNS: JSON.stringify(Object.fromEntries(topics.map((t) => [t.name, t.sampleArn]))),
+    ...extraEstimate,
   };
   const size = environmentSize(estimate);
   if (size > LAMBDA_ENVIRONMENT_LIMIT_BYTES) {
@@ -383,7 +391,7 @@ function notifyEnvironment({ configJson, topics, providerEnvironment, tableName,
       .map(([key, value]) => `${key} ${environmentSize({ [key]: value })} B`)
       .join(', ');
     throw userError(
-      `the notify function's environment would be about ${size} bytes, over Lambda's ` +
+      `the functions' environment would be about ${size} bytes, over Lambda's ` +
         `${LAMBDA_ENVIRONMENT_LIMIT_BYTES}-byte limit (${sizes}). Shorten ${relative(configFile)}: ` +
         'fewer or shorter recipient lists, rules and topic names.',
     );
@@ -430,12 +438,20 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
       `invalid configuration in ${relative(configFile)}:\n  - onboarding: is required (see ${relative(EXAMPLE_CONFIG)})`,
     );
   }
+  const prefixArn = (service, resource) =>
+    `arn:aws:${service}:${region}:${SAMPLE_ACCOUNT_ID}:${resource}`;
+  // The onboarding functions get the most: checked with their extra variables at full length.
   const notifyEnv = notifyEnvironment({
     configJson: JSON.stringify(config),
     topics,
     providerEnvironment: (await resolveConfigurationProperty(['provider', 'environment'])) || {},
     tableName: String(await resolveConfigurationProperty(['custom', 'names', 'ledgerTable'])),
     configFile,
+    extraEstimate: {
+      CENTRAL_BUS_ARN: prefixArn('events', `event-bus/${prefix}-backup-events`),
+      CONTROL_PLANE_ROLE_ARN: `arn:aws:iam::${SAMPLE_ACCOUNT_ID}:role/${prefix}-onboard-account`,
+      ONBOARDING_QUEUE_URL: `https://sqs.${region}.amazonaws.com/${SAMPLE_ACCOUNT_ID}/${prefix}-onboarding`,
+    },
   });
   const onboardingEnvironment = {
     ...notifyEnv,
@@ -454,13 +470,7 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     accessRoleArns,
     reconcileSchedule: config.onboarding.schedule,
     backupPolicyResources: backupPolicyResources(config),
-    notifyEnvironment: notifyEnvironment({
-      configJson: JSON.stringify(config),
-      topics,
-      providerEnvironment: (await resolveConfigurationProperty(['provider', 'environment'])) || {},
-      tableName: String(await resolveConfigurationProperty(['custom', 'names', 'ledgerTable'])),
-      configFile,
-    }),
+    notifyEnvironment: notifyEnv,
     notifyDeliveryPolicy: deliveryPolicy(config, topics),
     alarmActions: alarmTopic ? [alarmTopic.arn] : [],
     topicResources: { Resources: resources, Outputs: outputs },
