@@ -1,9 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { SESClient } from '@aws-sdk/client-ses';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { STSClient } from '@aws-sdk/client-sts';
 import { loadBaseline } from '../onboard-account/baseline';
 import {
   AdminNotifier,
@@ -14,7 +8,14 @@ import {
 import { onboardAccount, type OnboardDeps, type OnboardResult } from '../onboard-account/onboard';
 import { parseOnboardingEvent } from '../onboard-account/triggers';
 import { sweep, type SweepResult } from '../reconcile/sweep';
-import { CLIENT_DEFAULTS, ORGANIZATIONS_CLIENT } from '../shared/adapters/clients';
+import {
+  dynamodbClient,
+  organizationsClient,
+  sesClient,
+  snsClient,
+  sqsClient,
+  stsClient,
+} from '../shared/adapters/clients';
 import { DynamoDbOnboardingLedger } from '../shared/adapters/dynamodb-onboarding-ledger';
 import { StsAccountAccess } from '../shared/adapters/member-account';
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
@@ -105,12 +106,12 @@ export function cliOnboardDeps(
   env: NodeJS.ProcessEnv = process.env,
 ): OnboardDeps {
   if (!config.onboarding) throw new ConfigError('the configuration has no "onboarding" section');
-  const organizations = new OrganizationsClient(ORGANIZATIONS_CLIENT);
+  const organizations = organizationsClient();
   const base = {
     config,
     baseline: loadBaseline(),
     org: new OrganizationsAdmin(organizations),
-    access: new StsAccountAccess(new STSClient(CLIENT_DEFAULTS), 'backupctl'),
+    access: new StsAccountAccess(stsClient(), 'backupctl'),
     clock: systemClock,
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
     log: { info: () => undefined, warn: () => undefined },
@@ -136,14 +137,11 @@ export function cliOnboardDeps(
   const topics = JSON.parse(e.TOPIC_ARNS!) as Record<string, string>;
   return {
     ...base,
-    ledger: new DynamoDbOnboardingLedger(
-      new DynamoDBClient(CLIENT_DEFAULTS),
-      e.DELIVERY_TABLE_NAME!,
-    ),
+    ledger: new DynamoDbOnboardingLedger(dynamodbClient(), e.DELIVERY_TABLE_NAME!),
     notifier: new AdminNotifier(
       config,
-      new SesEmailSender(new SESClient(CLIENT_DEFAULTS)),
-      new SnsTopicPublisher(new SNSClient(CLIENT_DEFAULTS)),
+      new SesEmailSender(sesClient()),
+      new SnsTopicPublisher(snsClient()),
       (topic) => {
         const arn = topics[topic];
         if (!arn) throw new ConfigError(`topic "${topic}" has no ARN in TOPIC_ARNS`);
@@ -201,17 +199,15 @@ export async function runReconcile(
   let queue: WorkQueue = { enqueue: async () => undefined };
   if (!options.dryRun) {
     const e = requireEnv(['DELIVERY_TABLE_NAME', 'ONBOARDING_QUEUE_URL'], env);
-    queue = new SqsWorkQueue(new SQSClient(CLIENT_DEFAULTS), e.ONBOARDING_QUEUE_URL!);
+    queue = new SqsWorkQueue(sqsClient(), e.ONBOARDING_QUEUE_URL!);
   }
   return sweep(
     {
       config,
       baselineVersion: loadBaseline().version,
-      org: new OrganizationsAdmin(new OrganizationsClient(ORGANIZATIONS_CLIENT)),
+      org: new OrganizationsAdmin(organizationsClient()),
       // Without the table (a dry run before deploying) every account looks new.
-      ledger: ledgerTable
-        ? new DynamoDbOnboardingLedger(new DynamoDBClient(CLIENT_DEFAULTS), ledgerTable)
-        : NO_LEDGER,
+      ledger: ledgerTable ? new DynamoDbOnboardingLedger(dynamodbClient(), ledgerTable) : NO_LEDGER,
       queue,
       clock: systemClock,
     },

@@ -2,11 +2,12 @@ import { loadRuntimeConfig } from '../shared/config';
 import { ConfigError } from '../shared/errors';
 import { sqsBatchHandler } from '../shared/sqs-batch';
 import { logger } from '../shared/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { SESClient } from '@aws-sdk/client-ses';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { CLIENT_DEFAULTS, ORGANIZATIONS_CLIENT } from '../shared/adapters/clients';
+import {
+  dynamodbClient,
+  organizationsClient,
+  sesClient,
+  snsClient,
+} from '../shared/adapters/clients';
 import { DynamoDbDeliveryLedger } from '../shared/adapters/dynamodb-delivery-ledger';
 import { OrganizationsAccountDirectory } from '../shared/adapters/organizations-account-directory';
 import { SesEmailSender } from '../shared/adapters/ses-email-sender';
@@ -31,17 +32,17 @@ export function buildDeps(): NotifyDeps {
       return arn;
     },
     accounts: new CachedAccountDirectory(
-      new OrganizationsAccountDirectory(new OrganizationsClient(ORGANIZATIONS_CLIENT)),
+      new OrganizationsAccountDirectory(organizationsClient()),
       config.notifications.accountNameCacheSeconds * 1000,
       systemClock,
     ),
-    ledger: new DynamoDbDeliveryLedger(new DynamoDBClient(CLIENT_DEFAULTS), {
+    ledger: new DynamoDbDeliveryLedger(dynamodbClient(), {
       tableName: runtime.DELIVERY_TABLE_NAME,
       leaseMs: DELIVERY_LEASE_MS,
       retentionDays: config.notifications.deliveryRecordDays,
     }),
-    email: new SesEmailSender(new SESClient(CLIENT_DEFAULTS)),
-    sns: new SnsTopicPublisher(new SNSClient(CLIENT_DEFAULTS)),
+    email: new SesEmailSender(sesClient()),
+    sns: new SnsTopicPublisher(snsClient()),
     clock: systemClock,
     log: {
       info: (message, extra = {}) => logger.info(message, extra),

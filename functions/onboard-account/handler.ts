@@ -1,9 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { SESClient } from '@aws-sdk/client-ses';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { STSClient } from '@aws-sdk/client-sts';
-import { CLIENT_DEFAULTS, ORGANIZATIONS_CLIENT } from '../shared/adapters/clients';
+import {
+  dynamodbClient,
+  organizationsClient,
+  sesClient,
+  snsClient,
+  stsClient,
+} from '../shared/adapters/clients';
 import { DynamoDbDeliveryLedger } from '../shared/adapters/dynamodb-delivery-ledger';
 import { DynamoDbOnboardingLedger } from '../shared/adapters/dynamodb-onboarding-ledger';
 import { StsAccountAccess } from '../shared/adapters/member-account';
@@ -24,7 +25,7 @@ let base: Omit<ProcessDeps, 'owner'> | undefined;
 /** Built on first use and reused by warm invocations; a bad configuration fails loudly. */
 export function buildOnboardingDeps(): Omit<ProcessDeps, 'owner'> {
   const { config, runtime, onboarding } = loadOnboardingRuntime();
-  const dynamodb = new DynamoDBClient(CLIENT_DEFAULTS);
+  const dynamodb = dynamodbClient();
   const topicArn = (topic: string) => {
     const arn = runtime.TOPIC_ARNS[topic];
     if (!arn) throw new ConfigError(`topic "${topic}" has no ARN in TOPIC_ARNS`);
@@ -33,8 +34,8 @@ export function buildOnboardingDeps(): Omit<ProcessDeps, 'owner'> {
   return {
     config,
     baseline: loadBaseline(),
-    org: new OrganizationsAdmin(new OrganizationsClient(ORGANIZATIONS_CLIENT)),
-    access: new StsAccountAccess(new STSClient(CLIENT_DEFAULTS)),
+    org: new OrganizationsAdmin(organizationsClient()),
+    access: new StsAccountAccess(stsClient()),
     ledger: new DynamoDbOnboardingLedger(dynamodb, runtime.DELIVERY_TABLE_NAME),
     deliveries: new DynamoDbDeliveryLedger(dynamodb, {
       tableName: runtime.DELIVERY_TABLE_NAME,
@@ -43,8 +44,8 @@ export function buildOnboardingDeps(): Omit<ProcessDeps, 'owner'> {
     }),
     notifier: new AdminNotifier(
       config,
-      new SesEmailSender(new SESClient(CLIENT_DEFAULTS)),
-      new SnsTopicPublisher(new SNSClient(CLIENT_DEFAULTS)),
+      new SesEmailSender(sesClient()),
+      new SnsTopicPublisher(snsClient()),
       topicArn,
     ),
     clock: systemClock,

@@ -1,8 +1,5 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
-import { CLIENT_DEFAULTS, ORGANIZATIONS_CLIENT } from '../shared/adapters/clients';
+import { dynamodbClient, organizationsClient, sqsClient } from '../shared/adapters/clients';
 import { DynamoDbOnboardingLedger } from '../shared/adapters/dynamodb-onboarding-ledger';
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
 import { SqsWorkQueue } from '../shared/adapters/sqs-work-queue';
@@ -21,12 +18,9 @@ export function buildSweepDeps(): SweepDeps {
   return {
     config,
     baselineVersion: loadBaseline().version,
-    org: new OrganizationsAdmin(new OrganizationsClient(ORGANIZATIONS_CLIENT)),
-    ledger: new DynamoDbOnboardingLedger(
-      new DynamoDBClient(CLIENT_DEFAULTS),
-      runtime.DELIVERY_TABLE_NAME,
-    ),
-    queue: new SqsWorkQueue(new SQSClient(CLIENT_DEFAULTS), onboarding.ONBOARDING_QUEUE_URL),
+    org: new OrganizationsAdmin(organizationsClient()),
+    ledger: new DynamoDbOnboardingLedger(dynamodbClient(), runtime.DELIVERY_TABLE_NAME),
+    queue: new SqsWorkQueue(sqsClient(), onboarding.ONBOARDING_QUEUE_URL),
     clock: systemClock,
   };
 }

@@ -1,10 +1,23 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import { SESClient } from '@aws-sdk/client-ses';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { STSClient } from '@aws-sdk/client-sts';
+
 /**
- * Settings every SDK client of the functions is created with (once per container, by the
- * handler that needs it). The SDK retries throttling itself (adaptive mode, a few attempts);
+ * The SDK clients the functions and the CLI use, each created by its caller once (per container)
+ * and passed to the adapters. The SDK retries throttling itself (adaptive mode, a few attempts);
  * what still fails after that fails the record, which SQS retries later. AWS_ENDPOINT_URL (set
  * by the sandbox and the integration tests) points every client at the local AWS.
  */
 export const CLIENT_DEFAULTS = { maxAttempts: 4, retryMode: 'adaptive' } as const;
 
+export const dynamodbClient = () => new DynamoDBClient(CLIENT_DEFAULTS);
 /** Organizations' API lives in us-east-1 whatever the function's region. */
-export const ORGANIZATIONS_CLIENT = { ...CLIENT_DEFAULTS, region: 'us-east-1' } as const;
+export const organizationsClient = () =>
+  new OrganizationsClient({ ...CLIENT_DEFAULTS, region: 'us-east-1' });
+export const sesClient = () => new SESClient(CLIENT_DEFAULTS);
+export const snsClient = () => new SNSClient(CLIENT_DEFAULTS);
+export const sqsClient = () => new SQSClient(CLIENT_DEFAULTS);
+export const stsClient = () => new STSClient(CLIENT_DEFAULTS);
