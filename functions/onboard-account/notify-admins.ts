@@ -165,7 +165,7 @@ ${m.lines.length ? `<ul style="margin:16px 0;padding-left:20px;">${m.lines.map((
 </td></tr></table></body></html>
 `;
   const text = [
-    m.title,
+    oneLine(m.title),
     '',
     ...m.facts.map(([k, v]) => `${k}: ${oneLine(v)}`),
     '',

@@ -6,6 +6,7 @@ import type {
   Clock,
   MemberAccount,
   OrganizationAdmin,
+  OrgAccount,
   OrgParent,
   OnboardingLedger,
   PolicyDocument,
@@ -108,7 +109,9 @@ export async function onboardAccount(
     );
     if (!lock.acquired) {
       // A run that started after this event happened will see the account as it is now.
-      const covered = Boolean(req.eventTime && lock.since && lock.since >= req.eventTime);
+      const covered =
+        Boolean(req.eventTime && lock.since) &&
+        Date.parse(lock.since!) >= Date.parse(req.eventTime!);
       if (covered) {
         deps.log.info('onboarding already running for this account; this trigger is covered', {
           accountId: req.accountId,
@@ -149,6 +152,8 @@ async function run(
   record.status = 'onboarding';
   record.steps = {};
   const allChanges: string[] = [];
+  let account: OrgAccount | undefined;
+  let ready: { account: OrgAccount; profile: Profile };
 
   /** Does (or, in a dry run, only lists) one change. */
   const act = async (changes: string[], what: string, apply: () => Promise<unknown>) => {
@@ -194,6 +199,7 @@ async function run(
       ]);
       return { account, organization, parents, tags, ouPath: ouPathOf(parents) };
     });
+    account = resolved.account;
     const skipReason =
       resolved.account.status && INACTIVE.has(resolved.account.status)
         ? `account is ${resolved.account.status}`
@@ -322,6 +328,11 @@ async function run(
       for (const parent of resolved.parents) {
         for (const p of await org.backupPoliciesOn(parent.id)) inherited.add(p.name);
       }
+      const ours = new Set(
+        record.attachedPolicies.filter(
+          (n) => profile.backupPolicies.includes(n) && attachedHere.some((p) => p.name === n),
+        ),
+      );
       for (const name of profile.backupPolicies) {
         if (inherited.has(name) || attachedHere.some((p) => p.name === name)) continue;
         const policy = await org.findBackupPolicy(name);
@@ -335,6 +346,7 @@ async function run(
         await act(changes, `attach backup policy ${name}`, () =>
           org.attachPolicy(policy.id, req.accountId),
         );
+        ours.add(name);
       }
       // Policies this control plane attached for an earlier profile (the account moved OU).
       for (const name of record.attachedPolicies.filter(
@@ -349,7 +361,8 @@ async function run(
           );
         }
       }
-      record.attachedPolicies = profile.backupPolicies.filter((n) => !inherited.has(n));
+      // Only what this control plane attached: an administrator's attachment is never ours to detach.
+      record.attachedPolicies = [...ours];
     });
 
     // 6. Verify backup-ready
@@ -376,25 +389,7 @@ async function run(
     record.baselineVersion = baseline.version;
     delete record.lastError;
     await save();
-    if (
-      record.notified?.status !== 'ready' ||
-      record.notified.baselineVersion !== baseline.version
-    ) {
-      await deps.notifier.ready({
-        account: resolved.account,
-        record,
-        changes: allChanges,
-        profile,
-      });
-      record.notified = { status: 'ready', baselineVersion: baseline.version };
-      await save();
-    }
-    deps.log.info('account is backup-ready', {
-      accountId: req.accountId,
-      profile: profile.name,
-      changes: allChanges.length,
-    });
-    return { outcome: 'ready', record, changes: allChanges };
+    ready = { account: resolved.account, profile };
   } catch (error) {
     const failure =
       error instanceof StepFailure
@@ -416,6 +411,7 @@ async function run(
     if (record.notified?.status !== 'failed' || record.notified.error !== key) {
       await deps.notifier.failed({
         accountId: req.accountId,
+        ...(account ? { account } : {}),
         record,
         step: failure.step,
         error: failure.message,
@@ -427,6 +423,21 @@ async function run(
     await tagAccount(deps, req.accountId, undefined, 'failed', [], act).catch(() => undefined);
     return { outcome: 'failed', record, changes: allChanges };
   }
+
+  // The account is ready and saved as such. Told once: when it first becomes ready, or again
+  // after a failure (not for every baseline upgrade: that would mail admins per account). A
+  // notice that cannot be sent fails the record; the retry changes nothing and sends it then.
+  if (record.notified?.status !== 'ready') {
+    await deps.notifier.ready({ ...ready, record, changes: allChanges });
+    record.notified = { status: 'ready', baselineVersion: baseline.version };
+    await save();
+  }
+  deps.log.info('account is backup-ready', {
+    accountId: req.accountId,
+    profile: ready.profile.name,
+    changes: allChanges.length,
+  });
+  return { outcome: 'ready', record, changes: allChanges };
 }
 
 function adviceFor(step: string, error: unknown): string {
@@ -542,9 +553,19 @@ async function ensureKey(
   const policy = fill(baseline.key.policy, vars);
   const found = await kms.findAlias(baseline.key.alias);
   if (!found) {
-    let keyArn = `arn:aws:kms:${region}:${member.accountId}:key/(new)`;
-    await act(changes, `create KMS key ${baseline.key.alias} in ${region}`, async () => {
-      const key = await kms.createKey(baseline.key.description, policy, tags);
+    // A key created by a run that stopped before its alias: reuse it, never make a second one.
+    const orphan = await kms.findUnaliasedKey(baseline.key.alias);
+    let keyArn = orphan?.keyArn ?? `arn:aws:kms:${region}:${member.accountId}:key/(new)`;
+    const what = orphan
+      ? `point ${baseline.key.alias} at the existing key ${orphan.keyId} in ${region}`
+      : `create KMS key ${baseline.key.alias} in ${region}`;
+    await act(changes, what, async () => {
+      const key =
+        orphan ??
+        (await kms.createKey(baseline.key.description, policy, {
+          ...tags,
+          'backup-control-plane:alias': baseline.key.alias,
+        }));
       await kms.createAlias(baseline.key.alias, key.keyId);
       if (baseline.key.enableKeyRotation) await kms.enableRotation(key.keyId);
       keyArn = key.keyArn;

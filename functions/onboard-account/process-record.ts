@@ -94,12 +94,14 @@ export async function processOnboardingRecord(
     );
     return { flow: 'alert', sent: true };
   }
+  // A sweep or CLI request counts from when it was made: a run already going covers it.
+  const requestedAt = (body as { requestedAt?: unknown } | null)?.requestedAt;
   const result = await onboardAccount(
     {
       accountId: decision.accountId,
       trigger: decision.trigger,
       controlTower: decision.controlTower,
-      eventTime,
+      eventTime: eventTime ?? (typeof requestedAt === 'string' ? requestedAt : undefined),
     },
     deps,
   );

@@ -147,8 +147,16 @@ export const OnboardingSchema = z
       .string()
       .regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge schedule: rate(...) or cron(...)')
       .default('rate(1 day)'),
-    /** How long one account's onboarding lock lasts if its holder dies. */
-    lockSeconds: z.number().int().min(60).max(3600).default(900),
+    /**
+     * How long one account's onboarding lock lasts if its holder dies. At least the onboarding
+     * function's timeout (900 s), so a live run (waiting for a new account's role) keeps it.
+     */
+    lockSeconds: z
+      .number()
+      .int()
+      .min(900, 'must be at least 900 (the onboarding function timeout)')
+      .max(3600)
+      .default(900),
     profiles: z.array(ProfileSchema).min(1),
   })
   .strict();

@@ -124,6 +124,9 @@ export interface MemberKms {
     policy: PolicyDocument,
     tags: Record<string, string>,
   ): Promise<{ keyId: string; keyArn: string }>;
+  /** A key this control plane created for `alias` that has no alias (a run stopped between). */
+  findUnaliasedKey(alias: string): Promise<{ keyId: string; keyArn: string } | undefined>;
+  /** Points the alias at the key, creating it or moving it from another key. */
   createAlias(alias: string, keyId: string): Promise<void>;
   getKeyPolicy(keyId: string): Promise<PolicyDocument>;
   putKeyPolicy(keyId: string, policy: PolicyDocument): Promise<void>;

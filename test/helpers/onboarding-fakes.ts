@@ -373,7 +373,9 @@ export class FakeMemberAccount implements MemberAccount {
     return {
       findAlias: async (alias) => {
         const k = this.keys.get(this.aliases.get(`${region}|${alias}`) ?? '');
-        return k && k.state !== 'PendingDeletion' ? { keyId: k.keyId, keyArn: k.keyArn } : undefined;
+        return k && k.state !== 'PendingDeletion'
+          ? { keyId: k.keyId, keyArn: k.keyArn }
+          : undefined;
       },
       createKey: async (description, policy, tags) => {
         this.nextKey += 1;
@@ -392,11 +394,20 @@ export class FakeMemberAccount implements MemberAccount {
         });
         return { keyId, keyArn };
       },
+      findUnaliasedKey: async (alias) => {
+        const aliased = new Set(this.aliases.values());
+        const k = [...this.keys.values()].find(
+          (x) =>
+            x.region === region &&
+            x.state === 'Enabled' &&
+            x.tags['backup-control-plane:alias'] === alias &&
+            !aliased.has(x.keyId),
+        );
+        return k ? { keyId: k.keyId, keyArn: k.keyArn } : undefined;
+      },
+      // As the adapter does: create the alias, or move it (UpdateAlias) when it exists.
       createAlias: async (alias, keyId) => {
         this.act('kms.createAlias', region, alias, keyId);
-        if (this.aliases.has(`${region}|${alias}`)) {
-          throw awsError('AlreadyExistsException', `An alias with the name ${alias} already exists`);
-        }
         key(keyId);
         this.aliases.set(`${region}|${alias}`, keyId);
       },
@@ -600,9 +611,7 @@ export class RecordingNotifier implements OnboardingNotifier {
   }
 
   get count(): number {
-    return (
-      this.readyNotices.length + this.failedNotices.length + this.creationFailedNotices.length
-    );
+    return this.readyNotices.length + this.failedNotices.length + this.creationFailedNotices.length;
   }
 }
 
@@ -647,7 +656,9 @@ export interface OnboardingWorld {
  * The example configuration, the real baseline, and an organization with MEMBER_ID
  * ("Payments", ACTIVE) under Workloads: the default profile, us-east-1, daily-35-days.
  */
-export function onboardingWorld(configure: (onboarding: Onboarding) => void = () => {}): OnboardingWorld {
+export function onboardingWorld(
+  configure: (onboarding: Onboarding) => void = () => {},
+): OnboardingWorld {
   const config = exampleConfig();
   configure(config.onboarding!);
   const clock = new FakeClock();

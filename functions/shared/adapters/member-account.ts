@@ -32,8 +32,13 @@ import {
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   KMSClient,
+  AlreadyExistsException as KmsAlreadyExists,
+  ListAliasesCommand,
+  ListResourceTagsCommand,
   NotFoundException as KmsNotFound,
   PutKeyPolicyCommand,
+  UpdateAliasCommand,
+  paginateListKeys,
 } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type {
@@ -51,6 +56,9 @@ import type {
  * The one place that assumes a role in a member account and builds that account's clients.
  * Every method checks or acts on one resource; "already exists" answers count as success.
  */
+
+/** Tag on the keys onboarding creates, naming the alias they are for. */
+export const ALIAS_TAG = 'backup-control-plane:alias';
 
 type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 type ClientOptions = { region: string; credentials: Credentials; maxAttempts: number };
@@ -184,8 +192,32 @@ class Kms implements MemberKms {
     return { keyId: out.KeyMetadata!.KeyId!, keyArn: out.KeyMetadata!.Arn! };
   }
 
+  async findUnaliasedKey(alias: string) {
+    let scanned = 0;
+    for await (const page of paginateListKeys({ client: this.kms }, {})) {
+      for (const k of page.Keys ?? []) {
+        // Bounded: an account with thousands of keys is not scanned to the end.
+        if (++scanned > 500 || !k.KeyId) return undefined;
+        const tags = await this.kms.send(new ListResourceTagsCommand({ KeyId: k.KeyId }));
+        if (!tags.Tags?.some((t) => t.TagKey === ALIAS_TAG && t.TagValue === alias)) continue;
+        const meta = (await this.kms.send(new DescribeKeyCommand({ KeyId: k.KeyId }))).KeyMetadata;
+        if (meta?.KeyState !== 'Enabled') continue;
+        const aliases = await this.kms.send(new ListAliasesCommand({ KeyId: k.KeyId }));
+        if (aliases.Aliases?.length) continue;
+        return { keyId: k.KeyId, keyArn: meta.Arn! };
+      }
+    }
+    return undefined;
+  }
+
   async createAlias(alias: string, keyId: string) {
-    await this.kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId }));
+    try {
+      await this.kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: keyId }));
+    } catch (error) {
+      // The alias stays on a key pending deletion for up to 30 days: move it.
+      if (!(error instanceof KmsAlreadyExists)) throw error;
+      await this.kms.send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: keyId }));
+    }
   }
 
   async getKeyPolicy(keyId: string) {

@@ -1,0 +1,197 @@
+/**
+ * The scheduled sweep's handler with the AWS SDK mocked at the client classes: it reads the
+ * organization and the ledger, queues the accounts that need work, and returns the counts.
+ */
+import { BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeOrganizationCommand,
+  ListAccountsCommand,
+  OrganizationsClient,
+} from '@aws-sdk/client-organizations';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { loadBaseline } from '../../functions/onboard-account/baseline';
+import { handler, setSweepDeps } from '../../functions/reconcile/handler';
+import { CONFIG_ENV } from '../../functions/shared/config';
+import type { AccountRecord } from '../../functions/shared/ports';
+import { FakeClock } from '../helpers/fakes';
+import { exampleConfig } from '../helpers/fixtures';
+import { lambdaContext } from '../helpers/lambda';
+import {
+  FakeOrganization,
+  InMemoryOnboardingLedger,
+  RecordingQueue,
+  WORKLOADS_OU,
+} from '../helpers/onboarding-fakes';
+
+const TABLE = 'backup-control-plane-dev';
+const QUEUE_URL =
+  'https://sqs.us-east-1.amazonaws.com/111122223333/backup-control-plane-dev-onboarding';
+const MANAGEMENT = '111122223333';
+
+const organizations = mockClient(OrganizationsClient);
+const dynamodb = mockClient(DynamoDBClient);
+const sqs = mockClient(SQSClient);
+
+beforeAll(() => {
+  process.env[CONFIG_ENV] = JSON.stringify(exampleConfig());
+  process.env.DELIVERY_TABLE_NAME = TABLE;
+  process.env.TOPIC_ARNS = JSON.stringify({ chat: 'arn:aws:sns:us-east-1:111122223333:chat' });
+  process.env.CENTRAL_BUS_ARN =
+    'arn:aws:events:us-east-1:111122223333:event-bus/backup-control-plane-dev';
+  process.env.CONTROL_PLANE_ROLE_ARN =
+    'arn:aws:iam::111122223333:role/backup-control-plane-dev-onboarding';
+  process.env.ONBOARDING_QUEUE_URL = QUEUE_URL;
+});
+
+beforeEach(() => {
+  setSweepDeps(undefined);
+  organizations.reset();
+  dynamodb.reset();
+  sqs.reset();
+  sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+});
+
+afterAll(() => setSweepDeps(undefined));
+
+const readyRecord = (accountId: string): AccountRecord => ({
+  accountId,
+  status: 'ready',
+  baselineVersion: loadBaseline().version,
+  steps: {},
+  attempts: 1,
+  updatedAt: '2025-03-12T00:00:00.000Z',
+  attachedPolicies: [],
+});
+
+/** Management account, one ready member, one new member (second page), one suspended. */
+function organization(): void {
+  organizations.on(DescribeOrganizationCommand).resolves({
+    Organization: { Id: 'o-exampleorg1', MasterAccountId: MANAGEMENT },
+  });
+  organizations.on(ListAccountsCommand).callsFake((input: { NextToken?: string }) =>
+    input.NextToken
+      ? {
+          Accounts: [
+            { Id: '333344445555', Name: 'New', State: 'ACTIVE' },
+            { Id: '444455556666', Name: 'Gone', State: 'SUSPENDED' },
+          ],
+        }
+      : {
+          Accounts: [
+            { Id: MANAGEMENT, Name: 'Management', State: 'ACTIVE' },
+            { Id: '222233334444', Name: 'Payments', State: 'ACTIVE' },
+          ],
+          NextToken: 'page-2',
+        },
+  );
+  dynamodb.on(BatchGetItemCommand).resolves({
+    Responses: {
+      [TABLE]: [
+        {
+          pk: { S: 'ACCOUNT#222233334444' },
+          sk: { S: 'ONBOARDING' },
+          record: { S: JSON.stringify(readyRecord('222233334444')) },
+        },
+      ],
+    },
+  });
+}
+
+describe('reconcile handler', () => {
+  it('queues what needs onboarding and returns the counts', async () => {
+    organization();
+
+    const result = await handler({}, lambdaContext());
+
+    expect(result).toEqual({
+      accounts: 4,
+      enqueued: 1,
+      counts: { onboard: 1, repair: 0, recheck: 0, skip: 2, ok: 1 },
+    });
+    expect(result).not.toHaveProperty('decisions');
+    expect(dynamodb).toHaveReceivedCommandWith(BatchGetItemCommand, {
+      RequestItems: {
+        [TABLE]: {
+          Keys: [MANAGEMENT, '222233334444', '333344445555', '444455556666'].map((id) => ({
+            pk: { S: `ACCOUNT#${id}` },
+            sk: { S: 'ONBOARDING' },
+          })),
+        },
+      },
+    });
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
+    const entries = sqs.commandCalls(SendMessageBatchCommand)[0]!.args[0].input;
+    expect(entries.QueueUrl).toBe(QUEUE_URL);
+    expect(entries.Entries!.map((e) => JSON.parse(e.MessageBody!))).toEqual([
+      {
+        kind: 'onboard-request',
+        accountId: '333344445555',
+        trigger: 'Reconcile',
+        requestedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
+    ]);
+  });
+
+  it('queues nothing when every account is in order', async () => {
+    organization();
+    organizations.on(ListAccountsCommand).resolves({
+      Accounts: [
+        { Id: MANAGEMENT, State: 'ACTIVE' },
+        { Id: '222233334444', State: 'ACTIVE' },
+      ],
+    });
+    const result = await handler({}, lambdaContext());
+    expect(result).toMatchObject({ accounts: 2, enqueued: 0 });
+    expect(sqs).not.toHaveReceivedCommand(SendMessageBatchCommand);
+  });
+
+  it('lets a failure through (the schedule retries and alarms)', async () => {
+    organization();
+    organizations
+      .on(ListAccountsCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
+    await expect(handler({}, lambdaContext())).rejects.toThrow('Rate exceeded');
+    expect(sqs).not.toHaveReceivedCommand(SendMessageBatchCommand);
+  });
+
+  it('refuses to start without the onboarding queue', async () => {
+    const url = process.env.ONBOARDING_QUEUE_URL;
+    delete process.env.ONBOARDING_QUEUE_URL;
+    try {
+      await expect(handler({}, lambdaContext())).rejects.toThrow('ONBOARDING_QUEUE_URL is not set');
+      expect(organizations.calls()).toHaveLength(0);
+    } finally {
+      process.env.ONBOARDING_QUEUE_URL = url;
+    }
+  });
+
+  it('uses the dependencies it is given', async () => {
+    const org = new FakeOrganization();
+    org.addAccount({ id: '222233334444', status: 'ACTIVE' }, WORKLOADS_OU);
+    const queue = new RecordingQueue();
+    setSweepDeps({
+      config: exampleConfig(),
+      baselineVersion: 1,
+      org,
+      ledger: new InMemoryOnboardingLedger(),
+      queue,
+      clock: new FakeClock(),
+    });
+    await expect(handler({}, lambdaContext())).resolves.toEqual({
+      accounts: 2,
+      enqueued: 1,
+      counts: { onboard: 1, repair: 0, recheck: 0, skip: 1, ok: 0 },
+    });
+    expect(queue.batches.flat()).toEqual([
+      {
+        kind: 'onboard-request',
+        accountId: '222233334444',
+        trigger: 'Reconcile',
+        requestedAt: '2025-03-13T03:05:00.000Z',
+      },
+    ]);
+    expect(organizations.calls()).toHaveLength(0);
+  });
+});
