@@ -74,7 +74,8 @@ export function decideAccount(
       };
     case 'onboarding': {
       const age = ctx.now.getTime() - Date.parse(record.updatedAt);
-      return age > ctx.staleAfterMs
+      // An unreadable time is treated as stale: better one more run than an account stuck.
+      return !(age <= ctx.staleAfterMs)
         ? {
             ...base,
             action: 'repair',

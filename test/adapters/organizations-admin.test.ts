@@ -101,7 +101,7 @@ describe('OrganizationsAdmin', () => {
       });
     });
 
-    it('asks for each OU name once per adapter', async () => {
+    it('asks for each OU name once within a few minutes', async () => {
       orgTree();
       const a = admin();
       await a.parents(ACCOUNT);
@@ -113,6 +113,20 @@ describe('OrganizationsAdmin', () => {
       expect(organizations).toHaveReceivedCommandWith(DescribeOrganizationalUnitCommand, {
         OrganizationalUnitId: WORKLOADS,
       });
+    });
+
+    it('asks again for OU names after five minutes (a renamed OU is seen)', async () => {
+      orgTree();
+      const a = admin();
+      const now = jest.spyOn(Date, 'now').mockReturnValue(1_000_000);
+      try {
+        await a.parents(ACCOUNT);
+        now.mockReturnValue(1_000_000 + 5 * 60 * 1000 + 1);
+        await a.parents(ACCOUNT);
+      } finally {
+        now.mockRestore();
+      }
+      expect(organizations).toHaveReceivedCommandTimes(DescribeOrganizationalUnitCommand, 4);
     });
 
     it('returns only the root for an account under the root', async () => {

@@ -235,3 +235,12 @@ describe('sweep', () => {
     expect(deps.queue.batches).toEqual([]);
   });
 });
+
+describe('decideAccount: an unreadable ledger time', () => {
+  it('repairs an "onboarding" record whose updatedAt cannot be read instead of waiting forever', () => {
+    const id = '222233334444';
+    expect(
+      decideAccount(account(id), record(id, { status: 'onboarding', updatedAt: 'garbage' }), ctx()),
+    ).toMatchObject({ action: 'repair' });
+  });
+});

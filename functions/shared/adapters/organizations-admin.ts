@@ -21,7 +21,9 @@ import type { OrgAccount, OrgParent, OrganizationAdmin, PolicyRef } from '../por
 
 /** Organizations as onboarding uses it. "Already so" answers count as success. */
 export class OrganizationsAdmin implements OrganizationAdmin {
-  private readonly ouNames = new Map<string, string>();
+  /** OU names for a few minutes: a renamed OU is seen soon, a sweep does not ask per account. */
+  private readonly ouNames = new Map<string, { name: string; until: number }>();
+  private static readonly OU_NAME_TTL_MS = 5 * 60 * 1000;
 
   constructor(private readonly organizations: OrganizationsClient) {}
 
@@ -59,14 +61,13 @@ export class OrganizationsAdmin implements OrganizationAdmin {
   }
 
   private async ouName(id: string): Promise<string> {
-    let name = this.ouNames.get(id);
-    if (!name) {
-      const out = await this.organizations.send(
-        new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: id }),
-      );
-      name = out.OrganizationalUnit?.Name ?? id;
-      this.ouNames.set(id, name);
-    }
+    const cached = this.ouNames.get(id);
+    if (cached && cached.until > Date.now()) return cached.name;
+    const out = await this.organizations.send(
+      new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: id }),
+    );
+    const name = out.OrganizationalUnit?.Name ?? id;
+    this.ouNames.set(id, { name, until: Date.now() + OrganizationsAdmin.OU_NAME_TTL_MS });
     return name;
   }
 
