@@ -110,7 +110,18 @@ export function noMentions(text: string): string {
     .replace(/@/g, '@\u200b');
 }
 
-/** Text for a code span: nothing inside can close it or ping anyone. */
+/**
+ * Text for a code span: nothing inside can close it or ping anyone (chat clients differ on
+ * whether mentions inside code are live, so "@" is broken up here too).
+ */
 export function codeSpan(text: string): string {
-  return '`' + oneLine(text).replace(/`/g, "'").replace(/</g, '‹').replace(/>/g, '›') + '`';
+  return (
+    '`' +
+    oneLine(text)
+      .replace(/`/g, "'")
+      .replace(/</g, '‹')
+      .replace(/>/g, '›')
+      .replace(/@/g, '@\u200b') +
+    '`'
+  );
 }

@@ -1,0 +1,131 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decide } from '../../functions/notify-backup-event/decide';
+import { compose } from '../../functions/notify-backup-event/compose';
+import { enrich } from '../../functions/notify-backup-event/enrich';
+import { parseOnboardingEvent } from '../../functions/onboard-account/triggers';
+import { MalformedEventError } from '../../functions/shared/errors';
+import { exampleConfig, ROOT } from '../helpers/fixtures';
+
+/**
+ * Every field of every sample replaced by hostile values: the parsers either decide or reject
+ * with MalformedEventError (which names a field), never crash with a TypeError; and whatever is
+ * notified renders with header-safe subjects and a chat body that stays valid JSON.
+ */
+
+const HOSTILE: unknown[] = [
+  null,
+  42,
+  -1,
+  true,
+  [],
+  {},
+  [1, 'two'],
+  '',
+  ' ',
+  '"',
+  'x'.repeat(100_000),
+  'line1\r\nBcc: victim@example.com',
+  '<script>alert(1)</script> @here <!channel> `rm -rf` *bold* _it_',
+  '\u0000\u001b[31m\u202e',
+  'constructor',
+  '__proto__',
+];
+
+type Json = Record<string, unknown>;
+
+function paths(value: unknown, prefix: string[] = []): string[][] {
+  if (!value || typeof value !== 'object') return [prefix];
+  const entries = Array.isArray(value)
+    ? value.map((v, i) => [String(i), v] as const)
+    : Object.entries(value);
+  return [prefix, ...entries.flatMap(([k, v]) => paths(v, [...prefix, k]))].filter((p) => p.length);
+}
+
+function withValue(event: Json, path: string[], value: unknown): Json {
+  const copy = JSON.parse(JSON.stringify(event)) as Json;
+  let node: Record<string, unknown> = copy;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<string, unknown>;
+  node[path[path.length - 1]!] = value;
+  return copy;
+}
+
+function samplesIn(dir: string): [string, Json][] {
+  return readdirSync(join(ROOT, 'events', dir))
+    .filter((f) => f.endsWith('.json'))
+    .flatMap((f) => {
+      try {
+        const v = JSON.parse(readFileSync(join(ROOT, 'events', dir, f), 'utf8')) as unknown;
+        return v && typeof v === 'object' && !Array.isArray(v)
+          ? [[`${dir}/${f}`, v as Json] as [string, Json]]
+          : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+const config = exampleConfig();
+
+describe('hostile variants of the backup samples', () => {
+  const samples = samplesIn('backup').filter(([f]) =>
+    /(failed|completed-with-issues|partial)\.json$/.test(f),
+  );
+
+  it.each(samples)('%s: decide or reject by name, render safely', async (_file, sample) => {
+    let checked = 0;
+    for (const path of paths(sample)) {
+      for (const value of HOSTILE) {
+        const event = withValue(sample, path, value);
+        let decision;
+        try {
+          decision = decide(event, config);
+        } catch (error) {
+          expect(error).toBeInstanceOf(MalformedEventError);
+          expect((error as MalformedEventError).field).toBeTruthy();
+          continue;
+        }
+        if (decision.flow !== 'notify') continue;
+        const out = compose(
+          decision,
+          await enrich(decision.event),
+          config,
+          () => 'arn:aws:sns:us-east-1:123456789012:chat',
+        );
+        for (const o of out) {
+          expect([...o.message.subject].some((c) => c.charCodeAt(0) < 0x20)).toBe(false);
+          if (o.channel === 'email') {
+            expect(o.message.subject.length).toBeLessThanOrEqual(200);
+            expect(o.message.html).not.toMatch(/<script/i);
+          } else {
+            expect(o.message.subject.length).toBeLessThan(100);
+            expect(o.message.subject).toMatch(/^[\x20-\x7e]+$/);
+            const body = JSON.parse(o.message.body) as { content: { description: string } };
+            expect(body.content.description).not.toMatch(/@here|<!channel>/);
+            expect(Object.values(o.message.attributes).every((v) => v.length > 0)).toBe(true);
+          }
+        }
+        checked += 1;
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+});
+
+describe('hostile variants of the account-event samples', () => {
+  const samples = [...samplesIn('organizations'), ...samplesIn('controltower')];
+
+  it.each(samples)('%s: decide or reject by name', (_file, sample) => {
+    for (const path of paths(sample)) {
+      for (const value of HOSTILE) {
+        try {
+          const d = parseOnboardingEvent(withValue(sample, path, value));
+          if (d.flow === 'onboard') expect(d.accountId).toMatch(/^\d{12}$/);
+          if (d.flow === 'alert') expect(d.reason).not.toMatch(/[\r\n]/);
+        } catch (error) {
+          expect(error).toBeInstanceOf(MalformedEventError);
+        }
+      }
+    }
+  });
+});
