@@ -27,7 +27,8 @@ const SAMPLE_ACCOUNT_ID = '123456789012';
 const CONFIG_DIR = path.join(__dirname, 'config');
 const EXAMPLE_CONFIG = path.join(CONFIG_DIR, 'example.yml');
 /** The stage that may package with the example configuration (CI, first checkout). */
-const EXAMPLE_FALLBACK_STAGE = 'dev';
+/** Stages that may package with the example configuration: CI, first checkout, the sandbox. */
+const EXAMPLE_FALLBACK_STAGES = ['dev', 'sandbox'];
 
 /** A message for the operator: printed by osls without a stack trace. */
 function userError(message) {
@@ -63,7 +64,7 @@ function chooseConfigFile(stage, options) {
   const hint =
     `copy ${relative(EXAMPLE_CONFIG)} to ${relative(stageFile)} and edit it ` +
     '(or point --param config=<path> or BACKUP_CONFIG_FILE=<path> at a configuration file)';
-  if (stage !== EXAMPLE_FALLBACK_STAGE) {
+  if (!EXAMPLE_FALLBACK_STAGES.includes(stage)) {
     throw userError(`no configuration for stage "${stage}": ${hint}`);
   }
   process.stderr.write(
@@ -399,6 +400,35 @@ function notifyEnvironment({
   return environment;
 }
 
+function isInvokeLocal() {
+  const args = process.argv.slice(2);
+  return args.includes('invoke') && args.includes('local');
+}
+
+/** Plain values for `osls invoke local` (AWS_ACCOUNT_ID, else moto's default account). */
+function localEnvironment({ prefix, region, topics, onboarding }) {
+  const account = process.env.AWS_ACCOUNT_ID || '123456789012';
+  const env = {
+    DELIVERY_TABLE_NAME: `${prefix}-ledger`,
+    TOPIC_ARNS: JSON.stringify(
+      Object.fromEntries(
+        topics.map((t) => [
+          t.name,
+          t.created ? `arn:aws:sns:${region}:${account}:${t.topicName}` : t.arn,
+        ]),
+      ),
+    ),
+  };
+  if (!onboarding) return env;
+  const sqsEndpoint = process.env.AWS_ENDPOINT_URL || `https://sqs.${region}.amazonaws.com`;
+  return {
+    ...env,
+    CENTRAL_BUS_ARN: `arn:aws:events:${region}:${account}:event-bus/${prefix}-backup-events`,
+    CONTROL_PLANE_ROLE_ARN: `arn:aws:iam::${account}:role/${prefix}-onboard-account`,
+    ONBOARDING_QUEUE_URL: `${sqsEndpoint}/${account}/${prefix}-onboarding`,
+  };
+}
+
 /** Everything serverless.yml takes from the stage configuration (under custom.stageConfig). */
 async function resolveStageConfig({ options, resolveConfigurationProperty }) {
   const stage =
@@ -459,6 +489,15 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     CONTROL_PLANE_ROLE_ARN: getAtt('OnboardAccountRole', 'Arn'),
     ONBOARDING_QUEUE_URL: ref('OnboardingQueue'),
   };
+  if (isInvokeLocal()) {
+    // `osls invoke local` cannot resolve CloudFormation functions: name the resources as the
+    // stack (and the sandbox, for --stage sandbox) names them.
+    Object.assign(notifyEnv, localEnvironment({ prefix, region, topics, onboarding: false }));
+    Object.assign(
+      onboardingEnvironment,
+      localEnvironment({ prefix, region, topics, onboarding: true }),
+    );
+  }
   const accessRoleArns = [
     ...new Set([config.onboarding.accessRole, config.onboarding.controlTowerAccessRole]),
   ].map((role) => sub(`arn:\${AWS::Partition}:iam::*:role/${role}`));
