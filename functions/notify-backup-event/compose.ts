@@ -1,4 +1,4 @@
-import type { Config } from '../shared/config';
+import { ACCOUNT_OWNER_LIST, type Config } from '../shared/config';
 import type { EmailMessage, TopicMessage } from '../shared/ports';
 import type { EnrichedEvent } from './enrich';
 import { buildMessage } from './message';
@@ -21,39 +21,61 @@ export function compose(
 ): Outgoing[] {
   const model = buildMessage(event, decision.severity, decision.label);
   const email = config.notifications.email;
-  return decision.targets.map((target): Outgoing => {
+  const otherAddresses = new Set(
+    decision.targets.flatMap((t) =>
+      t.channel === 'email' && t.list !== ACCOUNT_OWNER_LIST
+        ? t.to.map((a) => a.toLowerCase())
+        : [],
+    ),
+  );
+  return decision.targets.flatMap((listed): Outgoing[] => {
+    let target = listed;
+    if (
+      target.channel === 'email' &&
+      target.list === ACCOUNT_OWNER_LIST &&
+      target.to.length === 0
+    ) {
+      // Not in accountOwners: the account's own address in Organizations, if it was looked up.
+      const owner = event.accountEmail;
+      if (!owner || otherAddresses.has(owner.toLowerCase())) return [];
+      target = { ...target, to: [owner] };
+    }
     if (target.channel === 'email') {
       const rendered = renderEmail(model);
-      return {
-        channel: 'email',
-        target,
-        message: {
-          from: email.sender,
-          to: target.to,
-          ...(email.replyTo.length ? { replyTo: email.replyTo } : {}),
-          ...(email.configurationSet ? { configurationSet: email.configurationSet } : {}),
-          subject: rendered.subject,
-          html: rendered.html,
-          text: rendered.text,
-          tags: {
-            severity: decision.severity,
-            jobType: event.jobType,
-            state: event.state,
-            accountId: event.accountId,
+      return [
+        {
+          channel: 'email',
+          target,
+          message: {
+            from: email.sender,
+            to: target.to,
+            ...(email.replyTo.length ? { replyTo: email.replyTo } : {}),
+            ...(email.configurationSet ? { configurationSet: email.configurationSet } : {}),
+            subject: rendered.subject,
+            html: rendered.html,
+            text: rendered.text,
+            tags: {
+              severity: decision.severity,
+              jobType: event.jobType,
+              state: event.state,
+              accountId: event.accountId,
+            },
           },
         },
-      };
+      ];
     }
     const rendered = renderSns(model);
-    return {
-      channel: 'sns',
-      target,
-      message: {
-        topicArn: topicArn(target.topic),
-        subject: rendered.subject,
-        body: rendered.body,
-        attributes: rendered.attributes,
+    return [
+      {
+        channel: 'sns',
+        target,
+        message: {
+          topicArn: topicArn(target.topic),
+          subject: rendered.subject,
+          body: rendered.body,
+          attributes: rendered.attributes,
+        },
       },
-    };
+    ];
   });
 }

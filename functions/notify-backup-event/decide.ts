@@ -44,6 +44,7 @@ export function decide(input: unknown, config: Config): Decision {
     },
     effectiveRules(config),
     config.notifications.email.recipients,
+    config.notifications.email.accountOwners,
   );
   if (targets.length === 0) {
     return { flow: 'ignore', eventId: event.eventId, reason: 'no routing rule matches', event };

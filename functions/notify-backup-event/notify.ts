@@ -47,6 +47,15 @@ export async function notifyBackupEvent(input: unknown, deps: NotifyDeps): Promi
     warn: (message, extra) => deps.log.warn(message, extra),
   });
   const outgoing = compose(decision, enriched, deps.config, deps.topicArn);
+  if (outgoing.length < decision.targets.length) {
+    deps.log.warn(
+      'no email address for the account owner (not in accountOwners, none from Organizations)',
+      {
+        eventId: decision.eventId,
+        accountId: decision.event.accountId,
+      },
+    );
+  }
   const deliveries = await deliverAll(decision.dedupKey, outgoing, deps);
   deps.log.info('event notified', {
     eventId: decision.eventId,

@@ -1,4 +1,10 @@
-import type { Config, RouteMatch, RouteRule, Severity } from '../shared/config';
+import {
+  ACCOUNT_OWNER_LIST,
+  type Config,
+  type RouteMatch,
+  type RouteRule,
+  type Severity,
+} from '../shared/config';
 import type { JobEvent } from './schema';
 
 /** One place a message goes. `key` identifies the channel for deduplication. */
@@ -20,6 +26,7 @@ export function route(
   facts: RouteFacts,
   rules: readonly RouteRule[],
   recipients: Config['notifications']['email']['recipients'],
+  accountOwners: Config['notifications']['email']['accountOwners'] = {},
 ): Target[] {
   const targets = new Map<string, Target>();
   const addressed = new Set<string>();
@@ -32,8 +39,18 @@ export function route(
         existing.rules.push(rule.name);
         continue;
       }
-      // An address on two lists gets one email, from the first list that names it.
-      const to = (recipients[list] ?? []).filter((a) => !addressed.has(a.toLowerCase()));
+      // An address on two lists gets one email, from the first list that names it. The account
+      // owner's list may stay empty here: compose fills it from Organizations.
+      const listed =
+        list === ACCOUNT_OWNER_LIST
+          ? (accountOwners[facts.accountId] ?? [])
+          : (recipients[list] ?? []);
+      const to = listed.filter((a) => !addressed.has(a.toLowerCase()));
+      if (list === ACCOUNT_OWNER_LIST) {
+        to.forEach((a) => addressed.add(a.toLowerCase()));
+        targets.set(key, { channel: 'email', key, list, to, rules: [rule.name] });
+        continue;
+      }
       to.forEach((a) => addressed.add(a.toLowerCase()));
       if (to.length) targets.set(key, { channel: 'email', key, list, to, rules: [rule.name] });
     }

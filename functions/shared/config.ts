@@ -175,6 +175,11 @@ export const ConfigSchema = z
             replyTo: z.array(EMAIL).default([]),
             configurationSet: z.string().min(1).optional(),
             recipients: z.record(NAME, z.array(EMAIL).min(1)),
+            /**
+             * Who owns each account, for rules that name the list "account-owner"; an account
+             * not listed gets its email address in Organizations.
+             */
+            accountOwners: z.record(ACCOUNT_ID, z.array(EMAIL).min(1)).default({}),
           })
           .strict(),
         topics: z.record(NAME, TopicSchema).default({}),
@@ -200,7 +205,7 @@ export const ConfigSchema = z
     }
     (rules ?? []).forEach((rule, i) => {
       rule.email.forEach((list, j) => {
-        if (!(list in email.recipients)) {
+        if (list !== ACCOUNT_OWNER_LIST && !(list in email.recipients)) {
           ctx.addIssue({
             code: 'custom',
             path: ['notifications', 'rules', i, 'email', j],
@@ -274,6 +279,9 @@ export type RouteMatch = z.infer<typeof RouteMatchSchema>;
 export type Classification = z.infer<typeof ClassificationSchema>;
 export type Onboarding = z.infer<typeof OnboardingSchema>;
 export type Profile = z.infer<typeof ProfileSchema>;
+
+/** The recipient list every rule may name: the owner of the event's account. */
+export const ACCOUNT_OWNER_LIST = 'account-owner';
 
 /** Errors and warnings to admins' email and chat; info to chat only. */
 export const DEFAULT_RULES: readonly RouteRule[] = [
