@@ -90,7 +90,7 @@ export function parseBackupEvent(input: unknown): ParsedEvent {
     };
   }
   const rawDetailType = raw['detail-type'];
-  if (typeof rawDetailType === 'string' && !(rawDetailType in JOB_DETAIL_TYPES)) {
+  if (typeof rawDetailType === 'string' && !Object.hasOwn(JOB_DETAIL_TYPES, rawDetailType)) {
     const detailType = rawDetailType.slice(0, 64);
     return {
       kind: 'ignored',
@@ -115,7 +115,9 @@ export function parseBackupEvent(input: unknown): ParsedEvent {
   if (e.source !== 'aws.backup') {
     return { kind: 'ignored', ...base, reason: `source ${e.source} is not aws.backup` };
   }
-  const jobType = JOB_DETAIL_TYPES[detailType];
+  const jobType = Object.hasOwn(JOB_DETAIL_TYPES, detailType)
+    ? JOB_DETAIL_TYPES[detailType]
+    : undefined;
   if (!jobType) {
     return {
       kind: 'ignored',

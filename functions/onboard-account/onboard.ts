@@ -465,6 +465,7 @@ async function assumeWithPatience(
   const patient = [
     'CreateAccountResult',
     'CreateManagedAccount',
+    'UpdateManagedAccount', // a retried Control Tower create arrives as an update
     'AccountJoinedOrganization',
   ].includes(req.trigger);
   const deadline =

@@ -158,7 +158,11 @@ function accountJoined(d: Detail, ctx: Context): TriggerDecision {
     ['detail.additionalEventData.newAccountId', extra?.newAccountId],
     ['detail.additionalEventData.accountId', extra?.accountId],
   );
-  const found = candidates.find(([, value]) => value !== undefined && value !== null);
+  // The first place holding a real account id wins; "Not Available" or a number elsewhere
+  // does not stop the search.
+  const found =
+    candidates.find(([, value]) => typeof value === 'string' && /^\d{12}$/.test(value.trim())) ??
+    candidates.find(([, value]) => value !== undefined && value !== null);
   if (!found) {
     throw new MalformedEventError(
       'field "detail.serviceEventDetails.accountId" is missing (also looked in ' +

@@ -174,12 +174,16 @@ export const ConfigSchema = z
             sender: z.string().min(3),
             replyTo: z.array(EMAIL).default([]),
             configurationSet: z.string().min(1).optional(),
-            recipients: z.record(NAME, z.array(EMAIL).min(1)),
+            // SES takes at most 50 recipients per message.
+            recipients: z.record(
+              NAME,
+              z.array(EMAIL).min(1).max(50, 'at most 50 addresses (SES limit per message)'),
+            ),
             /**
              * Who owns each account, for rules that name the list "account-owner"; an account
              * not listed gets its email address in Organizations.
              */
-            accountOwners: z.record(ACCOUNT_ID, z.array(EMAIL).min(1)).default({}),
+            accountOwners: z.record(ACCOUNT_ID, z.array(EMAIL).min(1).max(50)).default({}),
           })
           .strict(),
         topics: z.record(NAME, TopicSchema).default({}),

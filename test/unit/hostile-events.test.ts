@@ -4,8 +4,9 @@ import { decide } from '../../functions/notify-backup-event/decide';
 import { compose } from '../../functions/notify-backup-event/compose';
 import { enrich } from '../../functions/notify-backup-event/enrich';
 import { parseOnboardingEvent } from '../../functions/onboard-account/triggers';
+import { parseConfig } from '../../functions/shared/config';
 import { MalformedEventError } from '../../functions/shared/errors';
-import { exampleConfig, ROOT } from '../helpers/fixtures';
+import { exampleConfig, ROOT, sample } from '../helpers/fixtures';
 
 /**
  * Every field of every sample replaced by hostile values: the parsers either decide or reject
@@ -127,5 +128,44 @@ describe('hostile variants of the account-event samples', () => {
         }
       }
     }
+  });
+});
+
+describe('hostile names and values that look like something else', () => {
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])(
+    'ignores detail-type "%s" (an Object built-in, not a job type)',
+    (detailType) => {
+      const event = {
+        ...sample('backup/backup-job-state-change.failed'),
+        'detail-type': detailType,
+      };
+      expect(decide(event, config)).toMatchObject({ flow: 'ignore' });
+    },
+  );
+
+  it('takes the first valid account id of AccountJoinedOrganization, past "Not Available"', () => {
+    const event = sample('organizations/account-joined-organization.invited') as Json;
+    const detail = event.detail as Json;
+    const decision = parseOnboardingEvent(event);
+    if (decision.flow !== 'onboard') throw new Error('expected onboard');
+    detail.serviceEventDetails = { accountId: 'Not Available' };
+    detail.requestParameters = { accountId: decision.accountId };
+    expect(parseOnboardingEvent(event)).toMatchObject({
+      flow: 'onboard',
+      accountId: decision.accountId,
+    });
+  });
+
+  it('refuses a recipient list longer than SES takes in one message, naming it', () => {
+    const raw = JSON.parse(JSON.stringify(exampleConfig())) as Json & {
+      notifications: { email: { recipients: Record<string, string[]> } };
+    };
+    raw.notifications.email.recipients.admins = Array.from(
+      { length: 51 },
+      (_, i) => `a${i}@example.com`,
+    );
+    expect(() => parseConfig(raw, 'test')).toThrow(
+      /notifications\.email\.recipients\.admins: at most 50/,
+    );
   });
 });

@@ -969,7 +969,12 @@ describe('onboardAccount: access to the account', () => {
     });
   });
 
-  it.each(['CreateAccountResult', 'CreateManagedAccount', 'AccountJoinedOrganization'] as const)(
+  it.each([
+    'CreateAccountResult',
+    'CreateManagedAccount',
+    'UpdateManagedAccount',
+    'AccountJoinedOrganization',
+  ] as const)(
     'after %s, gives up at assumeRoleTimeoutSeconds and names the roles',
     async (trigger) => {
       const w = onboardingWorld();
@@ -1006,7 +1011,7 @@ describe('onboardAccount: access to the account', () => {
     expect(recordOf(result).lastError?.message).toMatch(/after trying for 20 s/);
   });
 
-  it.each(['Reconcile', 'Manual', 'MoveAccount', 'UpdateManagedAccount'] as const)(
+  it.each(['Reconcile', 'Manual', 'MoveAccount'] as const)(
     'after %s, does not wait: one try per role',
     async (trigger) => {
       const w = onboardingWorld();
