@@ -1,6 +1,6 @@
 import type { JobType, Severity } from '../shared/config';
 import type { EnrichedEvent } from './enrich';
-import { resourceName } from '../shared/format';
+import { resourceName, truncate } from '../shared/format';
 
 /**
  * What a notification says, before any channel's formatting. Every value here is raw event
@@ -29,6 +29,9 @@ export interface Fact {
   kind: 'text' | 'id' | 'link';
 }
 
+/** The longest value a fact shows (ARNs are at most 2,048 characters; names far less). */
+export const FACT_MAX = 1024;
+
 const JOB_TYPE_LABEL: Readonly<Record<JobType, string>> = {
   backup: 'Backup job',
   copy: 'Copy job',
@@ -41,8 +44,9 @@ export function accountLabel(e: Pick<EnrichedEvent, 'accountId' | 'accountName'>
 
 export function buildMessage(e: EnrichedEvent, severity: Severity, label: string): MessageModel {
   const facts: Fact[] = [];
+  // Event fields have no size limit: a giant one must not push a message past SNS's 256 KiB.
   const add = (factLabel: string, value: string | undefined, kind: Fact['kind'] = 'text') => {
-    if (value) facts.push({ label: factLabel, value, kind });
+    if (value) facts.push({ label: factLabel, value: truncate(value, FACT_MAX), kind });
   };
   add('Account', accountLabel(e));
   add('Region', e.region, 'id');
@@ -71,7 +75,10 @@ export function buildMessage(e: EnrichedEvent, severity: Severity, label: string
     severity,
     label,
     jobTypeLabel: JOB_TYPE_LABEL[e.jobType],
-    subjectResource: e.resourceName ?? e.resourceType ?? e.jobId ?? 'unknown resource',
+    subjectResource: truncate(
+      e.resourceName ?? e.resourceType ?? e.jobId ?? 'unknown resource',
+      FACT_MAX,
+    ),
     accountLabel: accountLabel(e),
     region: e.region,
     reason: e.statusMessage,

@@ -88,6 +88,20 @@ function eventType(m: MessageModel): string {
   return words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
 }
 
+/** SNS takes 256 KiB with the attributes; stay well inside by shortening the description. */
+const BODY_MAX_BYTES = 200 * 1024;
+
+function withinSnsLimit(notification: ChatNotification): string {
+  let body = JSON.stringify(notification);
+  while (Buffer.byteLength(body, 'utf8') > BODY_MAX_BYTES) {
+    const d = notification.content.description;
+    if (Array.from(d).length < 2) break; // nothing left to cut: every other field is bounded
+    notification.content.description = truncate(d, Math.floor(Array.from(d).length / 2));
+    body = JSON.stringify(notification);
+  }
+  return body;
+}
+
 export function renderSns(m: MessageModel): RenderedSns {
   const e = m.event;
   const lines: string[] = [];
@@ -122,7 +136,7 @@ export function renderSns(m: MessageModel): RenderedSns {
       eventType: eventType(m),
       relatedResources: [e.resourceArn, e.recoveryPointArn, e.createdResourceArn]
         .filter((r): r is string => Boolean(r))
-        .map(noMentions),
+        .map((r) => noMentions(truncate(r, 512))),
       additionalContext: {
         accountId: e.accountId,
         region: e.region,
@@ -137,7 +151,7 @@ export function renderSns(m: MessageModel): RenderedSns {
   };
   return {
     subject: snsSubject(m),
-    body: JSON.stringify(notification),
+    body: withinSnsLimit(notification),
     notification,
     attributes: messageAttributes(m),
   };

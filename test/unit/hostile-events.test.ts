@@ -169,3 +169,36 @@ describe('hostile names and values that look like something else', () => {
     );
   });
 });
+
+describe('giant event fields', () => {
+  it.each(['resourceArn', 'resourceType', 'resourceName', 'backupVaultName', 'statusMessage'])(
+    'a 200 KB %s still gives an SNS body under 256 KiB and a short email subject',
+    async (field) => {
+      const event = sample('backup/backup-job-state-change.failed');
+      const huge =
+        field === 'resourceArn'
+          ? `arn:aws:ec2:us-east-1:111122223333:instance/${'i'.repeat(200_000)}`
+          : '<x@here>'.repeat(25_000);
+      (event.detail as Json)[field] = huge;
+      const decision = decide(event, config);
+      if (decision.flow !== 'notify') throw new Error('expected notify');
+      const out = compose(
+        decision,
+        await enrich(decision.event),
+        config,
+        () => 'arn:aws:sns:us-east-1:123456789012:chat',
+      );
+      for (const o of out) {
+        if (o.channel === 'sns') {
+          const size =
+            Buffer.byteLength(o.message.body) +
+            Buffer.byteLength(JSON.stringify(o.message.attributes));
+          expect(size).toBeLessThan(256 * 1024);
+          expect(() => JSON.parse(o.message.body)).not.toThrow();
+        } else {
+          expect(o.message.subject.length).toBeLessThanOrEqual(200);
+        }
+      }
+    },
+  );
+});
