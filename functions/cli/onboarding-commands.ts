@@ -16,6 +16,7 @@ import {
   sqsClient,
   stsClient,
 } from '../shared/adapters/clients';
+import { DynamoDbDeliveryLedger } from '../shared/adapters/dynamodb-delivery-ledger';
 import { DynamoDbOnboardingLedger } from '../shared/adapters/dynamodb-onboarding-ledger';
 import { StsAccountAccess } from '../shared/adapters/member-account';
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
@@ -140,9 +141,17 @@ export function cliOnboardDeps(
     ledger: new DynamoDbOnboardingLedger(dynamodbClient(), e.DELIVERY_TABLE_NAME!),
     notifier: new AdminNotifier(
       config,
-      new SesEmailSender(sesClient()),
-      new SnsTopicPublisher(snsClient()),
-      (topic) => {
+      {
+        ledger: new DynamoDbDeliveryLedger(dynamodbClient(), {
+          tableName: e.DELIVERY_TABLE_NAME!,
+          leaseMs: 16 * 60 * 1000,
+          retentionDays: config.notifications.deliveryRecordDays,
+        }),
+        email: new SesEmailSender(sesClient()),
+        sns: new SnsTopicPublisher(snsClient()),
+        clock: systemClock,
+      },
+      (topic: string) => {
         const arn = topics[topic];
         if (!arn) throw new ConfigError(`topic "${topic}" has no ARN in TOPIC_ARNS`);
         return arn;

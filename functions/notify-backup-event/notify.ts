@@ -8,7 +8,7 @@ import type {
 } from '../shared/ports';
 import { compose } from './compose';
 import { decide, type Decision } from './decide';
-import { deliverAll, type DeliveryOutcome } from './deliver';
+import { deliverAll, type DeliveryOutcome } from '../shared/deliver';
 import { enrich } from './enrich';
 
 export interface Log {
@@ -56,7 +56,10 @@ export async function notifyBackupEvent(input: unknown, deps: NotifyDeps): Promi
       },
     );
   }
-  const deliveries = await deliverAll(decision.dedupKey, outgoing, deps);
+  const deliveries = await deliverAll(decision.dedupKey, outgoing, {
+    ...deps,
+    warn: (message, extra) => deps.log.warn(message, extra),
+  });
   deps.log.info('event notified', {
     eventId: decision.eventId,
     severity: decision.severity,

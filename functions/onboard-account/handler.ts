@@ -31,21 +31,27 @@ export function buildOnboardingDeps(): Omit<ProcessDeps, 'owner'> {
     if (!arn) throw new ConfigError(`topic "${topic}" has no ARN in TOPIC_ARNS`);
     return arn;
   };
+  const deliveries = new DynamoDbDeliveryLedger(dynamodb, {
+    tableName: runtime.DELIVERY_TABLE_NAME,
+    leaseMs: 16 * 60 * 1000,
+    retentionDays: config.notifications.deliveryRecordDays,
+  });
   return {
     config,
     baseline: loadBaseline(),
     org: new OrganizationsAdmin(organizationsClient()),
     access: new StsAccountAccess(stsClient()),
     ledger: new DynamoDbOnboardingLedger(dynamodb, runtime.DELIVERY_TABLE_NAME),
-    deliveries: new DynamoDbDeliveryLedger(dynamodb, {
-      tableName: runtime.DELIVERY_TABLE_NAME,
-      leaseMs: 16 * 60 * 1000,
-      retentionDays: config.notifications.deliveryRecordDays,
-    }),
+    deliveries,
     notifier: new AdminNotifier(
       config,
-      new SesEmailSender(sesClient()),
-      new SnsTopicPublisher(snsClient()),
+      {
+        ledger: deliveries,
+        email: new SesEmailSender(sesClient()),
+        sns: new SnsTopicPublisher(snsClient()),
+        clock: systemClock,
+        warn: (message, extra) => logger.warn(message, extra),
+      },
       topicArn,
     ),
     clock: systemClock,

@@ -1,13 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { Config, Profile } from '../shared/config';
+import { deliverAll, type DeliverDeps, type Outgoing } from '../shared/deliver';
 import { escapeHtml, inertMarkdown, oneLine, stripControl, truncate } from '../shared/format';
-import type {
-  AccountRecord,
-  EmailMessage,
-  EmailSender,
-  OrgAccount,
-  TopicMessage,
-  TopicPublisher,
-} from '../shared/ports';
+import type { AccountRecord, EmailMessage, OrgAccount, TopicMessage } from '../shared/ports';
 
 /**
  * What admins hear about onboarding: "account X is backup-ready" with what was done, or which
@@ -227,48 +222,70 @@ export function renderOnboardingChat(m: OnboardingMessage): {
   };
 }
 
-/** Sends onboarding messages to the lists and topics named in `onboarding`. */
+/** A short stable id for a notice: the same notice on a retry gets the same key. */
+function noticeKey(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+}
+
+/**
+ * Sends onboarding messages to the lists and topics named in `onboarding`, each channel at most
+ * once per notice (through the delivery ledger, as job notifications are): when one channel
+ * fails, the retry sends only that one. The account's own address, with notifyAccountEmail, is
+ * a separate email, so admins' addresses are not shown to it and its rejection fails only it.
+ */
 export class AdminNotifier implements OnboardingNotifier {
   constructor(
     private readonly config: Config,
-    private readonly email: EmailSender,
-    private readonly sns: TopicPublisher,
+    private readonly deps: DeliverDeps,
     private readonly topicArn: (topic: string) => string,
   ) {}
 
   ready(n: ReadyNotice) {
-    return this.send(readyMessage(n));
+    // One "ready" per transition: keyed by what admins were told before it.
+    const key = noticeKey('ready', n.account.id, JSON.stringify(n.record.notified ?? null));
+    return this.send(readyMessage(n), `onboarding#${n.account.id}#${key}`);
   }
 
   failed(n: FailedNotice) {
-    return this.send(failedMessage(n));
+    const key = noticeKey('failed', n.accountId, n.step, n.error);
+    return this.send(failedMessage(n), `onboarding#${n.accountId}#${key}`);
   }
 
   creationFailed(n: CreationFailedNotice) {
-    return this.send(creationFailedMessage(n));
+    return this.send(creationFailedMessage(n), `alert#${n.eventId}`);
   }
 
-  private async send(m: OnboardingMessage): Promise<void> {
+  private async send(m: OnboardingMessage, dedupKey: string): Promise<void> {
     const onboarding = this.config.onboarding;
     const emailConfig = this.config.notifications.email;
     const lists = onboarding?.email ?? ['admins'];
-    const to = [...new Set(lists.flatMap((l) => emailConfig.recipients[l] ?? []))];
-    if (onboarding?.notifyAccountEmail && m.accountEmail && !to.includes(m.accountEmail))
-      to.push(m.accountEmail);
+    const admins = [...new Set(lists.flatMap((l) => emailConfig.recipients[l] ?? []))];
     const rendered = renderOnboardingEmail(m);
-    const sends: Promise<unknown>[] = [];
-    if (to.length) {
-      const message: EmailMessage = {
-        from: emailConfig.sender,
-        to,
-        subject: rendered.subject,
-        html: rendered.html,
-        text: rendered.text,
-        tags: { flow: 'onboarding', severity: m.severity },
-        ...(emailConfig.replyTo.length ? { replyTo: emailConfig.replyTo } : {}),
-        ...(emailConfig.configurationSet ? { configurationSet: emailConfig.configurationSet } : {}),
-      };
-      sends.push(this.email.send(message));
+    const email = (to: string[]): EmailMessage => ({
+      from: emailConfig.sender,
+      to,
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      tags: { flow: 'onboarding', severity: m.severity },
+      ...(emailConfig.replyTo.length ? { replyTo: emailConfig.replyTo } : {}),
+      ...(emailConfig.configurationSet ? { configurationSet: emailConfig.configurationSet } : {}),
+    });
+    const outgoing: Outgoing[] = [];
+    if (admins.length) {
+      outgoing.push({
+        channel: 'email',
+        target: { key: 'email:onboarding' },
+        message: email(admins),
+      });
+    }
+    const owner = m.accountEmail;
+    if (onboarding?.notifyAccountEmail && owner && !admins.includes(owner)) {
+      outgoing.push({
+        channel: 'email',
+        target: { key: 'email:account-owner' },
+        message: email([owner]),
+      });
     }
     const chat = renderOnboardingChat(m);
     for (const topic of onboarding?.sns ?? ['chat']) {
@@ -278,8 +295,8 @@ export class AdminNotifier implements OnboardingNotifier {
         body: chat.body,
         attributes: chat.attributes,
       };
-      sends.push(this.sns.publish(message));
+      outgoing.push({ channel: 'sns', target: { key: `sns:${topic}` }, message });
     }
-    await Promise.all(sends);
+    await deliverAll(dedupKey, outgoing, this.deps);
   }
 }

@@ -161,7 +161,8 @@ describe('onboard-account handler', () => {
     expect(table.get(`DELIVERY#alert#${FAILED_EVENT_ID}|onboarding-admins`)?.status?.S).toBe(
       'DELIVERED',
     );
-    expect(dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 2);
+    // The alert's claim, one claim per channel (email, chat), and the redelivery's claim.
+    expect(dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 4);
     expect(sts).not.toHaveReceivedCommand(AssumeRoleCommand);
   });
 

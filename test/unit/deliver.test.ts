@@ -1,6 +1,6 @@
 import { compose, type Outgoing } from '../../functions/notify-backup-event/compose';
 import { decide } from '../../functions/notify-backup-event/decide';
-import { deliverAll, type DeliverDeps } from '../../functions/notify-backup-event/deliver';
+import { deliverAll, type DeliverDeps } from '../../functions/shared/deliver';
 import { enrich } from '../../functions/notify-backup-event/enrich';
 import { DeliveryError } from '../../functions/shared/errors';
 import { exampleConfig, sample } from '../helpers/fixtures';

@@ -12,7 +12,7 @@ import {
 } from '../../functions/onboard-account/notify-admins';
 import type { Config } from '../../functions/shared/config';
 import type { AccountRecord } from '../../functions/shared/ports';
-import { FakeEmailSender, FakeTopicPublisher } from '../helpers/fakes';
+import { FakeEmailSender, FakeTopicPublisher, InMemoryLedger } from '../helpers/fakes';
 import { exampleConfig } from '../helpers/fixtures';
 
 const ACCOUNT_ID = '222233334444';
@@ -362,11 +362,13 @@ describe('AdminNotifier', () => {
     const email = new FakeEmailSender();
     const sns = new FakeTopicPublisher();
     const topics: string[] = [];
-    const n = new AdminNotifier(config, email, sns, (topic) => {
+    const ledger = new InMemoryLedger();
+    const clock = { now: () => new Date('2025-03-13T03:00:00Z') };
+    const n = new AdminNotifier(config, { ledger, email, sns, clock }, (topic: string) => {
       topics.push(topic);
       return `arn:aws:sns:us-east-1:111122223333:${topic}`;
     });
-    return { n, email, sns, topics };
+    return { n, email, sns, topics, ledger };
   }
 
   it('emails the onboarding lists and publishes to the onboarding topics', async () => {
@@ -407,23 +409,39 @@ describe('AdminNotifier', () => {
     expect(email.sent[0]!.tags).toEqual({ flow: 'onboarding', severity: 'error' });
   });
 
-  it('adds the account email only when notifyAccountEmail is set', async () => {
+  it('writes to the account email, separately, only when notifyAccountEmail is set', async () => {
     const off = notifier();
     await off.n.ready(readyNotice());
-    expect(off.email.sent[0]!.to).toEqual(['platform-team@example.com']);
+    expect(off.email.sent.map((m) => m.to)).toEqual([['platform-team@example.com']]);
 
     const on = notifier((c) => {
       c.onboarding!.notifyAccountEmail = true;
     });
     await on.n.ready(readyNotice());
-    expect(on.email.sent[0]!.to).toEqual(['platform-team@example.com', 'aws-payments@example.com']);
+    // Its own message: the account's address never sees the admins' and fails alone.
+    expect(on.email.sent.map((m) => m.to)).toEqual([
+      ['platform-team@example.com'],
+      ['aws-payments@example.com'],
+    ]);
     await on.n.failed(
       failedNotice({ account: { id: ACCOUNT_ID, email: 'aws-payments@example.com' } }),
     );
-    expect(on.email.sent[1]!.to).toEqual(['platform-team@example.com', 'aws-payments@example.com']);
+    expect(on.email.sent.slice(2).map((m) => m.to)).toEqual([
+      ['platform-team@example.com'],
+      ['aws-payments@example.com'],
+    ]);
     // A creation failure has no account email to add.
     await on.n.creationFailed(creationNotice());
-    expect(on.email.sent[2]!.to).toEqual(['platform-team@example.com']);
+    expect(on.email.sent.slice(4).map((m) => m.to)).toEqual([['platform-team@example.com']]);
+  });
+
+  it('sends each channel once per notice: a retry after a failed channel sends only that one', async () => {
+    const { n, email, sns } = notifier();
+    sns.failures = 1;
+    await expect(n.ready(readyNotice())).rejects.toThrow(/Rate exceeded/);
+    await n.ready(readyNotice());
+    expect(email.sent).toHaveLength(1);
+    expect(sns.published).toHaveLength(1);
   });
 
   it('does not add the account email twice', async () => {

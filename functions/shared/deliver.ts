@@ -1,12 +1,25 @@
-import { DeliveryError, DeliveryInFlightError, errorMessage } from '../shared/errors';
-import type { Clock, DeliveryLedger, EmailSender, TopicPublisher } from '../shared/ports';
-import type { Outgoing } from './compose';
+import { DeliveryError, DeliveryInFlightError, errorMessage } from './errors';
+import type {
+  Clock,
+  DeliveryLedger,
+  EmailMessage,
+  EmailSender,
+  TopicMessage,
+  TopicPublisher,
+} from './ports';
+
+/** One message for one channel; `target.key` names the channel for deduplication. */
+export type Outgoing =
+  | { channel: 'email'; target: { key: string }; message: EmailMessage }
+  | { channel: 'sns'; target: { key: string }; message: TopicMessage };
 
 export interface DeliverDeps {
   ledger: DeliveryLedger;
   email: EmailSender;
   sns: TopicPublisher;
   clock: Clock;
+  /** Where problems that do not fail the delivery are reported. */
+  warn?: (message: string, extra: Record<string, unknown>) => void;
 }
 
 export type DeliveryOutcome =
@@ -63,14 +76,26 @@ async function deliverOne(
         : (await deps.sns.publish(o.message)).messageId;
   } catch (error) {
     // Give the claim back so the retry of this record sends it.
-    await deps.ledger.release(dedupKey, channel, claim.token).catch(() => undefined);
+    await deps.ledger.release(dedupKey, channel, claim.token).catch((releaseError: unknown) => {
+      // The claim then lapses with its lease; the retry sends this channel after that.
+      deps.warn?.('could not release a delivery claim', {
+        dedupKey,
+        channel,
+        error: errorMessage(releaseError),
+      });
+    });
     return { channel, status: 'failed', error: errorMessage(error) };
   }
   try {
     await deps.ledger.markDelivered(dedupKey, channel, claim.token, messageId, deps.clock.now());
-  } catch {
+  } catch (error) {
     // Sent but not recorded: the lease still guards a retry until it expires. Not a failure
     // of this record, or the retry would send a second copy sooner.
+    deps.warn?.('sent, but the delivery record was not written', {
+      dedupKey,
+      channel,
+      error: errorMessage(error),
+    });
   }
   return { channel, status: 'sent', messageId };
 }
