@@ -2,6 +2,7 @@ import type { Config } from '../shared/config';
 import type {
   AccountDirectory,
   Clock,
+  Log,
   DeliveryLedger,
   EmailSender,
   TopicPublisher,
@@ -10,11 +11,6 @@ import { compose } from './compose';
 import { decide, type Decision } from './decide';
 import { deliverAll, type DeliveryOutcome } from '../shared/deliver';
 import { enrich } from './enrich';
-
-export interface Log {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-}
 
 export interface NotifyDeps {
   config: Config;

@@ -4,6 +4,7 @@ import type {
   AccountAccess,
   AccountRecord,
   Clock,
+  Log,
   MemberAccount,
   OrganizationAdmin,
   OrgAccount,
@@ -23,11 +24,6 @@ import type { Trigger } from './triggers';
  * checks first and acts only on what differs, and its outcome is saved before the next starts,
  * so a run that dies anywhere is finished by the next trigger or the sweep.
  */
-
-export interface Log {
-  info(message: string, extra?: Record<string, unknown>): void;
-  warn(message: string, extra?: Record<string, unknown>): void;
-}
 
 export interface OnboardDeps {
   config: Config;

@@ -56,6 +56,12 @@ export interface DeliveryLedger {
   release(eventKey: string, channelKey: string, token: string): Promise<void>;
 }
 
+/** Structured logging as the flows use it (the handlers pass Powertools Logger through). */
+export interface Log {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+}
+
 export interface Clock {
   now(): Date;
 }

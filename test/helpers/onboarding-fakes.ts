@@ -5,7 +5,8 @@ import type {
   OnboardingNotifier,
   ReadyNotice,
 } from '../../functions/onboard-account/notify-admins';
-import type { Log, OnboardDeps } from '../../functions/onboard-account/onboard';
+import type { OnboardDeps } from '../../functions/onboard-account/onboard';
+import type { Log } from '../../functions/shared/ports';
 import type { Config, Onboarding } from '../../functions/shared/config';
 import type {
   AccountAccess,
