@@ -53,7 +53,14 @@ export interface OnboardRequest {
 }
 
 export type OnboardResult =
-  | { outcome: 'ready' | 'failed' | 'skipped'; record: AccountRecord; changes: string[] }
+  | { outcome: 'ready' | 'skipped'; record: AccountRecord; changes: string[] }
+  | {
+      outcome: 'failed';
+      record: AccountRecord;
+      changes: string[];
+      /** The same failure was reported before this run: admins already know. */
+      alreadyReported: boolean;
+    }
   | { outcome: 'planned'; profile?: string; changes: string[]; skipReason?: string }
   | { outcome: 'busy'; covered: boolean; since?: string; until?: string };
 
@@ -404,7 +411,8 @@ async function run(
       error: failure.message,
     });
     const key = `${failure.step}: ${failure.message}`;
-    if (record.notified?.status !== 'failed' || record.notified.error !== key) {
+    const alreadyReported = record.notified?.status === 'failed' && record.notified.error === key;
+    if (!alreadyReported) {
       await deps.notifier.failed({
         accountId: req.accountId,
         ...(account ? { account } : {}),
@@ -416,8 +424,13 @@ async function run(
       record.notified = { status: 'failed', error: key };
       await save();
     }
-    await tagAccount(deps, req.accountId, undefined, 'failed', [], act).catch(() => undefined);
-    return { outcome: 'failed', record, changes: allChanges };
+    await tagAccount(deps, req.accountId, undefined, 'failed', [], act).catch((error: unknown) =>
+      deps.log.warn('could not tag the account as failed', {
+        accountId: req.accountId,
+        error: errorMessage(error),
+      }),
+    );
+    return { outcome: 'failed', record, changes: allChanges, alreadyReported };
   }
 
   // The account is ready and saved as such. Told once: when it first becomes ready, or again

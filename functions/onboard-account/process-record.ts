@@ -105,6 +105,16 @@ export async function processOnboardingRecord(
     },
     deps,
   );
+  if (result.outcome === 'failed' && result.alreadyReported && decision.trigger === 'Reconcile') {
+    // The sweep's daily retry of a failure admins were already told about: the ledger keeps it
+    // and the sweep tries again tomorrow, without one more DLQ message and alarm every day.
+    // Event-triggered runs still go to the DLQ after their retries.
+    deps.log.warn('onboarding failed again with the failure already reported', {
+      accountId: decision.accountId,
+      step: result.record.lastError?.step,
+    });
+    return { flow: 'onboard', result };
+  }
   if (result.outcome === 'failed') {
     const e = result.record.lastError;
     throw new OnboardingFailedError(

@@ -140,6 +140,38 @@ describe('processOnboardingRecord', () => {
     expect(w.notifier.failedNotices).toHaveLength(1);
   });
 
+  it('the sweep’s daily retry of an already reported failure does not throw (no DLQ message a day)', async () => {
+    const { w, deps } = setUp();
+    w.access.assumable.clear();
+    await expect(processOnboardingRecord(request(), undefined, deps)).rejects.toBeInstanceOf(
+      OnboardingFailedError,
+    );
+    // Next day: same failure, already reported.
+    await expect(
+      processOnboardingRecord(
+        request({ requestedAt: '2025-03-14T03:00:00.000Z' }),
+        undefined,
+        deps,
+      ),
+    ).resolves.toMatchObject({
+      flow: 'onboard',
+      result: { outcome: 'failed', alreadyReported: true },
+    });
+    expect(w.notifier.failedNotices).toHaveLength(1);
+  });
+
+  it('an event-triggered run still throws on an already reported failure (its retries end in the DLQ)', async () => {
+    const { w, deps } = setUp();
+    w.access.assumable.clear();
+    await expect(processOnboardingRecord(request(), undefined, deps)).rejects.toBeInstanceOf(
+      OnboardingFailedError,
+    );
+    const event = about('organizations/create-account-result.succeeded', '210987654321');
+    await expect(processOnboardingRecord(event, undefined, deps)).rejects.toBeInstanceOf(
+      OnboardingFailedError,
+    );
+  });
+
   it('alerts admins of a failed account creation once, however often it is delivered', async () => {
     const { w, deps, deliveries } = setUp();
     const event = sample('organizations/create-account-result.failed');
