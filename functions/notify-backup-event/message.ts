@@ -56,7 +56,7 @@ export function buildMessage(e: EnrichedEvent, severity: Severity, label: string
     add('Source vault', e.sourceBackupVaultArn, 'id');
     add('Destination vault', e.destinationBackupVaultArn, 'id');
   } else {
-    add('Vault', e.backupVaultName ?? e.backupVaultArn, 'id');
+    add('Vault', e.backupVaultName ?? resourceName(e.backupVaultArn), 'id');
   }
   add('Recovery point', e.recoveryPointArn, 'id');
   add('Restored resource', e.createdResourceArn, 'id');

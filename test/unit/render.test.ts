@@ -10,7 +10,7 @@ import {
   type ChatNotification,
 } from '../../functions/notify-backup-event/render-chat';
 import { EMAIL_SUBJECT_MAX, renderEmail } from '../../functions/notify-backup-event/render-email';
-import type { JobEvent } from '../../functions/notify-backup-event/schema';
+import { parseBackupEvent, type JobEvent } from '../../functions/notify-backup-event/schema';
 import { exampleConfig, ROOT, sample } from '../helpers/fixtures';
 import { FakeAccountDirectory, jobEvent } from '../helpers/fakes';
 
@@ -296,5 +296,18 @@ describe('chat notification (Amazon Q Developer custom notification)', () => {
     });
     const rendered = renderSns(await model(event));
     expect(Buffer.byteLength(rendered.body)).toBeLessThan(16 * 1024);
+  });
+});
+
+describe('vault shown by name', () => {
+  it('names the vault from its ARN when the event has no backupVaultName', async () => {
+    const event = sample('backup/backup-job-state-change.failed');
+    const detail = event.detail as Record<string, unknown>;
+    delete detail.backupVaultName;
+    detail.backupVaultArn = 'arn:aws:backup:us-east-1:111122223333:backup-vault:Default';
+    const parsed = parseBackupEvent(event);
+    if (parsed.kind !== 'job') throw new Error('expected a job');
+    const model = buildMessage(await enrich(parsed.event), 'error', 'FAILED');
+    expect(model.facts).toContainEqual({ label: 'Vault', value: 'Default', kind: 'id' });
   });
 });
