@@ -75,12 +75,18 @@ function chooseConfigFile(stage, options) {
   return EXAMPLE_CONFIG;
 }
 
+/**
+ * Loads one of the functions' TypeScript modules: through tsx under osls; under jest (its tests),
+ * jest's own transform already handles TypeScript.
+ */
+function requireTs(relativePath) {
+  if (process.env.JEST_WORKER_ID) return require(relativePath);
+  return require('tsx/cjs/api').require(relativePath, module.filename);
+}
+
 /** Validates with functions/shared/config.ts, so package time and run time agree. */
 function readConfig(file) {
-  const { readConfigFile } = require('tsx/cjs/api').require(
-    '../functions/shared/config.ts',
-    module.filename,
-  );
+  const { readConfigFile } = requireTs('../functions/shared/config.ts');
   try {
     return readConfigFile(file);
   } catch (error) {
@@ -95,9 +101,8 @@ function readConfig(file) {
  * named <name> (onboarding attaches them by that name). A profile naming a missing file fails.
  */
 function backupPolicyResources(config) {
-  const { loadBackupPolicies, BACKUP_POLICIES_DIR } = require('tsx/cjs/api').require(
+  const { loadBackupPolicies, BACKUP_POLICIES_DIR } = requireTs(
     '../functions/shared/backup-policy.ts',
-    module.filename,
   );
   let policies;
   try {
