@@ -8,9 +8,8 @@ import { ROOT } from '../helpers/fixtures';
  * configuration checks, and the parts of the template it builds. Called directly, as osls does.
  */
 
-// eslint-free CommonJS module of the infra folder: required as osls requires it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { resolve } = require('../../infra/stage-config.js') as {
+// A CommonJS module of the infra folder, loaded as osls loads it.
+const { resolve } = jest.requireActual('../../infra/stage-config.js') as {
   resolve: (args: {
     options: Record<string, unknown>;
     resolveConfigurationProperty: (path: string[]) => Promise<unknown>;
