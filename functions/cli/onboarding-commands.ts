@@ -1,6 +1,6 @@
 import { loadBaseline } from '../onboard-account/baseline';
+import { buildOnboardingDeps } from '../onboard-account/handler';
 import {
-  AdminNotifier,
   creationFailedMessage,
   renderOnboardingChat,
   renderOnboardingEmail,
@@ -11,19 +11,14 @@ import { sweep, type SweepResult } from '../reconcile/sweep';
 import {
   dynamodbClient,
   organizationsClient,
-  sesClient,
-  snsClient,
   sqsClient,
   stsClient,
 } from '../shared/adapters/clients';
-import { DynamoDbDeliveryLedger } from '../shared/adapters/dynamodb-delivery-ledger';
 import { DynamoDbOnboardingLedger } from '../shared/adapters/dynamodb-onboarding-ledger';
 import { StsAccountAccess } from '../shared/adapters/member-account';
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
-import { SesEmailSender } from '../shared/adapters/ses-email-sender';
-import { SnsTopicPublisher } from '../shared/adapters/sns-topic-publisher';
 import { SqsWorkQueue } from '../shared/adapters/sqs-work-queue';
-import type { Config } from '../shared/config';
+import { CONFIG_ENV, type Config } from '../shared/config';
 import { ConfigError } from '../shared/errors';
 import type { AccountRecord, OnboardingLedger, WorkQueue } from '../shared/ports';
 import { systemClock } from '../shared/ports';
@@ -107,58 +102,36 @@ export function cliOnboardDeps(
   env: NodeJS.ProcessEnv = process.env,
 ): OnboardDeps {
   if (!config.onboarding) throw new ConfigError('the configuration has no "onboarding" section');
-  const organizations = organizationsClient();
-  const base = {
+  // The command prints JSON on stdout: the function's log lines would mix into it.
+  const quiet = { log: { info: () => undefined, warn: () => undefined } };
+  const owner = `backupctl-${process.pid}-${Date.now()}`;
+  if (!dryRun) {
+    requireEnv(REQUIRED_FOR_RUNS, env);
+    // The function's own composition, given this configuration instead of the stack's variable.
+    const deps = buildOnboardingDeps({ ...env, [CONFIG_ENV]: JSON.stringify(config) });
+    return { ...deps, ...quiet, owner };
+  }
+  // A dry run only reads Organizations and the account: no ledger, no messages, no stack needed.
+  return {
     config,
     baseline: loadBaseline(),
-    org: new OrganizationsAdmin(organizations),
+    org: new OrganizationsAdmin(organizationsClient()),
     access: new StsAccountAccess(stsClient(), 'backupctl'),
     clock: systemClock,
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-    log: { info: () => undefined, warn: () => undefined },
-    owner: `backupctl-${process.pid}-${Date.now()}`,
-  };
-  if (dryRun) {
-    return {
-      ...base,
-      ledger: NO_LEDGER,
-      notifier: {
-        ready: async () => undefined,
-        failed: async () => undefined,
-        creationFailed: async () => undefined,
-      },
-      centralBusArn:
-        env.CENTRAL_BUS_ARN ??
-        'arn:aws:events:us-east-1:(management account):event-bus/(central bus)',
-      controlPlaneRoleArn:
-        env.CONTROL_PLANE_ROLE_ARN ?? 'arn:aws:iam::(management account):role/(onboarding role)',
-    };
-  }
-  const e = requireEnv(REQUIRED_FOR_RUNS, env);
-  const topics = JSON.parse(e.TOPIC_ARNS!) as Record<string, string>;
-  return {
-    ...base,
-    ledger: new DynamoDbOnboardingLedger(dynamodbClient(), e.DELIVERY_TABLE_NAME!),
-    notifier: new AdminNotifier(
-      config,
-      {
-        ledger: new DynamoDbDeliveryLedger(dynamodbClient(), {
-          tableName: e.DELIVERY_TABLE_NAME!,
-          leaseMs: 16 * 60 * 1000,
-          retentionDays: config.notifications.deliveryRecordDays,
-        }),
-        email: new SesEmailSender(sesClient()),
-        sns: new SnsTopicPublisher(snsClient()),
-        clock: systemClock,
-      },
-      (topic: string) => {
-        const arn = topics[topic];
-        if (!arn) throw new ConfigError(`topic "${topic}" has no ARN in TOPIC_ARNS`);
-        return arn;
-      },
-    ),
-    centralBusArn: e.CENTRAL_BUS_ARN!,
-    controlPlaneRoleArn: e.CONTROL_PLANE_ROLE_ARN!,
+    ...quiet,
+    owner,
+    ledger: NO_LEDGER,
+    notifier: {
+      ready: async () => undefined,
+      failed: async () => undefined,
+      creationFailed: async () => undefined,
+    },
+    centralBusArn:
+      env.CENTRAL_BUS_ARN ??
+      'arn:aws:events:us-east-1:(management account):event-bus/(central bus)',
+    controlPlaneRoleArn:
+      env.CONTROL_PLANE_ROLE_ARN ?? 'arn:aws:iam::(management account):role/(onboarding role)',
   };
 }
 

@@ -2,8 +2,8 @@ import { ACCOUNT_OWNER_LIST, type Config } from '../shared/config';
 import type { EmailMessage, TopicMessage } from '../shared/ports';
 import type { EnrichedEvent } from './enrich';
 import { buildMessage } from './message';
-import { renderSns } from './render-chat';
-import { renderEmail } from './render-email';
+import { renderSns, type RenderedSns } from './render-chat';
+import { renderEmail, type RenderedEmail } from './render-email';
 import type { Target } from './route';
 import type { Decision } from './decide';
 
@@ -20,6 +20,9 @@ export function compose(
   topicArn: (topic: string) => string,
 ): Outgoing[] {
   const model = buildMessage(event, decision.severity, decision.label);
+  // Rendered once, whatever the number of lists and topics it goes to.
+  let renderedEmail: RenderedEmail | undefined;
+  let renderedChat: RenderedSns | undefined;
   const email = config.notifications.email;
   const otherAddresses = new Set(
     decision.targets.flatMap((t) =>
@@ -41,7 +44,7 @@ export function compose(
       target = { ...target, to: [owner] };
     }
     if (target.channel === 'email') {
-      const rendered = renderEmail(model);
+      const rendered = (renderedEmail ??= renderEmail(model));
       return [
         {
           channel: 'email',
@@ -64,7 +67,7 @@ export function compose(
         },
       ];
     }
-    const rendered = renderSns(model);
+    const rendered = (renderedChat ??= renderSns(model));
     return [
       {
         channel: 'sns',

@@ -1,5 +1,6 @@
 import type { AccountDirectory, AccountInfo, Clock } from '../shared/ports';
 import { errorMessage } from '../shared/errors';
+import { dropUndefined } from '../shared/objects';
 import { consoleJobUrl, humanBytes, humanDuration, resourceName } from '../shared/format';
 import type { JobEvent } from './schema';
 
@@ -63,8 +64,5 @@ export async function enrich(event: JobEvent, deps: EnrichDeps = {}): Promise<En
       });
     }
   }
-  for (const k of Object.keys(enriched) as (keyof EnrichedEvent)[]) {
-    if (enriched[k] === undefined) delete enriched[k];
-  }
-  return enriched;
+  return dropUndefined(enriched);
 }

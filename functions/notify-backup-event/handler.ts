@@ -1,7 +1,6 @@
-import { loadRuntimeConfig } from '../shared/config';
-import { ConfigError } from '../shared/errors';
+import { loadRuntimeConfig, topicArnResolver } from '../shared/config';
 import { sqsBatchHandler } from '../shared/sqs-batch';
-import { logger } from '../shared/logger';
+import { logPort } from '../shared/logger';
 import {
   dynamodbClient,
   organizationsClient,
@@ -26,11 +25,7 @@ export function buildDeps(): NotifyDeps {
   const { config, runtime } = loadRuntimeConfig();
   return {
     config,
-    topicArn: (topic) => {
-      const arn = runtime.TOPIC_ARNS[topic];
-      if (!arn) throw new ConfigError(`topic "${topic}" has no ARN in TOPIC_ARNS`);
-      return arn;
-    },
+    topicArn: topicArnResolver(runtime.TOPIC_ARNS),
     accounts: new CachedAccountDirectory(
       new OrganizationsAccountDirectory(organizationsClient()),
       config.notifications.accountNameCacheSeconds * 1000,
@@ -44,10 +39,7 @@ export function buildDeps(): NotifyDeps {
     email: new SesEmailSender(sesClient()),
     sns: new SnsTopicPublisher(snsClient()),
     clock: systemClock,
-    log: {
-      info: (message, extra = {}) => logger.info(message, extra),
-      warn: (message, extra = {}) => logger.warn(message, extra),
-    },
+    log: logPort,
   };
 }
 

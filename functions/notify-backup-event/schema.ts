@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { JOB_STATES, type JobState, type JobType } from '../shared/config';
 import { MalformedEventError } from '../shared/errors';
+import { dropUndefined } from '../shared/objects';
 
 /**
  * Parsing of AWS Backup job-state events. Only the fields the flow uses are validated, and the
@@ -278,9 +279,4 @@ export function awsDate(v: unknown): Date | undefined {
 
 function validDate(d: Date): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
-}
-
-function dropUndefined<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
 }

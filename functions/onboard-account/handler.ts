@@ -11,9 +11,8 @@ import { StsAccountAccess } from '../shared/adapters/member-account';
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
 import { SesEmailSender } from '../shared/adapters/ses-email-sender';
 import { SnsTopicPublisher } from '../shared/adapters/sns-topic-publisher';
-import { loadOnboardingRuntime } from '../shared/config';
-import { ConfigError } from '../shared/errors';
-import { logger } from '../shared/logger';
+import { loadOnboardingRuntime, topicArnResolver } from '../shared/config';
+import { logPort } from '../shared/logger';
 import { systemClock } from '../shared/ports';
 import { sqsBatchHandler } from '../shared/sqs-batch';
 import { loadBaseline } from './baseline';
@@ -23,14 +22,11 @@ import { processOnboardingRecord, type ProcessDeps } from './process-record';
 let base: Omit<ProcessDeps, 'owner'> | undefined;
 
 /** Built on first use and reused by warm invocations; a bad configuration fails loudly. */
-export function buildOnboardingDeps(): Omit<ProcessDeps, 'owner'> {
-  const { config, runtime, onboarding } = loadOnboardingRuntime();
+export function buildOnboardingDeps(
+  env: NodeJS.ProcessEnv = process.env,
+): Omit<ProcessDeps, 'owner'> {
+  const { config, runtime, onboarding } = loadOnboardingRuntime(env);
   const dynamodb = dynamodbClient();
-  const topicArn = (topic: string) => {
-    const arn = runtime.TOPIC_ARNS[topic];
-    if (!arn) throw new ConfigError(`topic "${topic}" has no ARN in TOPIC_ARNS`);
-    return arn;
-  };
   const deliveries = new DynamoDbDeliveryLedger(dynamodb, {
     tableName: runtime.DELIVERY_TABLE_NAME,
     leaseMs: 16 * 60 * 1000,
@@ -50,16 +46,13 @@ export function buildOnboardingDeps(): Omit<ProcessDeps, 'owner'> {
         email: new SesEmailSender(sesClient()),
         sns: new SnsTopicPublisher(snsClient()),
         clock: systemClock,
-        warn: (message, extra) => logger.warn(message, extra),
+        warn: logPort.warn,
       },
-      topicArn,
+      topicArnResolver(runtime.TOPIC_ARNS),
     ),
     clock: systemClock,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    log: {
-      info: (message, extra = {}) => logger.info(message, extra),
-      warn: (message, extra = {}) => logger.warn(message, extra),
-    },
+    log: logPort,
     centralBusArn: onboarding.CENTRAL_BUS_ARN,
     controlPlaneRoleArn: onboarding.CONTROL_PLANE_ROLE_ARN,
   };

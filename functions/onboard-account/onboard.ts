@@ -1,3 +1,4 @@
+import { isInactive } from '../shared/accounts';
 import type { Config, Onboarding, Profile } from '../shared/config';
 import { errorMessage } from '../shared/errors';
 import type {
@@ -79,9 +80,6 @@ class StepFailure extends Error {
     super(message, options);
   }
 }
-
-/** Statuses in which an account is not onboarded (and is recorded as skipped). */
-const INACTIVE = new Set(['SUSPENDED', 'PENDING_CLOSURE', 'CLOSED']);
 
 export function onboardingConfig(config: Config): Onboarding {
   if (!config.onboarding) throw new Error('configuration has no "onboarding" section');
@@ -203,15 +201,14 @@ async function run(
       return { account, organization, parents, tags, ouPath: ouPathOf(parents) };
     });
     account = resolved.account;
-    const skipReason =
-      resolved.account.status && INACTIVE.has(resolved.account.status)
-        ? `account is ${resolved.account.status}`
-        : resolved.account.id === resolved.organization.managementAccountId &&
-            !settings.onboardManagementAccount
-          ? 'the management account is not onboarded (onboarding.onboardManagementAccount is false)'
-          : resolved.tags[settings.optOutTag]?.toLowerCase() === 'true'
-            ? `opted out with tag ${settings.optOutTag}=true`
-            : undefined;
+    const skipReason = isInactive(resolved.account.status)
+      ? `account is ${resolved.account.status}`
+      : resolved.account.id === resolved.organization.managementAccountId &&
+          !settings.onboardManagementAccount
+        ? 'the management account is not onboarded (onboarding.onboardManagementAccount is false)'
+        : resolved.tags[settings.optOutTag]?.toLowerCase() === 'true'
+          ? `opted out with tag ${settings.optOutTag}=true`
+          : undefined;
     if (skipReason) {
       if (req.dryRun) return { outcome: 'planned', changes: [], skipReason };
       record.status = 'skipped';

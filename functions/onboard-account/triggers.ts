@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MalformedEventError } from '../shared/errors';
+import { dropUndefined } from '../shared/objects';
 import { oneLine as flatten, truncate } from '../shared/format';
 
 /**
@@ -344,9 +345,4 @@ function oneLine(v: unknown, max = 1024): string | undefined {
 
 function clip(s: string): string {
   return s.slice(0, 64);
-}
-
-function dropUndefined<T extends object>(o: T): T {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o;
 }

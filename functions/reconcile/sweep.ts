@@ -1,3 +1,4 @@
+import { isInactive } from '../shared/accounts';
 import type { Config } from '../shared/config';
 import type {
   AccountRecord,
@@ -40,8 +41,6 @@ export interface SweepResult {
   decisions: SweepDecision[];
 }
 
-const INACTIVE = new Set(['SUSPENDED', 'PENDING_CLOSURE', 'CLOSED']);
-
 export function decideAccount(
   account: OrgAccount,
   record: AccountRecord | undefined,
@@ -54,7 +53,7 @@ export function decideAccount(
   },
 ): SweepDecision {
   const base = { accountId: account.id, name: account.name };
-  if (account.status && INACTIVE.has(account.status)) {
+  if (isInactive(account.status)) {
     return { ...base, action: 'skip', reason: `account is ${account.status}` };
   }
   if (account.id === ctx.managementAccountId && !ctx.onboardManagementAccount) {

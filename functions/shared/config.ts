@@ -428,3 +428,14 @@ export function loadOnboardingRuntime(env: NodeJS.ProcessEnv = process.env): {
     throw new ConfigError(formatConfigIssues(parsed.error.issues, 'the environment'));
   return { config, runtime, onboarding: parsed.data };
 }
+
+/** Looks a configured topic up in TOPIC_ARNS; a topic without an ARN is a deployment error. */
+export function topicArnResolver(
+  topicArns: Readonly<Record<string, string>>,
+): (topic: string) => string {
+  return (topic) => {
+    const arn = topicArns[topic];
+    if (!arn) throw new ConfigError(`topic "${topic}" has no ARN in TOPIC_ARNS`);
+    return arn;
+  };
+}

@@ -34,6 +34,9 @@ import {
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
   KMSClient,
+  ListAliasesCommand,
+  ListKeysCommand,
+  ListResourceTagsCommand,
   NotFoundException as KmsNotFoundException,
   PutKeyPolicyCommand,
   UpdateAliasCommand,
@@ -297,6 +300,42 @@ describe('member IAM', () => {
 });
 
 describe('member KMS', () => {
+  describe('a key left without its alias by a run that stopped', () => {
+    const OTHER = 'ffff0000-12ab-34cd-56ef-1234567890ab';
+    const tagged = {
+      Tags: [{ TagKey: 'backup-control-plane:alias', TagValue: 'alias/backup-control-plane' }],
+    };
+
+    it('is found by its tag when it is enabled and has no alias', async () => {
+      kms.on(ListKeysCommand).resolves({ Keys: [{ KeyId: OTHER }, { KeyId: KEY_ID }] });
+      kms.on(ListResourceTagsCommand, { KeyId: OTHER }).resolves({ Tags: [] });
+      kms.on(ListResourceTagsCommand, { KeyId: KEY_ID }).resolves(tagged);
+      kms.on(DescribeKeyCommand, { KeyId: KEY_ID }).resolves({
+        KeyMetadata: { KeyId: KEY_ID, Arn: KEY_ARN, KeyState: 'Enabled' },
+      });
+      kms.on(ListAliasesCommand, { KeyId: KEY_ID }).resolves({ Aliases: [] });
+      await expect(
+        member().kms('eu-west-1').findUnaliasedKey('alias/backup-control-plane'),
+      ).resolves.toEqual({ keyId: KEY_ID, keyArn: KEY_ARN });
+      expect(kms).not.toHaveReceivedCommandWith(DescribeKeyCommand, { KeyId: OTHER });
+    });
+
+    it.each([
+      ['pending deletion', 'PendingDeletion', []],
+      ['already aliased', 'Enabled', [{ AliasName: 'alias/backup-control-plane' }]],
+    ])('is not taken when %s', async (_case, state, aliases) => {
+      kms.on(ListKeysCommand).resolves({ Keys: [{ KeyId: KEY_ID }] });
+      kms.on(ListResourceTagsCommand).resolves(tagged);
+      kms.on(DescribeKeyCommand).resolves({
+        KeyMetadata: { KeyId: KEY_ID, Arn: KEY_ARN, KeyState: state as 'Enabled' },
+      });
+      kms.on(ListAliasesCommand).resolves({ Aliases: aliases });
+      await expect(
+        member().kms('eu-west-1').findUnaliasedKey('alias/backup-control-plane'),
+      ).resolves.toBeUndefined();
+    });
+  });
+
   it('finds the key behind an alias', async () => {
     kms.on(DescribeKeyCommand, { KeyId: 'alias/backup-control-plane' }).resolves({
       KeyMetadata: { KeyId: KEY_ID, Arn: KEY_ARN, KeyState: 'Enabled' },

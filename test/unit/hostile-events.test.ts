@@ -68,6 +68,12 @@ function samplesIn(dir: string): [string, Json][] {
 
 const config = exampleConfig();
 
+/** Every message the flow would send for a notify decision (no account name lookup). */
+async function outgoing(decision: Extract<ReturnType<typeof decide>, { flow: 'notify' }>) {
+  const topicArn = () => 'arn:aws:sns:us-east-1:123456789012:chat';
+  return compose(decision, await enrich(decision.event), config, topicArn);
+}
+
 describe('hostile variants of the backup samples', () => {
   const samples = samplesIn('backup').filter(([f]) =>
     /(failed|completed-with-issues|partial)\.json$/.test(f),
@@ -87,12 +93,7 @@ describe('hostile variants of the backup samples', () => {
           continue;
         }
         if (decision.flow !== 'notify') continue;
-        const out = compose(
-          decision,
-          await enrich(decision.event),
-          config,
-          () => 'arn:aws:sns:us-east-1:123456789012:chat',
-        );
+        const out = await outgoing(decision);
         for (const o of out) {
           expect([...o.message.subject].some((c) => c.charCodeAt(0) < 0x20)).toBe(false);
           if (o.channel === 'email') {
@@ -182,12 +183,7 @@ describe('giant event fields', () => {
       (event.detail as Json)[field] = huge;
       const decision = decide(event, config);
       if (decision.flow !== 'notify') throw new Error('expected notify');
-      const out = compose(
-        decision,
-        await enrich(decision.event),
-        config,
-        () => 'arn:aws:sns:us-east-1:123456789012:chat',
-      );
+      const out = await outgoing(decision);
       for (const o of out) {
         if (o.channel === 'sns') {
           const size =

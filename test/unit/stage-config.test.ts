@@ -117,4 +117,26 @@ describe('infra/stage-config.js', () => {
     );
     await expect(run()).rejects.toThrow(/over Lambda's 4096-byte limit/);
   });
+
+  it('gives osls invoke local plain names instead of CloudFormation references', async () => {
+    const argv = process.argv;
+    process.argv = [argv[0]!, 'osls', 'invoke', 'local', '-f', 'notifyBackupEvent'];
+    try {
+      const env = (await run({ stage: 'sandbox' })).onboardingEnvironment as Record<
+        string,
+        unknown
+      >;
+      expect(env).toMatchObject({
+        DELIVERY_TABLE_NAME: 'backup-control-plane-sandbox-ledger',
+        TOPIC_ARNS: JSON.stringify({
+          chat: 'arn:aws:sns:us-east-1:123456789012:backup-control-plane-sandbox-chat',
+        }),
+        CENTRAL_BUS_ARN:
+          'arn:aws:events:us-east-1:123456789012:event-bus/backup-control-plane-sandbox-backup-events',
+      });
+      expect(Object.values(env).every((v) => typeof v === 'string')).toBe(true);
+    } finally {
+      process.argv = argv;
+    }
+  });
 });
