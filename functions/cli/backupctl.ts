@@ -3,22 +3,13 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readConfigFile, type Config } from '../shared/config';
 import { ConfigError, MalformedEventError, errorMessage } from '../shared/errors';
-import type { AccountDirectory } from '../shared/ports';
 import { LocalAwsError } from './sandbox/local-aws';
 import { runSandbox } from './sandbox/sandbox';
-import {
-  ACCOUNT_EVENT_SOURCES,
-  planAccountEvent,
-  runOnboard,
-  runReconcile,
-} from './onboarding-commands';
+import { runOnboard, runReconcile } from './onboarding-commands';
 import { policiesQuery, showPolicies } from './policies';
-import { compose } from '../notify-backup-event/compose';
-import { decide } from '../notify-backup-event/decide';
-import { enrich } from '../notify-backup-event/enrich';
-import { buildMessage } from '../notify-backup-event/message';
-import { renderSns } from '../notify-backup-event/render-chat';
-import { renderEmail } from '../notify-backup-event/render-email';
+import { deliveries, previewEvent, unwrapEvent, type AccountHints } from './preview';
+import { renderSns } from '../shared/notices/render-chat';
+import { renderEmail } from '../shared/notices/render-email';
 
 /**
  * backupctl: the operators' view of the control plane. `plan` and `render` make no AWS call.
@@ -201,11 +192,17 @@ const SANDBOX_OPTIONS = {
   out: { type: 'string' },
 } as const;
 
-const RENDER_OPTIONS = {
+const PLAN_OPTIONS = {
   ...COMMON_OPTIONS,
+  'account-name': { type: 'string' },
+  ou: { type: 'string' },
+  tag: { type: 'string', multiple: true },
+} as const;
+
+const RENDER_OPTIONS = {
+  ...PLAN_OPTIONS,
   channel: { type: 'string' },
   format: { type: 'string' },
-  'account-name': { type: 'string' },
 } as const;
 
 const RUN_OPTIONS = {
@@ -224,6 +221,7 @@ const POLICIES_OPTIONS = {
 function parse<
   O extends
     | typeof COMMON_OPTIONS
+    | typeof PLAN_OPTIONS
     | typeof RENDER_OPTIONS
     | typeof SANDBOX_OPTIONS
     | typeof POLICIES_OPTIONS
@@ -244,28 +242,39 @@ function readEvent(source: string | undefined, io: Io): unknown {
   } catch (error) {
     throw new UsageError(`cannot read ${source}: ${errorMessage(error)}`);
   }
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    // Editors on Windows save JSON with a byte order mark.
+    parsed = JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
   } catch (error) {
     throw new MalformedEventError(
       `${source === '-' ? 'standard input' : source} is not valid JSON: ${errorMessage(error)}`,
     );
   }
+  return unwrapEvent(parsed);
+}
+
+/** --account-name, --ou and --tag key=value: the account as Organizations would describe it. */
+function accountHints(values: {
+  'account-name'?: string;
+  ou?: string;
+  tag?: string[];
+}): AccountHints {
+  const tags: Record<string, string> = {};
+  for (const pair of values.tag ?? []) {
+    const i = pair.indexOf('=');
+    if (i < 1) throw new UsageError(`--tag must be key=value, got "${pair}"`);
+    tags[pair.slice(0, i)] = pair.slice(i + 1);
+  }
+  return {
+    ...(values['account-name'] ? { name: values['account-name'] } : {}),
+    ...(values.ou !== undefined ? { ouPath: values.ou.replace(/^\/+|\/+$/g, '') } : {}),
+    ...(Object.keys(tags).length ? { tags } : {}),
+  };
 }
 
 function loadConfig(path: string | undefined): Config {
   return readConfigFile(path ?? EXAMPLE_CONFIG);
-}
-
-/** Topic ARNs exist only once deployed; show the configured one or say who creates it. */
-function topicArnFor(config: Config) {
-  return (topic: string) =>
-    config.notifications.topics[topic]?.arn ?? `(topic "${topic}" created by the stack)`;
-}
-
-/** Stands in for Organizations when the operator names the account on the command line. */
-function fixedAccountName(name: string | undefined): AccountDirectory | undefined {
-  return name ? { describeAccount: async (id) => ({ id, name }) } : undefined;
 }
 
 function policies(args: string[], io: Io): number {
@@ -336,58 +345,25 @@ async function reconcile(args: string[], io: Io): Promise<number> {
 }
 
 async function plan(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(args, COMMON_OPTIONS);
+  const { values, positionals } = parse(args, PLAN_OPTIONS);
   if (values.help) {
     io.stdout(HELP.plan!);
     return 0;
   }
+  if (positionals.length === 0) throw new UsageError('missing <event.json|-> argument');
   const config = loadConfig(values.config);
-  const event = readEvent(positionals[0], io);
-  const source = (event as { source?: unknown } | null)?.source;
-  if (typeof source === 'string' && ACCOUNT_EVENT_SOURCES.includes(source)) {
-    io.stdout(JSON.stringify(planAccountEvent(event, config), null, 2) + '\n');
-    return 0;
-  }
-  const decision = decide(event, config);
-  const e = decision.event;
-  const facts = e
-    ? { jobType: e.jobType, state: e.state, accountId: e.accountId, region: e.region }
-    : {};
-  let out: Record<string, unknown>;
-  if (decision.flow === 'ignore') {
-    out = {
-      eventId: decision.eventId,
-      flow: 'ignore',
-      reason: decision.reason,
-      ...facts,
-      deliveries: [],
+  const hints = accountHints(values);
+  // One file: one JSON document; several: one line per file (JSON lines).
+  const many = positionals.length > 1;
+  for (const source of positionals) {
+    const preview = previewEvent(readEvent(source, io), config, hints);
+    const out = {
+      ...(many ? { file: source } : {}),
+      ...preview.summary,
+      deliveries: 'outgoing' in preview ? deliveries(preview.outgoing) : [],
     };
-  } else {
-    // No AWS call: the account owner's address from Organizations is shown as a placeholder.
-    const enriched = await enrich(decision.event, {
-      accounts: {
-        describeAccount: async (id) => ({ id, email: `(email of account ${id} in Organizations)` }),
-      },
-    });
-    const outgoing = compose(decision, enriched, config, topicArnFor(config));
-    out = {
-      eventId: decision.eventId,
-      flow: 'notify',
-      severity: decision.severity,
-      ...facts,
-      deliveries: outgoing.map((o) =>
-        o.channel === 'email'
-          ? { channel: 'email', to: o.message.to, subject: o.message.subject }
-          : {
-              channel: 'sns',
-              topic: o.target.topic,
-              subject: o.message.subject,
-              attributes: o.message.attributes,
-            },
-      ),
-    };
+    io.stdout(many ? JSON.stringify(out) + '\n' : JSON.stringify(out, null, 2) + '\n');
   }
-  io.stdout(JSON.stringify(out, null, 2) + '\n');
   return 0;
 }
 
@@ -406,33 +382,33 @@ async function render(args: string[], io: Io): Promise<number> {
   if (!allowed.includes(format)) {
     throw new UsageError(`--format for --channel ${channel} must be one of ${allowed.join(', ')}`);
   }
+  if (positionals.length > 1) throw new UsageError('render takes one event');
   const config = loadConfig(values.config);
-  const event = readEvent(positionals[0], io);
-  const decision = decide(event, config);
-  if (decision.flow === 'ignore') {
-    io.stderr(`backupctl: nothing would be sent: ${decision.reason}\n`);
+  const preview = previewEvent(readEvent(positionals[0], io), config, accountHints(values));
+  if (!('notice' in preview)) {
+    const why =
+      preview.flow === 'onboard'
+        ? 'it starts an onboarding, which sends its notice when it ends'
+        : String(preview.summary.reason ?? 'ignored');
+    io.stderr(`backupctl: nothing would be sent: ${why}\n`);
     return 1;
   }
-  const target = decision.targets.find((t) => t.channel === channel);
-  if (!target) {
+  const sent = preview.outgoing.find((o) => o.channel === channel);
+  if (!sent) {
     io.stderr(`backupctl: note: no routing rule sends this event to ${channel}; rendered anyway\n`);
   }
-  const enriched = await enrich(decision.event, {
-    accounts: fixedAccountName(values['account-name']),
-  });
-  const model = buildMessage(enriched, decision.severity, decision.label);
   if (channel === 'email') {
-    const email = renderEmail(model);
-    const to = target?.channel === 'email' ? target.to : [];
+    const email = renderEmail(preview.notice);
     if (format === 'html') io.stdout(email.html);
     else if (format === 'text') io.stdout(email.text);
     else {
+      const to = preview.outgoing.flatMap((o) => (o.channel === 'email' ? o.message.to : []));
       const out = { from: config.notifications.email.sender, to, ...email };
       io.stdout(JSON.stringify(out, null, 2) + '\n');
     }
     return 0;
   }
-  const sns = renderSns(model);
+  const sns = renderSns(preview.notice);
   if (format === 'json') io.stdout(sns.body + '\n');
   else {
     io.stdout(

@@ -1,12 +1,6 @@
 import { loadBaseline } from '../onboard-account/baseline';
 import { buildOnboardingDeps } from '../onboard-account/handler';
-import {
-  creationFailedMessage,
-  renderOnboardingChat,
-  renderOnboardingEmail,
-} from '../onboard-account/notify-admins';
 import { onboardAccount, type OnboardDeps, type OnboardResult } from '../onboard-account/onboard';
-import { parseOnboardingEvent } from '../onboard-account/triggers';
 import { sweep, type SweepResult } from '../reconcile/sweep';
 import {
   dynamodbClient,
@@ -28,46 +22,6 @@ import { systemClock } from '../shared/ports';
  * `reconcile` call AWS with the caller's credentials (the management account's), and, when not
  * a dry run, the stack's resources named by the same environment variables the functions get.
  */
-
-export const ACCOUNT_EVENT_SOURCES = ['aws.organizations', 'aws.controltower'];
-
-/** `backupctl plan` for an Organizations or Control Tower event. */
-export function planAccountEvent(event: unknown, config: Config): Record<string, unknown> {
-  const decision = parseOnboardingEvent(event);
-  if (decision.flow === 'onboard') {
-    return {
-      eventId: decision.eventId,
-      flow: 'onboard',
-      accountId: decision.accountId,
-      trigger: decision.trigger,
-      ...(decision.controlTower ? { controlTower: true } : {}),
-    };
-  }
-  if (decision.flow === 'ignore') {
-    return { eventId: decision.eventId, flow: 'ignore', reason: decision.reason, deliveries: [] };
-  }
-  const message = creationFailedMessage(decision);
-  const email = renderOnboardingEmail(message);
-  const chat = renderOnboardingChat(message);
-  const lists = config.onboarding?.email ?? ['admins'];
-  const to = [...new Set(lists.flatMap((l) => config.notifications.email.recipients[l] ?? []))];
-  return {
-    eventId: decision.eventId,
-    flow: 'alert',
-    trigger: decision.trigger,
-    reason: decision.reason,
-    ...(decision.accountId ? { accountId: decision.accountId } : {}),
-    deliveries: [
-      ...(to.length ? [{ channel: 'email', to, subject: email.subject }] : []),
-      ...(config.onboarding?.sns ?? ['chat']).map((topic) => ({
-        channel: 'sns',
-        topic,
-        subject: chat.subject,
-        attributes: chat.attributes,
-      })),
-    ],
-  };
-}
 
 const REQUIRED_FOR_RUNS = [
   'DELIVERY_TABLE_NAME',

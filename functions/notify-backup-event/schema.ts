@@ -1,13 +1,16 @@
-import { z } from 'zod';
+import { createHash } from 'node:crypto';
 import { JOB_STATES, type JobState, type JobType } from '../shared/config';
 import { MalformedEventError } from '../shared/errors';
+import { wellFormed } from '../shared/format';
 import { dropUndefined } from '../shared/objects';
+import { isRegion } from '../shared/patterns';
 
 /**
  * Parsing of AWS Backup job-state events. Only the fields the flow uses are validated, and the
  * variants real events carry are accepted (see ../shared/design/aws-facts.md): `state` or
  * `status`, sizes as strings or numbers, `{}` where an ARN should be, status messages wrapped in
- * quotes, `backupPlanRuleId` or `backupRuleId`, "Jul 15, 2020 9:39:07 PM" dates.
+ * quotes, `backupPlanRuleId` or `backupRuleId`, "Jul 15, 2020 9:39:07 PM" dates. Every string is
+ * made well-formed here, before it can reach an SDK call.
  */
 
 export const JOB_DETAIL_TYPES: Readonly<Record<string, JobType>> = {
@@ -22,29 +25,17 @@ const JOB_ID_FIELD: Readonly<Record<JobType, string>> = {
   restore: 'restoreJobId',
 };
 
-/** The EventBridge envelope. Anything else in it is ignored. */
-export const EnvelopeSchema = z.object({
-  id: z.string().min(1).max(256),
-  'detail-type': z.string().min(1).max(256),
-  source: z.string().min(1).max(256),
-  account: z.string().regex(/^\d{12,13}$/, 'must be an AWS account id (12 digits)'),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be an AWS region name'),
-  time: z.string().max(64).optional(),
-  resources: z.array(z.unknown()).optional(),
-  detail: z.record(z.string(), z.unknown(), { error: 'must be a JSON object' }),
-});
-export type Envelope = z.infer<typeof EnvelopeSchema>;
-
 /** A job event reduced to what classification, routing and rendering use. */
 export interface JobEvent {
   eventId: string;
   detailType: string;
   jobType: JobType;
-  /** Absent only on CREATED events (AWS's CREATED copy-job sample has none). */
+  /** Absent on CREATED events (AWS's CREATED copy-job sample has none) and broken ones. */
   jobId?: string;
   state: JobState;
   accountId: string;
-  region: string;
+  /** Absent when the event's region is unreadable: the alert still goes out. */
+  region?: string;
   time?: string;
   statusMessage?: string;
   resourceArn?: string;
@@ -61,73 +52,90 @@ export interface JobEvent {
   backupPlanId?: string;
   backupPlanArn?: string;
   backupRuleId?: string;
+  /** Set on restore jobs started by a restore testing plan. */
+  restoreTestingPlanArn?: string;
   iamRoleArn?: string;
   sizeBytes?: number;
   bytesTransferred?: number;
   percentDone?: number;
+  /** AWS Backup's failure category (AccessDenied, ...), from events or the job history. */
+  messageCategory?: string;
   creationDate?: Date;
   completionDate?: Date;
 }
 
 export type ParsedEvent =
-  | { kind: 'job'; event: JobEvent }
+  | {
+      kind: 'job';
+      event: JobEvent;
+      /** Display-only fields that were unreadable and left out (logged, never fatal). */
+      warnings: string[];
+    }
   | { kind: 'ignored'; eventId?: string; reason: string; detailType?: string; source?: string };
 
-/** Parses one EventBridge event. Throws MalformedEventError naming the field that is wrong. */
+const ACCOUNT = /^\d{12,13}$/;
+const JOB_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,255}$/;
+
+/** A stable id for an event that has none, so its redeliveries still deduplicate. */
+function syntheticId(raw: Record<string, unknown>): string {
+  let json: string;
+  try {
+    json = JSON.stringify(raw) ?? '';
+  } catch {
+    json = '';
+  }
+  return `no-id-${createHash('sha256').update(wellFormed(json)).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * Parses one EventBridge event. Rejects (MalformedEventError, naming the field) only what leaves
+ * nothing useful to say: no source, detail-type, detail, state or account. Display-only fields
+ * (id, region, time, resources, job id, sizes, dates) that are unreadable are left out and listed
+ * in `warnings`; the alert still goes out.
+ */
 export function parseBackupEvent(input: unknown): ParsedEvent {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new MalformedEventError('event must be a JSON object', '(event)');
   }
-  // Someone else's event is ignored whatever the rest of its envelope looks like.
   const raw = input as Record<string, unknown>;
-  const rawId = typeof raw.id === 'string' ? raw.id.slice(0, 256) : undefined;
-  if (typeof raw.source === 'string' && raw.source !== 'aws.backup') {
-    const source = raw.source.slice(0, 64);
+  const rawId = typeof raw.id === 'string' ? text(raw.id)?.slice(0, 256) : undefined;
+  const source = text(raw.source);
+  if (!source) throw new MalformedEventError('field "source" is missing or not a string', 'source');
+  if (source !== 'aws.backup') {
+    const shown = source.slice(0, 64);
     return {
       kind: 'ignored',
       eventId: rawId,
-      source,
-      reason: `source ${source} is not aws.backup`,
+      source: shown,
+      reason: `source ${shown} is not aws.backup`,
     };
   }
-  const rawDetailType = raw['detail-type'];
-  if (typeof rawDetailType === 'string' && !Object.hasOwn(JOB_DETAIL_TYPES, rawDetailType)) {
-    const detailType = rawDetailType.slice(0, 64);
-    return {
-      kind: 'ignored',
-      eventId: rawId,
-      detailType,
-      reason: `detail-type "${detailType}" is not a job state change`,
-    };
-  }
-  const envelope = EnvelopeSchema.safeParse(input);
-  if (!envelope.success) {
-    const issue = envelope.error.issues[0];
-    const field = issue?.path.map(String).join('.') || '(event)';
-    const missing = issue?.code === 'invalid_type' && !(issue.path[0]! in raw);
-    throw new MalformedEventError(
-      `field "${field}" ${missing ? 'is missing' : (issue?.message ?? 'is invalid')}`,
-      field,
-    );
-  }
-  const e = envelope.data;
-  const detailType = e['detail-type'];
-  const base = { eventId: e.id, detailType, source: e.source };
-  if (e.source !== 'aws.backup') {
-    return { kind: 'ignored', ...base, reason: `source ${e.source} is not aws.backup` };
+  const detailType = text(raw['detail-type']);
+  if (!detailType) {
+    throw new MalformedEventError('field "detail-type" is missing or not a string', 'detail-type');
   }
   const jobType = Object.hasOwn(JOB_DETAIL_TYPES, detailType)
     ? JOB_DETAIL_TYPES[detailType]
     : undefined;
   if (!jobType) {
+    const shown = detailType.slice(0, 64);
     return {
       kind: 'ignored',
-      ...base,
-      reason: `detail-type "${detailType}" is not a job state change`,
+      eventId: rawId,
+      detailType: shown,
+      reason: `detail-type "${shown}" is not a job state change`,
     };
   }
-
-  const d = e.detail;
+  const accountId = text(raw.account);
+  if (!accountId || !ACCOUNT.test(accountId)) {
+    throw new MalformedEventError(
+      `field "account" ${accountId === undefined ? 'is missing' : 'must be an AWS account id (12 digits)'}`,
+      'account',
+    );
+  }
+  const d = record(raw.detail);
+  if (!d) throw new MalformedEventError('field "detail" is missing or not a JSON object', 'detail');
+  const base = { eventId: rawId, detailType, source };
   // Restore events say `status`, backup and copy events `state`; some samples mix them.
   const rawState = text(d.state) ?? text(d.status);
   if (!rawState) {
@@ -140,26 +148,34 @@ export function parseBackupEvent(input: unknown): ParsedEvent {
   if (!isJobState(state)) {
     return { kind: 'ignored', ...base, reason: `unknown job state "${rawState.slice(0, 64)}"` };
   }
+
+  const warnings: string[] = [];
+  const unreadable = (field: string) => warnings.push(`field "${field}" is unreadable; left out`);
+  const eventId = rawId ?? syntheticId(raw);
+  if (!rawId) unreadable('id');
+  const region = text(raw.region);
+  if (region !== undefined && !isRegion(region)) unreadable('region');
+  const time = typeof raw.time === 'string' && raw.time.length <= 64 ? text(raw.time) : undefined;
+  if (raw.time !== undefined && time === undefined) unreadable('time');
+  const resources = Array.isArray(raw.resources) ? raw.resources : [];
+  if (raw.resources !== undefined && !Array.isArray(raw.resources)) unreadable('resources');
   const jobIdField = JOB_ID_FIELD[jobType];
-  const jobId = text(d[jobIdField]);
-  // AWS's own CREATED copy-job sample has no copyJobId yet; every later state must have one.
-  if ((!jobId && state !== 'CREATED') || (jobId && jobId.length > 256)) {
-    throw new MalformedEventError(
-      `field "detail.${jobIdField}" is missing or not a string`,
-      `detail.${jobIdField}`,
-    );
-  }
+  const rawJobId = text(d[jobIdField]);
+  // Job ids are UUIDs or hex: anything else is unreadable, not put in keys, links or messages.
+  const jobId = rawJobId && JOB_ID.test(rawJobId) ? rawJobId : undefined;
+  // AWS's own CREATED copy-job sample has no copyJobId yet; later states should have one.
+  if (!jobId && (state !== 'CREATED' || rawJobId)) unreadable(`detail.${jobIdField}`);
 
   const createdBy = record(d.createdBy);
   const event: JobEvent = {
-    eventId: e.id,
+    eventId,
     detailType,
     jobType,
     jobId,
     state,
-    accountId: e.account,
-    region: e.region,
-    time: e.time,
+    accountId,
+    region: region && isRegion(region) ? region : undefined,
+    time,
     statusMessage: statusMessage(d.statusMessage),
     resourceArn: arn(d.resourceArn),
     resourceName: text(d.resourceName),
@@ -172,20 +188,22 @@ export function parseBackupEvent(input: unknown): ParsedEvent {
       arn(d.recoveryPointArn) ??
       arn(d.sourceRecoveryPointArn) ??
       // AWS's copy-job samples name the source recovery point only in `resources`.
-      (jobType === 'copy' ? e.resources?.map(arn).find(Boolean) : undefined),
+      (jobType === 'copy' ? resources.map(arn).find(Boolean) : undefined),
     destinationRecoveryPointArn: arn(d.destinationRecoveryPointArn),
     createdResourceArn: arn(d.createdResourceArn),
     backupPlanId: text(createdBy?.backupPlanId),
     backupPlanArn: arn(createdBy?.backupPlanArn),
     backupRuleId: text(createdBy?.backupPlanRuleId) ?? text(createdBy?.backupRuleId),
+    restoreTestingPlanArn: arn(createdBy?.restoreTestingPlanArn),
     iamRoleArn: arn(d.iamRoleArn),
     sizeBytes: count(d.backupSizeInBytes),
     bytesTransferred: count(d.bytesTransferred),
     percentDone: percent(d.percentDone),
+    messageCategory: text(d.messageCategory),
     creationDate: awsDate(d.creationDate),
     completionDate: awsDate(d.completionDate),
   };
-  return { kind: 'job', event: dropUndefined(event) };
+  return { kind: 'job', event: dropUndefined(event), warnings };
 }
 
 function isJobState(s: string): s is JobState {
@@ -198,10 +216,10 @@ function record(v: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
-/** A non-empty trimmed string, or undefined for anything else. */
+/** A non-empty trimmed, well-formed string, or undefined for anything else. */
 function text(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
-  const t = v.trim();
+  const t = wellFormed(v).trim();
   return t ? t : undefined;
 }
 

@@ -1,54 +1,31 @@
-import {
-  dynamodbClient,
-  organizationsClient,
-  sesClient,
-  snsClient,
-  stsClient,
-} from '../shared/adapters/clients';
-import { DynamoDbDeliveryLedger } from '../shared/adapters/dynamodb-delivery-ledger';
+import { dynamodbClient, organizationsClient, stsClient } from '../shared/adapters/clients';
 import { DynamoDbOnboardingLedger } from '../shared/adapters/dynamodb-onboarding-ledger';
 import { StsAccountAccess } from '../shared/adapters/member-account';
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
-import { SesEmailSender } from '../shared/adapters/ses-email-sender';
-import { SnsTopicPublisher } from '../shared/adapters/sns-topic-publisher';
-import { loadOnboardingRuntime, topicArnResolver } from '../shared/config';
+import { loadOnboardingRuntime } from '../shared/config';
 import { logPort } from '../shared/logger';
+import { buildPipelineDeps } from '../shared/notices/wiring';
 import { systemClock } from '../shared/ports';
 import { sqsBatchHandler } from '../shared/sqs-batch';
 import { loadBaseline } from './baseline';
-import { AdminNotifier } from './notify-admins';
+import { PipelineNotifier } from './notices';
 import { processOnboardingRecord, type ProcessDeps } from './process-record';
 
-let base: Omit<ProcessDeps, 'owner'> | undefined;
+export type OnboardingDeps = Omit<ProcessDeps, 'owner'>;
 
-/** Built on first use and reused by warm invocations; a bad configuration fails loudly. */
-export function buildOnboardingDeps(
-  env: NodeJS.ProcessEnv = process.env,
-): Omit<ProcessDeps, 'owner'> {
+/** The dependencies from the deployed environment; a bad configuration fails loudly. */
+export function buildOnboardingDeps(env: NodeJS.ProcessEnv = process.env): OnboardingDeps {
   const { config, runtime, onboarding } = loadOnboardingRuntime(env);
-  const dynamodb = dynamodbClient();
-  const deliveries = new DynamoDbDeliveryLedger(dynamodb, {
-    tableName: runtime.DELIVERY_TABLE_NAME,
-    leaseMs: 16 * 60 * 1000,
-    retentionDays: config.notifications.deliveryRecordDays,
-  });
+  const org = new OrganizationsAdmin(organizationsClient());
   return {
     config,
     baseline: loadBaseline(),
-    org: new OrganizationsAdmin(organizationsClient()),
+    org,
     access: new StsAccountAccess(stsClient()),
-    ledger: new DynamoDbOnboardingLedger(dynamodb, runtime.DELIVERY_TABLE_NAME),
-    deliveries,
-    notifier: new AdminNotifier(
-      config,
-      {
-        ledger: deliveries,
-        email: new SesEmailSender(sesClient()),
-        sns: new SnsTopicPublisher(snsClient()),
-        clock: systemClock,
-        warn: logPort.warn,
-      },
-      topicArnResolver(runtime.TOPIC_ARNS),
+    ledger: new DynamoDbOnboardingLedger(dynamodbClient(), runtime.DELIVERY_TABLE_NAME),
+    // The lease outlasts the function's 900 s timeout: a live send is never taken over.
+    notifier: new PipelineNotifier(
+      buildPipelineDeps(config, runtime, { leaseMs: 16 * 60 * 1000, org }),
     ),
     clock: systemClock,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -58,17 +35,17 @@ export function buildOnboardingDeps(
   };
 }
 
-/** For tests and the sandbox: replace or reset what the handler uses. */
-export function setOnboardingDeps(next: Omit<ProcessDeps, 'owner'> | undefined): void {
-  base = next;
+/** The onboarding queue's consumer (account events, sweep and CLI requests), built from its deps. */
+export function createHandler(build: () => OnboardingDeps) {
+  let base: OnboardingDeps | undefined;
+  return sqsBatchHandler(async (body, record) => {
+    base ??= build();
+    const time = (body as { time?: unknown } | null)?.time;
+    await processOnboardingRecord(body, typeof time === 'string' ? time : undefined, {
+      ...base,
+      owner: record.messageId,
+    });
+  });
 }
 
-/** The onboarding queue's consumer: account events, sweep and CLI requests. */
-export const handler = sqsBatchHandler(async (body, record) => {
-  base ??= buildOnboardingDeps();
-  const time = (body as { time?: unknown } | null)?.time;
-  await processOnboardingRecord(body, typeof time === 'string' ? time : undefined, {
-    ...base,
-    owner: record.messageId,
-  });
-});
+export const handler = createHandler(() => buildOnboardingDeps());

@@ -9,14 +9,15 @@ import type {
   MemberAccount,
   OrganizationAdmin,
   OrgAccount,
-  OrgParent,
   OnboardingLedger,
   PolicyDocument,
   StepRecord,
 } from '../shared/ports';
 import { chooseProfile } from '../shared/profiles';
 import { fill, samePolicy, type Baseline, type BaselineVars } from './baseline';
-import type { OnboardingNotifier } from './notify-admins';
+import type { OnboardingNotifier } from './notices';
+import { readEffectivePolicy, type PlanDescription } from '../shared/backup-plans';
+import { ouPathOf } from '../shared/notices/account-context';
 import type { Trigger } from './triggers';
 
 /**
@@ -86,14 +87,7 @@ export function onboardingConfig(config: Config): Onboarding {
   return config.onboarding;
 }
 
-/** The OU path from the root, e.g. "Workloads/Production" (the root itself is ""). */
-export function ouPathOf(parents: OrgParent[]): string {
-  return parents
-    .filter((p) => p.type === 'ORGANIZATIONAL_UNIT')
-    .map((p) => p.name)
-    .reverse()
-    .join('/');
-}
+export { ouPathOf };
 
 export async function onboardAccount(
   req: OnboardRequest,
@@ -154,7 +148,13 @@ async function run(
   record.steps = {};
   const allChanges: string[] = [];
   let account: OrgAccount | undefined;
-  let ready: { account: OrgAccount; profile: Profile };
+  let ready: {
+    account: OrgAccount;
+    profile: Profile;
+    ouPath: string;
+    tags: Record<string, string>;
+    vaultName: string;
+  };
 
   /** Does (or, in a dry run, only lists) one change. */
   const act = async (changes: string[], what: string, apply: () => Promise<unknown>) => {
@@ -389,7 +389,13 @@ async function run(
     record.baselineVersion = baseline.version;
     delete record.lastError;
     await save();
-    ready = { account: resolved.account, profile };
+    ready = {
+      account: resolved.account,
+      profile,
+      ouPath: resolved.ouPath,
+      tags: resolved.tags,
+      vaultName,
+    };
   } catch (error) {
     const failure =
       error instanceof StepFailure
@@ -434,7 +440,8 @@ async function run(
   // after a failure (not for every baseline upgrade: that would mail admins per account). A
   // notice that cannot be sent fails the record; the retry changes nothing and sends it then.
   if (record.notified?.status !== 'ready') {
-    await deps.notifier.ready({ ...ready, record, changes: allChanges });
+    const plans = await accountPlans(deps, req.accountId);
+    await deps.notifier.ready({ ...ready, record, changes: allChanges, plans });
     record.notified = { status: 'ready', baselineVersion: baseline.version };
     await save();
   }
@@ -444,6 +451,23 @@ async function run(
     changes: allChanges.length,
   });
   return { outcome: 'ready', record, changes: allChanges };
+}
+
+/** The account's backup plans, for the ready notice; a read that fails leaves them out. */
+async function accountPlans(
+  deps: OnboardDeps,
+  accountId: string,
+): Promise<PlanDescription[] | undefined> {
+  try {
+    const content = await deps.org.effectiveBackupPolicy(accountId);
+    return content === undefined ? [] : readEffectivePolicy(content);
+  } catch (error) {
+    deps.log.warn('could not read the effective backup policy for the ready notice', {
+      accountId,
+      error: errorMessage(error),
+    });
+    return undefined;
+  }
 }
 
 function adviceFor(step: string, error: unknown): string {

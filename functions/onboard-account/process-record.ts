@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MalformedEventError } from '../shared/errors';
-import type { DeliveryLedger } from '../shared/ports';
-import type { OnboardingNotifier } from './notify-admins';
+import { ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE } from '../shared/patterns';
+import type { OnboardingNotifier } from './notices';
 import { onboardAccount, type OnboardDeps, type OnboardResult } from './onboard';
 import { parseOnboardingEvent, type TriggerDecision } from './triggers';
 
@@ -13,7 +13,7 @@ import { parseOnboardingEvent, type TriggerDecision } from './triggers';
 /** What the sweep and `backupctl` put on the onboarding queue. */
 export const OnboardRequestMessageSchema = z.object({
   kind: z.literal('onboard-request'),
-  accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
+  accountId: z.string().regex(ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE),
   trigger: z.enum(['Reconcile', 'Manual']),
   requestedAt: z.string().optional(),
 });
@@ -50,8 +50,6 @@ export class OnboardingFailedError extends Error {
 
 export interface ProcessDeps extends OnboardDeps {
   notifier: OnboardingNotifier;
-  /** Deduplicates alerts across redeliveries (the notification flow's delivery ledger). */
-  deliveries: DeliveryLedger;
 }
 
 export type ProcessOutcome =
@@ -71,27 +69,8 @@ export async function processOnboardingRecord(
     return { flow: 'ignore', reason: decision.reason };
   }
   if (decision.flow === 'alert') {
-    const claim = await deps.deliveries.claim(
-      `alert#${decision.eventId}`,
-      'onboarding-admins',
-      deps.clock.now(),
-    );
-    if (claim.outcome === 'already-delivered') return { flow: 'alert', sent: false };
-    if (claim.outcome === 'in-flight')
-      throw new Error('the same alert is being sent by another invocation');
-    try {
-      await deps.notifier.creationFailed(decision);
-    } catch (error) {
-      await deps.deliveries.release(`alert#${decision.eventId}`, 'onboarding-admins', claim.token);
-      throw error;
-    }
-    await deps.deliveries.markDelivered(
-      `alert#${decision.eventId}`,
-      'onboarding-admins',
-      claim.token,
-      '-',
-      deps.clock.now(),
-    );
+    // Sent once per channel by the pipeline's delivery ledger, keyed by the event id.
+    await deps.notifier.creationFailed(decision);
     return { flow: 'alert', sent: true };
   }
   // A sweep or CLI request counts from when it was made: a run already going covers it.

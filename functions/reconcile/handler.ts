@@ -10,10 +10,9 @@ import { systemClock } from '../shared/ports';
 import { loadBaseline } from '../onboard-account/baseline';
 import { sweep, type SweepDeps, type SweepResult } from './sweep';
 
-let deps: SweepDeps | undefined;
-
-export function buildSweepDeps(): SweepDeps {
-  const { config, runtime, onboarding } = loadOnboardingRuntime();
+/** The dependencies from the deployed environment; a bad configuration fails loudly. */
+export function buildSweepDeps(env: NodeJS.ProcessEnv = process.env): SweepDeps {
+  const { config, runtime, onboarding } = loadOnboardingRuntime(env);
   if (!onboarding.ONBOARDING_QUEUE_URL) throw new ConfigError('ONBOARDING_QUEUE_URL is not set');
   return {
     config,
@@ -25,25 +24,23 @@ export function buildSweepDeps(): SweepDeps {
   };
 }
 
-export function setSweepDeps(next: SweepDeps | undefined): void {
-  deps = next;
+/** The scheduled sweep. Failures propagate: the schedule's retry policy and alarm see them. */
+export function createHandler(build: () => SweepDeps) {
+  let deps: SweepDeps | undefined;
+  return async (_event: unknown, context: Context): Promise<Omit<SweepResult, 'decisions'>> => {
+    logger.addContext(context);
+    deps ??= build();
+    const result = await sweep(deps);
+    for (const d of result.decisions.filter((x) => x.action !== 'ok')) {
+      logger.info('sweep decision', { accountId: d.accountId, action: d.action, reason: d.reason });
+    }
+    logger.info('sweep done', {
+      accounts: result.accounts,
+      enqueued: result.enqueued,
+      counts: result.counts,
+    });
+    return { accounts: result.accounts, enqueued: result.enqueued, counts: result.counts };
+  };
 }
 
-/** The scheduled sweep. Failures propagate: the schedule's retry policy and alarm see them. */
-export const handler = async (
-  _event: unknown,
-  context: Context,
-): Promise<Omit<SweepResult, 'decisions'>> => {
-  logger.addContext(context);
-  deps ??= buildSweepDeps();
-  const result = await sweep(deps);
-  for (const d of result.decisions.filter((x) => x.action !== 'ok')) {
-    logger.info('sweep decision', { accountId: d.accountId, action: d.action, reason: d.reason });
-  }
-  logger.info('sweep done', {
-    accounts: result.accounts,
-    enqueued: result.enqueued,
-    counts: result.counts,
-  });
-  return { accounts: result.accounts, enqueued: result.enqueued, counts: result.counts };
-};
+export const handler = createHandler(() => buildSweepDeps());

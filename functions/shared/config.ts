@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE, REGION_PATTERN, REGION_RULE } from './patterns';
 
 /**
  * The one configuration module. The same schema validates the stage file at package time
@@ -28,11 +29,26 @@ export const JOB_STATES = [
 ] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
+/**
+ * What a message is about. Every kind goes through the same pipeline (route, compose, render,
+ * deliver once); rules can match on it.
+ */
+export const NOTICE_KINDS = ['job', 'onboarding', 'drift', 'coverage', 'digest'] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
+
+/**
+ * The kinds a rule without `kind` matches: alerts. Onboarding notices and digests have their own
+ * audiences (onboarding.email/sns, watching.digest) and reach a rule only when it names them.
+ */
+export const ALERT_KINDS: readonly NoticeKind[] = ['job', 'drift', 'coverage'];
+
 const EMAIL = z.email({ message: 'must be an email address' });
 const NAME = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'must start with a letter and use letters, digits, "-"');
-const ACCOUNT_ID = z.string().regex(/^\d{12,13}$/, 'must be a 12-digit AWS account id');
+const ACCOUNT_ID = z.string().regex(ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE);
+const REGION = z.string().regex(REGION_PATTERN, REGION_RULE);
+const TAG_KEY = z.string().min(1).max(128);
 
 const SeverityOrIgnore = z.enum([...SEVERITIES, 'ignore']);
 
@@ -52,10 +68,14 @@ export const RouteMatchSchema = z
     state: oneOrMany(z.enum(JOB_STATES)).optional(),
     severity: oneOrMany(z.enum(SEVERITIES)).optional(),
     accountId: oneOrMany(ACCOUNT_ID).optional(),
-    region: oneOrMany(
-      z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be a region name'),
-    ).optional(),
+    region: oneOrMany(REGION).optional(),
     resourceType: oneOrMany(z.string().min(1)).optional(),
+    /** Which kinds of message; without it, every alert kind (ALERT_KINDS). */
+    kind: oneOrMany(z.enum(NOTICE_KINDS)).optional(),
+    /** The account's OU path, with the globs of onboarding profiles ("*" one OU, "**" any). */
+    ouPath: oneOrMany(z.string().min(1)).optional(),
+    /** Account tags that must all be present with one of the given values. */
+    accountTags: z.record(TAG_KEY, oneOrMany(z.string())).optional(),
   })
   .strict();
 
@@ -86,8 +106,6 @@ export const TopicSchema = z
   })
   .strict();
 
-const REGION = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be a region name');
-const TAG_KEY = z.string().min(1).max(128);
 const POLICY_NAME = z
   .string()
   .regex(
@@ -184,6 +202,11 @@ export const ConfigSchema = z
              * not listed gets its email address in Organizations.
              */
             accountOwners: z.record(ACCOUNT_ID, z.array(EMAIL).min(1).max(50)).default({}),
+            /**
+             * An account tag whose value lists the owners' addresses (separated by spaces, commas
+             * or semicolons): used for accounts not under accountOwners, before the account email.
+             */
+            accountOwnerTag: TAG_KEY.optional(),
           })
           .strict(),
         topics: z.record(NAME, TopicSchema).default({}),
@@ -298,8 +321,23 @@ export const DEFAULT_RULES: readonly RouteRule[] = [
   { name: 'info-to-chat', match: { severity: ['info'] }, email: [], sns: ['chat'] },
 ];
 
+/**
+ * The configured rules (or the defaults), then the rules the other sections imply: onboarding
+ * notices to onboarding.email and onboarding.sns (and the account's owner with
+ * notifyAccountEmail).
+ */
 export function effectiveRules(config: Config): readonly RouteRule[] {
-  return config.notifications.rules ?? DEFAULT_RULES;
+  const onboarding = config.onboarding;
+  const onboardingRule: RouteRule = {
+    name: 'onboarding-notices',
+    match: { kind: ['onboarding'] },
+    email: [
+      ...(onboarding?.email ?? ['admins']),
+      ...(onboarding?.notifyAccountEmail ? [ACCOUNT_OWNER_LIST] : []),
+    ],
+    sns: onboarding?.sns ?? ['chat'],
+  };
+  return [...(config.notifications.rules ?? DEFAULT_RULES), onboardingRule];
 }
 
 function senderMatchesIdentity(sender: string, identity: string): boolean {

@@ -33,10 +33,20 @@ const CONSOLE_JOB_PATH: Readonly<Record<JobType, string>> = {
   restore: 'restore',
 };
 
-/** The AWS Backup console page of one job (open it signed in to the job's account). */
-export function consoleJobUrl(jobType: JobType, region: string, jobId?: string): string {
-  const r = encodeURIComponent(region);
-  const base = `https://${r}.console.aws.amazon.com/backup/home?region=${r}#/jobs/${CONSOLE_JOB_PATH[jobType]}`;
+/**
+ * The AWS Backup console page of one job (open it signed in to the job's account). Without a
+ * region, the console's default region page.
+ */
+export function consoleJobUrl(
+  jobType: JobType,
+  region: string | undefined,
+  jobId?: string,
+): string {
+  const query = region ? `?region=${encodeURIComponent(region)}` : '';
+  const host = region
+    ? `${encodeURIComponent(region)}.console.aws.amazon.com`
+    : 'console.aws.amazon.com';
+  const base = `https://${host}/backup/home${query}#/jobs/${CONSOLE_JOB_PATH[jobType]}`;
   return jobId ? `${base}/details/${encodeURIComponent(jobId)}` : base;
 }
 
@@ -48,25 +58,128 @@ export function resourceName(arn: string | undefined): string | undefined {
   return last ?? (resource || arn);
 }
 
-const FORMAT_CONTROLS = new Set([
-  0x2028, 0x2029, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068,
-  0x2069,
-]);
+const FORMAT_CONTROLS = new Set([0x2028, 0x2029]);
 
 function isControl(code: number): boolean {
   return code < 0x20 || (code >= 0x7f && code <= 0x9f) || FORMAT_CONTROLS.has(code);
 }
 
-/** Replaces C0/C1 control characters (CR, LF, tab, ESC, ...) and Unicode line/bidi controls. */
-export function stripControl(text: string, replacement = ' '): string {
+/**
+ * Lone UTF-16 surrogates become U+FFFD. The AWS SDK's serializer throws URIError on them and
+ * then keeps a partial buffer that corrupts the client's next request: no ill-formed string may
+ * reach an SDK call.
+ */
+export function wellFormed(text: string): string {
+  return text.replace(
+    /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
+    '\uFFFD',
+  );
+}
+
+/** Every string in a plain JSON-like value, well-formed. */
+export function wellFormedDeep<T>(value: T): T {
+  if (typeof value === 'string') return wellFormed(value) as T;
+  if (Array.isArray(value)) return value.map(wellFormedDeep) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [wellFormed(k), wellFormedDeep(v)]),
+    ) as T;
+  }
+  return value;
+}
+
+/**
+ * Characters that show nothing but change what a reader sees or a client does: zero-width
+ * spaces and joiners, bidirectional controls (U+202E turns text around, U+061C too), the
+ * Hangul fillers, variation selectors, Unicode tag characters (U+E0000 to U+E007F).
+ */
+const INVISIBLE_RANGES: readonly [number, number][] = [
+  [0x00ad, 0x00ad],
+  [0x034f, 0x034f],
+  [0x061c, 0x061c],
+  [0x115f, 0x1160],
+  [0x17b4, 0x17b5],
+  [0x180b, 0x180f],
+  [0x200b, 0x200f],
+  [0x202a, 0x202e],
+  [0x2060, 0x206f],
+  [0x3164, 0x3164],
+  [0xfe00, 0xfe0f],
+  [0xfeff, 0xfeff],
+  [0xffa0, 0xffa0],
+  [0xfff0, 0xfff8],
+  [0xe0000, 0xe007f],
+  [0xe0100, 0xe01ef],
+];
+
+function isInvisible(code: number): boolean {
+  return INVISIBLE_RANGES.some(([from, to]) => code >= from && code <= to);
+}
+
+export function stripInvisible(text: string): string {
   let out = '';
-  for (const ch of text) out += isControl(ch.codePointAt(0)!) ? replacement : ch;
+  for (const ch of text) if (!isInvisible(ch.codePointAt(0)!)) out += ch;
   return out;
 }
 
-/** One line, single spaces, no control characters. */
+/** Replaces C0/C1 control characters (CR, LF, tab, ESC, ...) and Unicode line separators. */
+export function stripControl(text: string, replacement = ' '): string {
+  let out = '';
+  for (const ch of wellFormed(stripInvisible(text))) {
+    out += isControl(ch.codePointAt(0)!) ? replacement : ch;
+  }
+  return out;
+}
+
+/** One line, single spaces, no control or invisible characters, well-formed. */
 export function oneLine(text: string): string {
   return stripControl(text).replace(/\s+/g, ' ').trim();
+}
+
+/** Top-level domains attackers use most in bare links that chat and mail clients turn live. */
+const LINKED_TLDS =
+  'com|net|org|io|co|info|biz|xyz|app|dev|me|ly|gl|link|site|online|top|click|ru|cn|tk|ml|ga|cf|gq|cc|us|uk|de|fr|eu|ai|sh|to|gg|tv|ws|zip|mov';
+const SCHEME_URL = /\b([a-z][a-z0-9+.-]{1,15}):\/\/([^\s/?#<>"'`]+)/gi;
+const WWW_HOST = /\bwww\.([a-z0-9-]+(?:\.[a-z0-9-]+)+)/gi;
+const BARE_DOMAIN = new RegExp(String.raw`\b(?:[a-z0-9-]+\.)+(?:${LINKED_TLDS})\b`, 'gi');
+/** Service principals (backup.amazonaws.com) name no page anyone could serve. */
+const SERVICE_PRINCIPAL = /^[a-z0-9-]+\.amazonaws\.com$/i;
+
+/** Dots that are not defanged yet (defanging twice changes nothing). */
+const defangHost = (host: string) => host.replace(/(?<!\[)\.(?!\])/g, '[.]');
+
+/**
+ * Makes links in outside text unclickable and still readable: `https://evil.example/x` →
+ * `hxxps://evil[.]example/x`, `www.evil.com` → `www[.]evil[.]com`, `evil.com` → `evil[.]com`.
+ */
+export function defang(text: string): string {
+  return inertId(text)
+    .replace(WWW_HOST, (_, rest: string) => `www[.]${defangHost(rest)}`)
+    .replace(BARE_DOMAIN, (match: string) =>
+      SERVICE_PRINCIPAL.test(match) ? match : defangHost(match),
+    );
+}
+
+/**
+ * An identifier (ARN, job id) kept exact and copy-pasteable, but never a live link: only a
+ * `scheme://` inside it is defanged, which no real identifier contains.
+ */
+export function inertId(text: string): string {
+  return oneLine(text).replace(SCHEME_URL, (match: string, scheme: string, host: string) => {
+    const s = scheme.toLowerCase();
+    if (/^hxxps?$|-x$/.test(s)) return match; // defanged already
+    return `${s === 'http' || s === 'https' ? s.replace('tt', 'xx') : `${s}-x`}://${defangHost(host)}`;
+  });
+}
+
+/**
+ * Text that came from outside (account names, status messages, resource names, tags) made
+ * inert for every channel: one line, well-formed, nothing invisible, no clickable link. Each
+ * renderer then escapes it for its own medium.
+ */
+export function inertText(text: string): string {
+  // Full-width look-alikes (ｈｔｔｐｓ：／／, ＠) fold to ASCII first, so they are caught too.
+  return defang(oneLine(text.normalize('NFKC')));
 }
 
 /** Cuts at `max` characters (code points), ending with an ellipsis when cut. */
@@ -88,40 +201,64 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
+/** Mentions and markup tokens out of plain chat text: `@here`, `<!channel>`, `<@U123>`. */
+function noMentionChars(text: string): string {
+  return text.replace(/`/g, "'").replace(/</g, '‹').replace(/>/g, '›').replace(/@/g, '＠');
+}
+
 /**
- * Makes event text inert in chat markdown (Slack, Teams, Q Developer): no mentions
- * (`@here`, `<!channel>`, `<@U123>`), no links, no code spans or emphasis.
+ * Plain text shown by chat clients (summaries, thread ids, context, attributes): one line, no
+ * link, no mention. Visible look-alikes, never invisible characters.
+ */
+export function noMentions(text: string): string {
+  return noMentionChars(inertText(text));
+}
+
+/** A token that reads as an identifier (EMAIL_ALREADY_EXISTS, my_table): shown as code. */
+const IDENTIFIER_TOKEN = /^[A-Za-z0-9][\w.:/-]*_[\w.:/-]*[A-Za-z0-9]$/;
+const MARKDOWN_LOOKALIKES: Readonly<Record<string, string>> = {
+  '*': '∗',
+  _: '＿',
+  '~': '∼',
+  '|': '∣',
+};
+
+/**
+ * Makes outside text inert in chat markdown (Slack, Teams, Q Developer): no mentions, no links,
+ * no emphasis or code from the text itself. Identifier-like words become code spans, so they
+ * stay copy-pasteable; other markup characters become visible look-alikes.
  */
 export function inertMarkdown(text: string): string {
-  return oneLine(text)
-    .replace(/`/g, "'")
-    .replace(/</g, '‹')
-    .replace(/>/g, '›')
-    .replace(/@/g, '@\u200b')
-    .replace(/([*_~|[\]#])/g, '\u200b$1\u200b');
-}
-
-/** Plain text shown by chat clients: one line, no mentions, no code spans. */
-export function noMentions(text: string): string {
-  return oneLine(text)
-    .replace(/`/g, "'")
-    .replace(/</g, '‹')
-    .replace(/>/g, '›')
-    .replace(/@/g, '@\u200b');
+  return noMentions(text)
+    .split(' ')
+    .map((word) =>
+      IDENTIFIER_TOKEN.test(word)
+        ? '`' + word + '`'
+        : word.replace(/[*_~|]/g, (c) => MARKDOWN_LOOKALIKES[c]!),
+    )
+    .join(' ')
+    .replace(/\]\(/g, '］('); // [text](url) is a link in Teams
 }
 
 /**
- * Text for a code span: nothing inside can close it or ping anyone (chat clients differ on
- * whether mentions inside code are live, so "@" is broken up here too).
+ * Text for a code span: nothing inside can close it, ping anyone or link (chat clients differ
+ * on whether mentions and links inside code are live).
  */
 export function codeSpan(text: string): string {
-  return (
-    '`' +
-    oneLine(text)
-      .replace(/`/g, "'")
-      .replace(/</g, '‹')
-      .replace(/>/g, '›')
-      .replace(/@/g, '@\u200b') +
-    '`'
-  );
+  return '`' + plainId(text) + '`';
+}
+
+/** An identifier in plain chat text: exact, but no mention and no live link. */
+export function plainId(text: string): string {
+  return noMentionChars(inertId(text));
+}
+
+/** Printable ASCII for SNS subjects: accents dropped (é → e), anything else "?". */
+export function asciiText(text: string): string {
+  return noMentionChars(inertText(text))
+    .replace(/＠/g, '(at)')
+    .replace(/[‹›]/g, (c) => (c === '‹' ? '(' : ')'))
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^\x20-\x7e]/g, '?');
 }

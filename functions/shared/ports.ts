@@ -1,16 +1,5 @@
 /** What the flows need from the outside world. Adapters under ./adapters implement these. */
 
-export interface AccountInfo {
-  id: string;
-  name?: string;
-  email?: string;
-  status?: string;
-}
-
-export interface AccountDirectory {
-  describeAccount(accountId: string): Promise<AccountInfo>;
-}
-
 export interface EmailMessage {
   from: string;
   to: string[];
@@ -90,12 +79,23 @@ export interface PolicyRef {
   name: string;
 }
 
-export interface OrganizationAdmin {
+/** Organizations as every flow reads it: one port, one adapter (OrganizationsAdmin). */
+export interface OrganizationReader {
   describeOrganization(): Promise<{ id: string; managementAccountId: string }>;
   describeAccount(accountId: string): Promise<OrgAccount>;
   /** The account's parent first, the root last. */
   parents(accountId: string): Promise<OrgParent[]>;
   accountTags(accountId: string): Promise<Record<string, string>>;
+  listAccounts(): AsyncIterable<OrgAccount>;
+  /**
+   * The account's effective backup policy (DescribeEffectivePolicy, parsed JSON), or undefined
+   * when no backup policy applies to it.
+   */
+  effectiveBackupPolicy(accountId: string): Promise<unknown>;
+}
+
+/** What onboarding also changes in Organizations. */
+export interface OrganizationAdmin extends OrganizationReader {
   tagAccount(accountId: string, tags: Record<string, string>): Promise<void>;
   backupPoliciesEnabled(rootId: string): Promise<boolean>;
   enableBackupPolicies(rootId: string): Promise<void>;
@@ -103,7 +103,6 @@ export interface OrganizationAdmin {
   backupPoliciesOn(targetId: string): Promise<PolicyRef[]>;
   attachPolicy(policyId: string, targetId: string): Promise<void>;
   detachPolicy(policyId: string, targetId: string): Promise<void>;
-  listAccounts(): AsyncIterable<OrgAccount>;
 }
 
 export type PolicyDocument = Record<string, unknown>;

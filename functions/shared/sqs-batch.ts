@@ -46,3 +46,11 @@ export function sqsBatchHandler(
     });
   };
 }
+
+/** The queues' redrive setting (serverless.yml: maxReceiveCount of the notification queue). */
+export const MAX_RECEIVE_COUNT = 5;
+
+/** This receive is the record's last before SQS moves it to the DLQ. */
+export function isFinalAttempt(record: SQSRecord, maxReceiveCount = MAX_RECEIVE_COUNT): boolean {
+  return Number(record.attributes?.ApproximateReceiveCount ?? 1) >= maxReceiveCount;
+}

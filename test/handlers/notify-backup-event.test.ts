@@ -12,7 +12,7 @@ import 'aws-sdk-client-mock-jest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { handler, setDeps } from '../../functions/notify-backup-event/handler';
+import { buildNotifyDeps, createHandler } from '../../functions/notify-backup-event/handler';
 import { CONFIG_ENV } from '../../functions/shared/config';
 import { inMemoryTable } from '../helpers/dynamodb-table';
 import { exampleConfig, ROOT, sample } from '../helpers/fixtures';
@@ -32,8 +32,11 @@ beforeAll(() => {
   process.env.TOPIC_ARNS = JSON.stringify({ chat: CHAT_TOPIC });
 });
 
+let handler: ReturnType<typeof createHandler>;
+
 beforeEach(() => {
-  setDeps(undefined);
+  // A fresh container per test: its clients are the mocked ones.
+  handler = createHandler(() => buildNotifyDeps());
   ses.reset();
   sns.reset();
   organizations.reset();
@@ -91,6 +94,7 @@ describe('notify-backup-event handler', () => {
       TopicArn: CHAT_TOPIC,
       MessageAttributes: {
         severity: { DataType: 'String', StringValue: 'error' },
+        kind: { DataType: 'String', StringValue: 'job' },
         state: { DataType: 'String', StringValue: 'EXPIRED' },
         jobType: { DataType: 'String', StringValue: 'backup' },
         accountId: { DataType: 'String', StringValue: '444455556666' },
@@ -143,7 +147,7 @@ describe('notify-backup-event handler', () => {
             ['broken.json', 'missing-detail.json', 'not-an-object.json'].includes(f)),
       )
       .map((f, i) => sqsRecord(readFileSync(join(malformedDir, f), 'utf8'), `bad-${i}`));
-    expect(malformed.length).toBeGreaterThanOrEqual(5);
+    expect(malformed.length).toBeGreaterThanOrEqual(4);
 
     const response = await invoke(
       sqsRecord(sample('backup/backup-job-state-change.failed-backup-rule-id'), 'good-1'),
@@ -174,7 +178,7 @@ describe('notify-backup-event handler', () => {
 
   it('sends once when the same job state arrives in two invocations (even with another event id)', async () => {
     await invoke(sqsRecord(sample('backup/backup-job-state-change.expired')));
-    setDeps(undefined); // a new container: only the table remembers
+    handler = createHandler(() => buildNotifyDeps()); // a new container: only the table remembers
     const again = sample('backup/backup-job-state-change.expired');
     again.id = 'another-event-id-from-a-second-bus';
     const response = await invoke(sqsRecord(again));

@@ -1,7 +1,7 @@
 /**
  * The onboarding queue's handler with the AWS SDK mocked at the client classes
  * (aws-sdk-client-mock), so the clients the handler builds are the mocked ones; and with the
- * in-memory fakes through setOnboardingDeps where the wiring itself is under test.
+ * in-memory fakes given to createHandler where the wiring itself is under test.
  */
 import {
   DynamoDBClient,
@@ -23,16 +23,11 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { SQSBatchResponse } from 'aws-lambda';
-import {
-  buildOnboardingDeps,
-  handler,
-  setOnboardingDeps,
-} from '../../functions/onboard-account/handler';
+import { buildOnboardingDeps, createHandler } from '../../functions/onboard-account/handler';
 import { CONFIG_ENV } from '../../functions/shared/config';
 import { ConfigError } from '../../functions/shared/errors';
 import type { AccountRecord } from '../../functions/shared/ports';
 import { inMemoryTable } from '../helpers/dynamodb-table';
-import { InMemoryLedger } from '../helpers/fakes';
 import { exampleConfig, sample } from '../helpers/fixtures';
 import { lambdaContext, sqsEvent, sqsRecord } from '../helpers/lambda';
 import { MEMBER_ID, onboardingWorld } from '../helpers/onboarding-fakes';
@@ -59,15 +54,15 @@ beforeAll(() => {
     'https://sqs.us-east-1.amazonaws.com/111122223333/backup-control-plane-dev-onboarding';
 });
 
+let handler: ReturnType<typeof createHandler>;
+
 beforeEach(() => {
-  setOnboardingDeps(undefined);
+  handler = createHandler(() => buildOnboardingDeps());
   for (const mock of [ses, sns, organizations, dynamodb, sts]) mock.reset();
   let sent = 0;
   ses.on(SendEmailCommand).callsFake(() => ({ MessageId: `ses-${++sent}` }));
   sns.on(PublishCommand).callsFake(() => ({ MessageId: `sns-${++sent}` }));
 });
-
-afterAll(() => setOnboardingDeps(undefined));
 
 const invoke = (...records: ReturnType<typeof sqsRecord>[]): Promise<SQSBatchResponse> =>
   handler(sqsEvent(...records), lambdaContext());
@@ -133,7 +128,7 @@ describe('onboard-account handler', () => {
     const event = sample('organizations/create-account-result.failed');
 
     const first = await invoke(sqsRecord(event, 'm1'));
-    setOnboardingDeps(undefined); // a new container: only the table remembers
+    handler = createHandler(() => buildOnboardingDeps()); // a new container: only the table remembers
     const again = await invoke(
       sqsRecord(sample('organizations/create-account-result.failed'), 'm2'),
     );
@@ -158,10 +153,12 @@ describe('onboard-account handler', () => {
         jobType: { DataType: 'String', StringValue: 'onboarding' },
       }),
     });
-    expect(table.get(`DELIVERY#alert#${FAILED_EVENT_ID}|onboarding-admins`)?.status?.S).toBe(
-      'DELIVERED',
-    );
-    // The alert's claim, one claim per channel (email, chat), and the redelivery's claim.
+    for (const channel of ['email:admins', 'sns:chat']) {
+      expect(table.get(`DELIVERY#alert#${FAILED_EVENT_ID}|${channel}`)?.status?.S).toBe(
+        'DELIVERED',
+      );
+    }
+    // One claim per channel (email, chat), and the redelivery's claims of both: no outer claim.
     expect(dynamodb).toHaveReceivedCommandTimes(PutItemCommand, 4);
     expect(sts).not.toHaveReceivedCommand(AssumeRoleCommand);
   });
@@ -251,7 +248,7 @@ describe('onboard-account handler', () => {
     function useFakes() {
       const w = onboardingWorld();
       // The handler puts the record's message id in place of w.deps.owner.
-      setOnboardingDeps({ ...w.deps, deliveries: new InMemoryLedger() });
+      handler = createHandler(() => w.deps);
       return w;
     }
 

@@ -12,7 +12,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { loadBaseline } from '../../functions/onboard-account/baseline';
-import { handler, setSweepDeps } from '../../functions/reconcile/handler';
+import { buildSweepDeps, createHandler } from '../../functions/reconcile/handler';
 import { CONFIG_ENV } from '../../functions/shared/config';
 import type { AccountRecord } from '../../functions/shared/ports';
 import { FakeClock } from '../helpers/fakes';
@@ -45,15 +45,15 @@ beforeAll(() => {
   process.env.ONBOARDING_QUEUE_URL = QUEUE_URL;
 });
 
+let handler: ReturnType<typeof createHandler>;
+
 beforeEach(() => {
-  setSweepDeps(undefined);
+  handler = createHandler(() => buildSweepDeps());
   organizations.reset();
   dynamodb.reset();
   sqs.reset();
   sqs.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
 });
-
-afterAll(() => setSweepDeps(undefined));
 
 const readyRecord = (accountId: string): AccountRecord => ({
   accountId,
@@ -171,14 +171,15 @@ describe('reconcile handler', () => {
     const org = new FakeOrganization();
     org.addAccount({ id: '222233334444', status: 'ACTIVE' }, WORKLOADS_OU);
     const queue = new RecordingQueue();
-    setSweepDeps({
+    const deps = {
       config: exampleConfig(),
       baselineVersion: 1,
       org,
       ledger: new InMemoryOnboardingLedger(),
       queue,
       clock: new FakeClock(),
-    });
+    };
+    handler = createHandler(() => deps);
     await expect(handler({}, lambdaContext())).resolves.toEqual({
       accounts: 2,
       enqueued: 1,

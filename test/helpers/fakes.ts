@@ -1,11 +1,12 @@
 import type {
-  AccountDirectory,
-  AccountInfo,
   ClaimResult,
   Clock,
   DeliveryLedger,
   EmailMessage,
   EmailSender,
+  OrgAccount,
+  OrgParent,
+  OrganizationReader,
   TopicMessage,
   TopicPublisher,
 } from '../../functions/shared/ports';
@@ -120,23 +121,63 @@ export class FakeTopicPublisher implements TopicPublisher {
   }
 }
 
-/** An account directory backed by a plain map; unknown ids reject like DescribeAccount. */
-export class FakeAccountDirectory implements AccountDirectory {
+export interface DirectoryEntry extends Omit<OrgAccount, 'id'> {
+  /** "Workloads/Production"; parents() builds the OU chain from it. */
+  ouPath?: string;
+  tags?: Record<string, string>;
+}
+
+/**
+ * Organizations as the notification pipeline reads it, backed by a plain map; unknown ids
+ * reject like DescribeAccount. `calls` lists every lookup, as "describe:<id>", "parents:<id>",
+ * "tags:<id>".
+ */
+export class FakeDirectory implements Pick<
+  OrganizationReader,
+  'describeAccount' | 'parents' | 'accountTags'
+> {
   calls: string[] = [];
   failWith: Error | undefined;
+  /** Fails only the OU and tag reads. */
+  failContextWith: Error | undefined;
 
-  constructor(private readonly accounts: Record<string, Omit<AccountInfo, 'id'>> = {}) {}
+  constructor(private readonly accounts: Record<string, DirectoryEntry> = {}) {}
 
-  async describeAccount(accountId: string): Promise<AccountInfo> {
-    this.calls.push(accountId);
-    if (this.failWith) throw this.failWith;
+  private entry(accountId: string): DirectoryEntry {
     const account = this.accounts[accountId];
     if (!account) {
       throw Object.assign(new Error(`account ${accountId} not found`), {
         name: 'AccountNotFoundException',
       });
     }
-    return { id: accountId, ...account };
+    return account;
+  }
+
+  async describeAccount(accountId: string): Promise<OrgAccount> {
+    this.calls.push(`describe:${accountId}`);
+    if (this.failWith) throw this.failWith;
+    const { name, email, status } = this.entry(accountId);
+    return { id: accountId, name, email, status };
+  }
+
+  async parents(accountId: string): Promise<OrgParent[]> {
+    this.calls.push(`parents:${accountId}`);
+    if (this.failWith ?? this.failContextWith) throw this.failWith ?? this.failContextWith;
+    const names = (this.entry(accountId).ouPath ?? '').split('/').filter(Boolean);
+    return [
+      ...names.reverse().map((name, i): OrgParent => ({
+        id: `ou-${i}-${name}`,
+        name,
+        type: 'ORGANIZATIONAL_UNIT',
+      })),
+      { id: 'r-root', name: 'Root', type: 'ROOT' },
+    ];
+  }
+
+  async accountTags(accountId: string): Promise<Record<string, string>> {
+    this.calls.push(`tags:${accountId}`);
+    if (this.failWith ?? this.failContextWith) throw this.failWith ?? this.failContextWith;
+    return { ...this.entry(accountId).tags };
   }
 }
 

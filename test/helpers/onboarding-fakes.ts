@@ -1,10 +1,11 @@
 import { loadBaseline } from '../../functions/onboard-account/baseline';
 import type {
-  CreationFailedNotice,
-  FailedNotice,
+  CreationFailedFacts as CreationFailedNotice,
+  FailedFacts as FailedNotice,
   OnboardingNotifier,
-  ReadyNotice,
-} from '../../functions/onboard-account/notify-admins';
+  ReadyFacts as ReadyNotice,
+} from '../../functions/onboard-account/notices';
+import { effectivePlans, loadBackupPolicies } from '../../functions/shared/backup-policy';
 import type { OnboardDeps } from '../../functions/onboard-account/onboard';
 import type { Log } from '../../functions/shared/ports';
 import type { Config, Onboarding } from '../../functions/shared/config';
@@ -191,6 +192,20 @@ export class FakeOrganization implements OrganizationAdmin {
 
   async *listAccounts(): AsyncIterable<OrgAccount> {
     for (const account of this.accounts.values()) yield { ...account };
+  }
+
+  /** Merges the policies of infra/backup-policies/ attached root first, then OUs, the account. */
+  async effectiveBackupPolicy(accountId: string): Promise<unknown> {
+    failIf(this.failures, 'effectiveBackupPolicy');
+    const byId = new Map([...this.policies].map(([name, id]) => [id, name]));
+    const chain = [...(await this.parents(accountId))].reverse().map((p) => p.id);
+    const names = [...chain, accountId].flatMap((target) =>
+      [...(this.attachments.get(target) ?? [])].map((id) => byId.get(id) ?? id),
+    );
+    if (!names.length) return undefined;
+    const files = loadBackupPolicies();
+    const docs = names.flatMap((n) => files.get(n)?.document ?? []);
+    return { plans: effectivePlans(docs, names).plans };
   }
 }
 

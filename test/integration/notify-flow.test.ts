@@ -65,6 +65,7 @@ describe('notification flow on moto', () => {
     expect(chat).toHaveLength(1);
     expect(chat[0]!.attributes).toEqual({
       severity: 'error',
+      kind: 'job',
       state: 'FAILED',
       jobType: 'backup',
       accountId: put.accountId,
@@ -73,7 +74,13 @@ describe('notification flow on moto', () => {
     });
     expect(chat[0]!.subject).toMatch(/^\[FAILED\] Backup job - customer-profiles - Production/);
     const body = JSON.parse(chat[0]!.body);
-    expect(body).toMatchObject({ version: '1.0', source: 'custom', id: put.eventId });
+    expect(body).toMatchObject({
+      version: '1.0',
+      source: 'custom',
+      // The notification id is the delivery key: the same job state is the same notification.
+      id: expect.stringMatching(new RegExp(`^${put.accountId}#us-east-1#backup#.+#FAILED$`)),
+      metadata: { additionalContext: { eventId: put.eventId } },
+    });
   });
 
   it('the management account’s own event on the default bus is delivered too', async () => {

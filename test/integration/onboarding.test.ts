@@ -44,6 +44,16 @@ let world: OnboardingWorld;
 
 beforeEach(async () => {
   world = await addOnboarding(await freshWorld());
+  // backupctl reads the stack's names from the operator's environment, as documented.
+  for (const name of [
+    'DELIVERY_TABLE_NAME',
+    'TOPIC_ARNS',
+    'CENTRAL_BUS_ARN',
+    'CONTROL_PLANE_ROLE_ARN',
+    'ONBOARDING_QUEUE_URL',
+  ]) {
+    process.env[name] = world.env[name];
+  }
 });
 
 /** A sample from events/, re-aimed at another account id. */
@@ -76,7 +86,7 @@ async function inAccount(accountId: string) {
 }
 
 async function ledger(accountId: string): Promise<AccountRecord | undefined> {
-  return buildOnboardingDeps().ledger.get(accountId);
+  return buildOnboardingDeps(world.env).ledger.get(accountId);
 }
 
 async function cli(args: string[]) {
@@ -231,7 +241,7 @@ describe('onboarding on moto', () => {
 
   it('two triggers for the same account at once run one onboarding', async () => {
     const id = await newMemberAccount(world, { name: 'Twins', email: 'aws-twins@example.com' });
-    const deps = { ...buildOnboardingDeps() };
+    const deps = { ...buildOnboardingDeps(world.env) };
     const run = (owner: string) =>
       onboardAccount(
         { accountId: id, trigger: 'Manual', eventTime: '2000-01-01T00:00:00Z' },
@@ -260,7 +270,7 @@ describe('onboarding on moto', () => {
         name: `Crash-${killAfter}`,
         email: `aws-crash-${killAfter}@example.com`,
       });
-      const real = buildOnboardingDeps();
+      const real = buildOnboardingDeps(world.env);
       let dead = false;
       // After the kill nothing of the first process reaches AWS: no save, no release, no message.
       const crashing: OnboardDeps = {
@@ -333,14 +343,14 @@ describe('onboarding on moto', () => {
   });
 
   it('the reconcile sweep queues what events missed, and nothing once all are ready', async () => {
-    const first = await sweep(buildSweepDeps());
+    const first = await sweep(buildSweepDeps(world.env));
     // Three members without a ledger entry; the management account is skipped by config.
     expect(first.counts).toMatchObject({ onboard: 3, skip: 1 });
     expect(first.enqueued).toBe(3);
     await drainOnboarding(world);
     for (const a of world.org.accounts)
       expect(await ledger(a.id)).toMatchObject({ status: 'ready' });
-    const second = await sweep(buildSweepDeps());
+    const second = await sweep(buildSweepDeps(world.env));
     expect(second).toMatchObject({ enqueued: 0, counts: { ok: 3, skip: 1 } });
   });
 });

@@ -164,11 +164,19 @@ describe('parseConfig rejects bad settings, naming the path', () => {
     expect(() => parseConfig(input, 'x')).not.toThrow();
   });
 
-  it('uses the default rules only when none are configured', () => {
+  it('uses the default rules only when none are configured, then the onboarding audience', () => {
     const config = exampleConfig();
-    expect(effectiveRules(config)).toBe(config.notifications.rules);
+    const onboardingRule = {
+      name: 'onboarding-notices',
+      match: { kind: ['onboarding'] },
+      email: ['admins'],
+      sns: ['chat'],
+    };
+    expect(effectiveRules(config)).toEqual([...config.notifications.rules!, onboardingRule]);
     delete config.notifications.rules;
-    expect(effectiveRules(config)).toBe(DEFAULT_RULES);
+    expect(effectiveRules(config)).toEqual([...DEFAULT_RULES, onboardingRule]);
+    config.onboarding!.notifyAccountEmail = true;
+    expect(effectiveRules(config).at(-1)!.email).toEqual(['admins', 'account-owner']);
   });
 });
 

@@ -1,7 +1,7 @@
-import { compose, type Outgoing } from '../../functions/notify-backup-event/compose';
+import type { Outgoing } from '../../functions/shared/notices/compose';
 import { decide } from '../../functions/notify-backup-event/decide';
-import { deliverAll, type DeliverDeps } from '../../functions/shared/deliver';
-import { enrich } from '../../functions/notify-backup-event/enrich';
+import { deliverAll, type DeliverDeps } from '../../functions/shared/notices/deliver';
+import { planNotice } from '../../functions/shared/notices/send';
 import { DeliveryError } from '../../functions/shared/errors';
 import { exampleConfig, sample } from '../helpers/fixtures';
 import { FakeClock, FakeEmailSender, FakeTopicPublisher, InMemoryLedger } from '../helpers/fakes';
@@ -13,8 +13,8 @@ async function failedJob(): Promise<{ key: string; outgoing: Outgoing[] }> {
   const config = exampleConfig();
   const decision = decide(sample('backup/backup-job-state-change.failed'), config);
   if (decision.flow !== 'notify') throw new Error('expected a notify decision');
-  const outgoing = compose(decision, await enrich(decision.event), config, () => TOPIC_ARN);
-  return { key: decision.dedupKey, outgoing };
+  const { outgoing } = planNotice(decision.notice, config, () => TOPIC_ARN);
+  return { key: decision.notice.dedupKey, outgoing };
 }
 
 function deps(): DeliverDeps & {

@@ -1,15 +1,20 @@
 import {
+  asciiText,
   codeSpan,
   consoleJobUrl,
+  defang,
   escapeHtml,
   humanBytes,
   humanDuration,
   inertMarkdown,
+  inertText,
   noMentions,
   oneLine,
   resourceName,
   stripControl,
+  stripInvisible,
   truncate,
+  wellFormed,
 } from '../../functions/shared/format';
 
 describe('humanBytes', () => {
@@ -84,14 +89,61 @@ describe('resourceName', () => {
   });
 });
 
+/** A UTF-16 surrogate without its other half. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Zero-width, bidirectional, filler and tag characters: what a reader cannot see. */
+const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u061C\uFEFF]|\uDB40[\uDC00-\uDC7F]/u;
+
+describe('wellFormed', () => {
+  it.each([
+    ['a lone high surrogate', 'a\uD800b', 'a\uFFFDb'],
+    ['a lone low surrogate', 'a\uDC00b', 'a\uFFFDb'],
+    ['a reversed pair', '\uDC00\uD800', '\uFFFD\uFFFD'],
+    ['a high surrogate at the end', 'ab\uD83D', 'ab\uFFFD'],
+  ])('replaces %s with U+FFFD', (_what, input, expected) => {
+    expect(wellFormed(input)).toBe(expected);
+    expect(wellFormed(input)).not.toMatch(LONE_SURROGATE);
+  });
+
+  it('keeps valid pairs and plain text as they are', () => {
+    expect(wellFormed('ok 😀 ünïcode')).toBe('ok 😀 ünïcode');
+  });
+});
+
+describe('stripInvisible', () => {
+  it.each([
+    ['zero-width space', '\u200B'],
+    ['zero-width joiner', '\u200D'],
+    ['Arabic letter mark', '\u061C'],
+    ['right-to-left override', '\u202E'],
+    ['word joiner', '\u2060'],
+    ['byte order mark', '\uFEFF'],
+    ['variation selector', '\uFE0F'],
+    ['soft hyphen', '\u00AD'],
+    ['tag character LATIN CAPITAL A (U+E0041)', '\u{E0041}'],
+    ['cancel tag (U+E007F)', '\u{E007F}'],
+  ])('removes the %s', (_what, ch) => {
+    expect(stripInvisible(`pro${ch}d`)).toBe('prod');
+  });
+
+  it('leaves visible text alone', () => {
+    expect(stripInvisible('Zürich · 東京 😀')).toBe('Zürich · 東京 😀');
+  });
+});
+
 describe('sanitisers', () => {
-  it('stripControl replaces C0, C1 and Unicode line/bidi controls', () => {
-    expect(stripControl('a\r\nb\tc\u001bd\u0085e\u2028f\u202eg\u0000h')).toBe('a  b c d e f g h');
+  it('stripControl replaces C0, C1 and Unicode line controls and drops bidi controls', () => {
+    expect(stripControl('a\r\nb\tc\u001bd\u0085e\u2028f\u202eg\u0000h')).toBe('a  b c d e fg h');
     expect(stripControl('ok · ünïcode')).toBe('ok · ünïcode');
+  });
+
+  it('stripControl makes lone surrogates well-formed', () => {
+    expect(stripControl('a\uD800b')).toBe('a\uFFFDb');
   });
 
   it('oneLine collapses whitespace and trims', () => {
     expect(oneLine('  Backup\r\nBcc: x@y\t\tz  ')).toBe('Backup Bcc: x@y z');
+    expect(oneLine('a\u200B\u202E b\uDC00')).toBe('a b\uFFFD');
   });
 
   it('truncate counts code points and ends with the ellipsis', () => {
@@ -101,7 +153,7 @@ describe('sanitisers', () => {
     const emoji = '😀'.repeat(10);
     const cut = truncate(emoji, 5);
     expect(Array.from(cut)).toHaveLength(5);
-    expect(cut).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/); // no lone surrogate
+    expect(cut).not.toMatch(LONE_SURROGATE);
   });
 
   it('escapeHtml escapes the five HTML metacharacters', () => {
@@ -109,24 +161,112 @@ describe('sanitisers', () => {
       '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;',
     );
   });
+});
 
-  it('inertMarkdown defuses mentions, code spans, links and emphasis', () => {
-    const out = inertMarkdown(
-      '@here <!channel> <@U012AB3CD> `x` [a](https://e.example) *b* _c_\nd',
+describe('defang', () => {
+  it.each([
+    ['https://evil.example/phish?x=1', 'hxxps://evil[.]example/phish?x=1'],
+    ['see http://a.b.c/x', 'see hxxp://a[.]b[.]c/x'],
+    ['HTTPS://Evil.Example', 'hxxps://Evil[.]Example'],
+    ['ftp://files.example/x', 'ftp-x://files[.]example/x'],
+    ['www.evil.example', 'www[.]evil[.]example'],
+    ['visit evil.com now', 'visit evil[.]com now'],
+    ['mail a@evil.com', 'mail a@evil[.]com'],
+    ['sub.domain.evil.io', 'sub[.]domain[.]evil[.]io'],
+  ])('makes %p unclickable', (input, expected) => {
+    expect(defang(input)).toBe(expected);
+  });
+
+  it('keeps service principals, versions and ids as they are', () => {
+    const text = 'trusts backup.amazonaws.com; version 1.2.3; i-0abc; arn:aws:s3:::bucket';
+    expect(defang(text)).toBe(text);
+  });
+});
+
+describe('inertText', () => {
+  it('is one well-formed line without links or invisible characters', () => {
+    const out = inertText(
+      'Prod\u200B https://evil.example\r\n\u202E<!channel> @here\u{E0041}\u061C x\uD800',
     );
-    expect(out).not.toMatch(/@here|<!channel>|<@U|`|\[a\]\(|\*b\*|_c_|\n/);
-    expect(out).toContain('@\u200bhere');
+    expect(out).toBe('Prod hxxps://evil[.]example <!channel> @here x\uFFFD');
+    expect(out).not.toMatch(INVISIBLE);
+    expect(out).not.toMatch(LONE_SURROGATE);
   });
+});
 
-  it('noMentions defuses mentions and code spans in plain text', () => {
+describe('noMentions', () => {
+  it('replaces @ with ＠, < > with ‹ ›, backticks with quotes, and adds nothing invisible', () => {
     const out = noMentions('db `x` @here <!channel> <@U1>\r\nBcc: a@b');
-    expect(out).toBe("db 'x' @\u200bhere ‹!channel› ‹@\u200bU1› Bcc: a@\u200bb");
+    expect(out).toBe("db 'x' ＠here ‹!channel› ‹＠U1› Bcc: a＠b");
+    expect(out).not.toMatch(INVISIBLE);
   });
 
-  it('codeSpan wraps in exactly one pair of backticks', () => {
-    const out = codeSpan('a`b`<@U1>\nc');
+  it('defangs links and drops invisible characters too', () => {
+    expect(noMentions('@\u200Bhere https://evil.example')).toBe('＠here hxxps://evil[.]example');
+  });
+});
+
+describe('inertMarkdown', () => {
+  it('defuses mentions, code spans, links and emphasis without zero-width characters', () => {
+    const out = inertMarkdown(
+      '@here <!channel> <@U012AB3CD> `x` [a](https://e.example) *b* _c_ ~d~ |e|\nf',
+    );
+    expect(out).not.toMatch(/@here|<!channel>|<@U|`|\[a\]\(|\*b\*|_c_|~d~|\|e\||\n|https:/);
+    expect(out).toContain('＠here');
+    expect(out).not.toMatch(INVISIBLE);
+  });
+
+  it.each(['EMAIL_ALREADY_EXISTS', 'my_table', 'arn:aws:dynamodb:us-east-1:1:table/my_table'])(
+    'shows the identifier %s as a code span, copy-pasteable',
+    (word) => {
+      expect(inertMarkdown(`failed: ${word} again`)).toBe(`failed: \`${word}\` again`);
+    },
+  );
+
+  it('does not turn plain words or leading underscores into code', () => {
+    expect(inertMarkdown('Access denied _x')).toBe('Access denied ＿x');
+  });
+
+  it('keeps backticks balanced, whatever the text holds', () => {
+    const out = inertMarkdown('`open CODE_SPAN `x` y_z`');
+    expect((out.match(/`/g) ?? []).length % 2).toBe(0);
+  });
+});
+
+describe('codeSpan', () => {
+  it('wraps in exactly one pair of backticks with nothing inside that pings or closes it', () => {
+    const out = codeSpan('a`b`<@U1>\nc @here');
     expect(out.match(/`/g)).toHaveLength(2);
     expect(out.startsWith('`') && out.endsWith('`')).toBe(true);
-    expect(out).not.toMatch(/<@|\n/);
+    expect(out).not.toMatch(/<@|\n|@here/);
+  });
+
+  it('keeps an ARN exactly as it is', () => {
+    const arn = 'arn:aws:s3:::assets.example.com';
+    expect(codeSpan(arn)).toBe('`' + arn + '`');
+  });
+});
+
+describe('asciiText', () => {
+  it.each([
+    ['Zürich', 'Zurich'],
+    ['Café Crème', 'Cafe Creme'],
+    ['São Paulo – ñ', 'Sao Paulo ? n'],
+    ['東京', '??'],
+    ['ops@example.com', 'ops(at)example[.]com'],
+    ['<!channel>', '(!channel)'],
+    ['x\r\ny\u200B', 'x y'],
+  ])('turns %p into printable ASCII %p', (input, expected) => {
+    expect(asciiText(input)).toBe(expected);
+    expect(asciiText(input)).toMatch(/^[\x20-\x7e]*$/);
+  });
+
+  // NFKD could otherwise turn full-width look-alikes back into live ASCII after defanging.
+  it('does not turn full-width look-alikes back into a live link or mention', () => {
+    const out = asciiText('ｈｔｔｐｓ：／／evil．com ＜!channel＞ ｀x｀');
+    expect(out).not.toContain('https://');
+    expect(out).not.toContain('evil.com');
+    expect(out).not.toContain('<!channel>');
+    expect(out).not.toContain('`');
   });
 });

@@ -5,7 +5,16 @@ import {
   type ProcessDeps,
 } from '../../functions/onboard-account/process-record';
 import { MalformedEventError } from '../../functions/shared/errors';
-import { InMemoryLedger } from '../helpers/fakes';
+import { PipelineNotifier } from '../../functions/onboard-account/notices';
+import { CachedAccountContext } from '../../functions/shared/notices/account-context';
+import {
+  FakeDirectory,
+  FakeEmailSender,
+  FakeTopicPublisher,
+  InMemoryLedger,
+} from '../helpers/fakes';
+
+const CHAT_ARN = 'arn:aws:sns:us-east-1:111122223333:chat';
 import { sample } from '../helpers/fixtures';
 import { MEMBER_ID, onboardingWorld, type OnboardingWorld } from '../helpers/onboarding-fakes';
 
@@ -14,7 +23,7 @@ const FAILED_EVENT_ID = '6a1e8f2d-3c4b-4a5e-8d7f-9b0c1a2e3f4d';
 function setUp(): { w: OnboardingWorld; deliveries: InMemoryLedger; deps: ProcessDeps } {
   const w = onboardingWorld();
   const deliveries = new InMemoryLedger(120_000);
-  return { w, deliveries, deps: { ...w.deps, deliveries } };
+  return { w, deliveries, deps: w.deps };
 }
 
 /** A sample from events/, about MEMBER_ID instead of the account it names. */
@@ -52,7 +61,7 @@ describe('decideRecord', () => {
   });
 
   it.each([
-    [{ accountId: '2222' }, 'accountId', 'field "accountId" must be a 12-digit account id'],
+    [{ accountId: '2222' }, 'accountId', 'field "accountId" must be a 12-digit AWS account id'],
     [{ accountId: undefined }, 'accountId', 'field "accountId" '],
     [{ accountId: 222233334444 }, 'accountId', 'field "accountId" '],
     [{ trigger: 'CreateAccountResult' }, 'trigger', 'field "trigger" '],
@@ -172,67 +181,82 @@ describe('processOnboardingRecord', () => {
     );
   });
 
-  it('alerts admins of a failed account creation once, however often it is delivered', async () => {
+  /** The deployed notifier (the one pipeline) with in-memory channels and delivery ledger. */
+  function withPipeline() {
     const { w, deps, deliveries } = setUp();
+    const email = new FakeEmailSender();
+    const sns = new FakeTopicPublisher();
+    const notifier = new PipelineNotifier({
+      config: w.deps.config,
+      topicArn: () => CHAT_ARN,
+      accounts: new CachedAccountContext(new FakeDirectory(), 60_000, w.clock),
+      ledger: deliveries,
+      email,
+      sns,
+      clock: w.clock,
+      log: w.log,
+    });
+    return { w, deliveries, email, sns, deps: { ...deps, notifier } };
+  }
+
+  it('alerts admins of a failed account creation once per channel, however often it is delivered', async () => {
+    const { w, deps, deliveries, email, sns } = withPipeline();
     const event = sample('organizations/create-account-result.failed');
 
-    await expect(processOnboardingRecord(event, undefined, deps)).resolves.toEqual({
-      flow: 'alert',
-      sent: true,
-    });
-    await expect(processOnboardingRecord(event, undefined, deps)).resolves.toEqual({
-      flow: 'alert',
-      sent: false,
-    });
-
-    expect(w.notifier.creationFailedNotices).toEqual([
-      expect.objectContaining({
-        eventId: FAILED_EVENT_ID,
-        trigger: 'CreateAccountResult',
-        reason: 'EMAIL_ALREADY_EXISTS',
-        time: '2026-06-03T11:02:31Z',
-      }),
+    for (let i = 0; i < 2; i++) {
+      await expect(processOnboardingRecord(event, undefined, deps)).resolves.toEqual({
+        flow: 'alert',
+        sent: true,
+      });
+    }
+    expect(email.sent).toHaveLength(1);
+    expect(email.sent[0]!.subject).toContain('EMAIL_ALREADY_EXISTS');
+    expect(sns.published).toHaveLength(1);
+    // One claim per channel, in the pipeline's ledger: no second, outer claim.
+    expect([...deliveries.entries.keys()].sort()).toEqual([
+      `alert#${FAILED_EVENT_ID}|email:admins`,
+      `alert#${FAILED_EVENT_ID}|sns:chat`,
     ]);
-    expect(deliveries.entries.get(`alert#${FAILED_EVENT_ID}|onboarding-admins`)).toMatchObject({
-      status: 'DELIVERED',
-    });
     // An alert onboards nothing.
     expect(w.ledger.writes).toEqual([]);
     expect(w.access.calls).toEqual([]);
   });
 
   it('fails an alert another invocation is sending, without sending it', async () => {
-    const { w, deps, deliveries } = setUp();
-    deliveries.holdInFlight(
-      `alert#${FAILED_EVENT_ID}`,
-      'onboarding-admins',
-      new Date(w.clock.now().getTime() + 60_000),
-    );
+    const { w, deps, deliveries, email, sns } = withPipeline();
+    for (const channel of ['email:admins', 'sns:chat']) {
+      deliveries.holdInFlight(
+        `alert#${FAILED_EVENT_ID}`,
+        channel,
+        new Date(w.clock.now().getTime() + 60_000),
+      );
+    }
     await expect(
       processOnboardingRecord(
         sample('organizations/create-account-result.failed'),
         undefined,
         deps,
       ),
-    ).rejects.toThrow('the same alert is being sent by another invocation');
-    expect(w.notifier.creationFailedNotices).toEqual([]);
+    ).rejects.toThrow('another invocation is delivering this message');
+    expect(email.sent).toEqual([]);
+    expect(sns.published).toEqual([]);
   });
 
-  it('releases the alert when it cannot be sent, so the retry sends it', async () => {
-    const { w, deps, deliveries } = setUp();
+  it('releases the alert when a channel cannot be sent, so the retry sends only that one', async () => {
+    const { deps, email, sns } = withPipeline();
     const event = sample('organizations/create-account-result.failed');
-    w.notifier.failWith = new Error('Maximum sending rate exceeded.');
+    email.failures = 1;
     await expect(processOnboardingRecord(event, undefined, deps)).rejects.toThrow(
       'Maximum sending rate exceeded.',
     );
-    expect(deliveries.entries.size).toBe(0);
+    expect(sns.published).toHaveLength(1);
 
-    w.notifier.failWith = undefined;
     await expect(processOnboardingRecord(event, undefined, deps)).resolves.toEqual({
       flow: 'alert',
       sent: true,
     });
-    expect(w.notifier.creationFailedNotices).toHaveLength(1);
+    expect(email.sent).toHaveLength(1);
+    expect(sns.published).toHaveLength(1);
   });
 
   it('ignores an event that does not start onboarding, touching nothing', async () => {

@@ -55,7 +55,7 @@ describe('events/README.md decisions', () => {
     if (expected === 'ignore') {
       expect(decision).toMatchObject({ flow: 'ignore', reason: expect.any(String) });
     } else {
-      expect(decision).toMatchObject({ flow: 'notify', severity: expected });
+      expect(decision).toMatchObject({ flow: 'notify', notice: { severity: expected } });
     }
   });
 
@@ -218,10 +218,51 @@ describe('parseBackupEvent: real variants', () => {
     expect(e).not.toHaveProperty('jobId');
   });
 
-  it('rejects a later copy state without copyJobId, naming the field', () => {
+  it('sends a later copy state without copyJobId, warning that the field is unreadable', () => {
     const raw = sample('backup/copy-job-state-change.failed') as Raw;
     delete raw.detail.copyJobId;
-    expect(() => parseBackupEvent(raw)).toThrow(/detail\.copyJobId/);
+    const parsed = parseBackupEvent(raw);
+    expect(parsed).toMatchObject({
+      kind: 'job',
+      warnings: ['field "detail.copyJobId" is unreadable; left out'],
+    });
+    expect(parsed.kind === 'job' && parsed.event).not.toHaveProperty('jobId');
+  });
+
+  it.each([
+    ['time', 'x'.repeat(65)],
+    ['time', 42],
+    ['resources', 'not-a-list'],
+    ['region', 'Mars'],
+    ['id', 17],
+  ])(
+    'leaves an unreadable display field %s out, with a warning, and still notifies',
+    (field, value) => {
+      const raw = sample('backup/backup-job-state-change.failed') as Raw;
+      (raw as Record<string, unknown>)[field] = value;
+      const parsed = parseBackupEvent(raw);
+      expect(parsed).toMatchObject({
+        kind: 'job',
+        warnings: [`field "${field}" is unreadable; left out`],
+        event: { state: 'FAILED', accountId: '111122223333' },
+      });
+    },
+  );
+
+  it('gives an event without id a stable id, so its redeliveries deduplicate', () => {
+    const raw = sample('backup/backup-job-state-change.failed') as Raw;
+    delete (raw as Record<string, unknown>).id;
+    const a = parseBackupEvent(raw);
+    const b = parseBackupEvent(structuredClone(raw));
+    expect(a.kind === 'job' && a.event.eventId).toMatch(/^no-id-[0-9a-f]{32}$/);
+    expect(a.kind === 'job' && a.event.eventId).toBe(b.kind === 'job' && b.event.eventId);
+  });
+
+  it('repairs lone surrogates before anything can reach an SDK call', () => {
+    const raw = sample('backup/backup-job-state-change.failed') as Raw;
+    raw.detail.statusMessage = 'bad \ud800 text';
+    const parsed = parseBackupEvent(raw);
+    expect(parsed.kind === 'job' && parsed.event.statusMessage).toBe('bad \ufffd text');
   });
 
   it('leaves optional fields out instead of crashing when they are missing', () => {
@@ -254,7 +295,6 @@ describe('parseBackupEvent: rejected events', () => {
 
   it.each([
     ['malformed/backup-job-missing-state', 'detail.state'],
-    ['malformed/backup-job-missing-job-id', 'detail.backupJobId'],
     ['malformed/missing-detail', 'detail'],
   ])('%s throws MalformedEventError naming %s', (name, field) => {
     const error = rejection(sample(name));
@@ -287,10 +327,15 @@ describe('parseBackupEvent: rejected events', () => {
     expect(rejection(raw).field).toBe('account');
   });
 
-  it('names a bad region', () => {
+  it.each([
+    ['source', undefined],
+    ['detail-type', 7],
+    ['account', undefined],
+  ])('names a missing or broken %s', (field, value) => {
     const raw = sample('backup/backup-job-state-change.failed');
-    raw.region = 'Mars';
-    expect(rejection(raw).field).toBe('region');
+    if (value === undefined) delete raw[field];
+    else raw[field] = value;
+    expect(rejection(raw).field).toBe(field);
   });
 
   it('rejects a state that is not a string', () => {
@@ -341,10 +386,10 @@ describe('parseBackupEvent: someone else’s event is ignored before its envelop
     });
   });
 
-  it('still rejects a job event with a broken envelope, naming the field', () => {
+  it('still rejects a job event without its account, naming the field', () => {
     const raw = sample('backup/backup-job-state-change.failed');
-    delete raw.region;
-    expect(() => parseBackupEvent(raw)).toThrow(/region/);
+    delete raw.account;
+    expect(() => parseBackupEvent(raw)).toThrow(/account/);
   });
 });
 

@@ -72,10 +72,10 @@ export async function playOnboarding(
   await drainOnboarding(world);
 
   progress('      reconcile sweep: finding the accounts no event announced ...');
-  const swept = await sweep(buildSweepDeps());
+  const swept = await sweep(buildSweepDeps(world.env));
   await drainOnboarding(world);
 
-  const ledger = buildOnboardingDeps().ledger;
+  const ledger = buildOnboardingDeps(world.env).ledger;
   const records = await ledger.getMany(world.org.accounts.map((a) => a.id));
   const problems: string[] = [];
   const rows: OnboardingRow[] = world.org.accounts.map((a) => {

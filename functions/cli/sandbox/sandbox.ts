@@ -1,7 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { setDeps } from '../../notify-backup-event/handler';
 import { decide } from '../../notify-backup-event/decide';
 import { readConfigFile, type Config } from '../../shared/config';
 import { errorMessage } from '../../shared/errors';
@@ -67,7 +66,11 @@ interface PlayedEvent {
 interface ChatMessage {
   subject?: string;
   attributes: Record<string, string>;
-  notification: { id?: string; content?: { title?: string } } & Record<string, unknown>;
+  notification: {
+    id?: string;
+    content?: { title?: string };
+    metadata?: { additionalContext?: Record<string, string> };
+  } & Record<string, unknown>;
 }
 
 const STEPS = 7;
@@ -169,7 +172,6 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
     io.out('\nOK: every event did what it should.\n');
     return 0;
   } finally {
-    setDeps(undefined);
     if (!keep) await aws.stop();
   }
 }
@@ -264,19 +266,25 @@ function verify(
         `#${p.index + 1} ${p.step.title}: emails to [${got.join(', ')}], expected [${want.join(', ')}]`,
       );
     }
-    const chats = chat.filter((m) => m.notification.id === p.eventId).length;
+    const chats = chat.filter(
+      (m) => m.notification.metadata?.additionalContext?.eventId === p.eventId,
+    ).length;
     if (chats !== (p.step.expect.chat ? 1 : 0)) {
       problems.push(
         `#${p.index + 1} ${p.step.title}: ${chats} chat message(s), expected ${p.step.expect.chat ? 1 : 0}`,
       );
     }
-    const pubs = published.filter((m) => m.notification.id === p.eventId).length;
+    const pubs = published.filter(
+      (m) => m.notification.metadata?.additionalContext?.eventId === p.eventId,
+    ).length;
     if (pubs !== (p.step.expect.published ? 1 : 0)) {
       problems.push(
         `#${p.index + 1} ${p.step.title}: published ${pubs} time(s) to the chat topic, expected ${p.step.expect.published ? 1 : 0}`,
       );
     }
-    const chatMsg = chat.find((m) => m.notification.id === p.eventId);
+    const chatMsg = chat.find(
+      (m) => m.notification.metadata?.additionalContext?.eventId === p.eventId,
+    );
     if (chatMsg && chatMsg.attributes.accountId !== p.accountId) {
       problems.push(
         `#${p.index + 1}: chat message names account ${chatMsg.attributes.accountId}, expected ${p.accountId}`,
@@ -318,10 +326,14 @@ function summary(
   for (const p of played) {
     const body = readFileSync(join(ROOT, 'events', `${p.step.sample}.json`), 'utf8');
     const decision = decide(JSON.parse(body), config);
-    const verdict = decision.flow === 'notify' ? `${decision.severity} → notify` : 'ignore';
+    const verdict = decision.flow === 'notify' ? `${decision.notice.severity} → notify` : 'ignore';
     const mails = emailsFor(config, emails, p.eventId);
-    const chats = chat.filter((m) => m.notification.id === p.eventId).length;
-    const pubs = published.filter((m) => m.notification.id === p.eventId).length;
+    const chats = chat.filter(
+      (m) => m.notification.metadata?.additionalContext?.eventId === p.eventId,
+    ).length;
+    const pubs = published.filter(
+      (m) => m.notification.metadata?.additionalContext?.eventId === p.eventId,
+    ).length;
     const chatCell = chats ? 'delivered' : pubs ? 'published; filtered out' : '-';
     rows.push([
       String(p.index + 1),

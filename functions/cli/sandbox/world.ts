@@ -1,9 +1,11 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateOrganizationalUnitCommand, MoveAccountCommand } from '@aws-sdk/client-organizations';
 import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import { handler, setDeps } from '../../notify-backup-event/handler';
-import { handler as onboardingHandler, setOnboardingDeps } from '../../onboard-account/handler';
-import { setSweepDeps } from '../../reconcile/handler';
+import { buildNotifyDeps, createHandler as notifyHandler } from '../../notify-backup-event/handler';
+import {
+  buildOnboardingDeps,
+  createHandler as onboardingHandler,
+} from '../../onboard-account/handler';
 import { loadBackupPolicies } from '../../shared/backup-policy';
 import { CONFIG_ENV, type Config } from '../../shared/config';
 import { drainQueue, type DrainStats } from './event-source';
@@ -29,6 +31,8 @@ import { readStackSettings, type StackSettings } from './stack-settings';
  */
 export interface OnboardingWorld extends World {
   onboarding: OnboardingStack;
+  /** The deployed onboarding function's handler. */
+  onboard: ReturnType<typeof onboardingHandler>;
 }
 
 export interface World {
@@ -40,6 +44,10 @@ export interface World {
   stack: NotificationStack;
   /** Member accounts and regions that already forward to the central bus. */
   forwarding: Set<string>;
+  /** The environment the stack gives its functions, pointing at the local resources. */
+  env: NodeJS.ProcessEnv;
+  /** The deployed notify function's handler, built from that environment. */
+  notify: ReturnType<typeof notifyHandler>;
 }
 
 export async function buildWorld(
@@ -51,16 +59,28 @@ export async function buildWorld(
   const c = localClients(aws.endpoint);
   const org = await createOrganization(c);
   const stack = await createNotificationStack(c, settings, config, org.id);
-  configureNotifyHandler(config, stack);
-  return { aws, c, config, settings, org, stack, forwarding: new Set() };
+  const env = stackEnvironment(config, stack);
+  return {
+    aws,
+    c,
+    config,
+    settings,
+    org,
+    stack,
+    forwarding: new Set(),
+    env,
+    notify: notifyHandler(() => buildNotifyDeps(env)),
+  };
 }
 
-/** The environment the deployed function gets from the stack, pointing at the local resources. */
-export function configureNotifyHandler(config: Config, stack: NotificationStack): void {
-  process.env[CONFIG_ENV] = JSON.stringify(config);
-  process.env.DELIVERY_TABLE_NAME = stack.tableName;
-  process.env.TOPIC_ARNS = JSON.stringify(stack.topicArns);
-  setDeps(undefined);
+/** The environment the deployed functions get from the stack, pointing at the local resources. */
+export function stackEnvironment(config: Config, stack: NotificationStack): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    [CONFIG_ENV]: JSON.stringify(config),
+    DELIVERY_TABLE_NAME: stack.tableName,
+    TOPIC_ARNS: JSON.stringify(stack.topicArns),
+  };
 }
 
 /** Adds the onboarding side: account-events rule, onboarding queue, backup policies. */
@@ -70,12 +90,18 @@ export async function addOnboarding(world: World): Promise<OnboardingWorld> {
     world.settings,
     loadBackupPolicies().values(),
   );
-  process.env.CENTRAL_BUS_ARN = world.stack.busArn;
-  process.env.CONTROL_PLANE_ROLE_ARN = `arn:aws:iam::${world.org.managementAccountId}:role/${world.settings.names.onboardRole}`;
-  process.env.ONBOARDING_QUEUE_URL = onboarding.queueUrl;
-  setOnboardingDeps(undefined);
-  setSweepDeps(undefined);
-  return { ...world, onboarding };
+  const env: NodeJS.ProcessEnv = {
+    ...world.env,
+    CENTRAL_BUS_ARN: world.stack.busArn,
+    CONTROL_PLANE_ROLE_ARN: `arn:aws:iam::${world.org.managementAccountId}:role/${world.settings.names.onboardRole}`,
+    ONBOARDING_QUEUE_URL: onboarding.queueUrl,
+  };
+  return {
+    ...world,
+    env,
+    onboarding,
+    onboard: onboardingHandler(() => buildOnboardingDeps(env)),
+  };
 }
 
 /** A new member account, as CreateAccount makes it, moved to an OU (created if missing). */
@@ -115,7 +141,7 @@ export function drainOnboarding(world: OnboardingWorld): Promise<DrainStats> {
     sqs: world.c.sqs,
     queueUrl: world.onboarding.queueUrl,
     queueArn: world.onboarding.queueArn,
-    handler: onboardingHandler,
+    handler: world.onboard,
     batchSize: 1,
     functionName: 'onboardAccount',
   });
@@ -178,7 +204,7 @@ export function drainNotifications(
     sqs: world.c.sqs,
     queueUrl: world.stack.queueUrl,
     queueArn: world.stack.queueArn,
-    handler,
+    handler: world.notify,
     batchSize: world.settings.batchSize,
     onBatch: onBatch && ((records) => onBatch(records.map((r) => r.body))),
   });

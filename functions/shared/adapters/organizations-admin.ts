@@ -11,6 +11,8 @@ import {
   PolicyTypeAlreadyEnabledException,
   TagResourceCommand,
   DescribeOrganizationalUnitCommand,
+  DescribeEffectivePolicyCommand,
+  EffectivePolicyNotFoundException,
   paginateListAccounts,
   paginateListPolicies,
   paginateListPoliciesForTarget,
@@ -25,11 +27,34 @@ export class OrganizationsAdmin implements OrganizationAdmin {
   private readonly ouNames = new Map<string, { name: string; until: number }>();
   private static readonly OU_NAME_TTL_MS = 5 * 60 * 1000;
 
+  /** An organization's id and management account never change: asked once per container. */
+  private organization?: Promise<{ id: string; managementAccountId: string }>;
+
   constructor(private readonly organizations: OrganizationsClient) {}
 
-  async describeOrganization() {
-    const out = await this.organizations.send(new DescribeOrganizationCommand({}));
-    return { id: out.Organization!.Id!, managementAccountId: out.Organization!.MasterAccountId! };
+  describeOrganization() {
+    this.organization ??= this.organizations
+      .send(new DescribeOrganizationCommand({}))
+      .then((out) => ({
+        id: out.Organization!.Id!,
+        managementAccountId: out.Organization!.MasterAccountId!,
+      }));
+    // A failed call is not remembered: the next one asks again.
+    this.organization.catch(() => (this.organization = undefined));
+    return this.organization;
+  }
+
+  async effectiveBackupPolicy(accountId: string): Promise<unknown> {
+    try {
+      const out = await this.organizations.send(
+        new DescribeEffectivePolicyCommand({ PolicyType: 'BACKUP_POLICY', TargetId: accountId }),
+      );
+      const content = out.EffectivePolicy?.PolicyContent;
+      return content ? (JSON.parse(content) as unknown) : undefined;
+    } catch (error) {
+      if (error instanceof EffectivePolicyNotFoundException) return undefined;
+      throw error;
+    }
   }
 
   async describeAccount(accountId: string): Promise<OrgAccount> {

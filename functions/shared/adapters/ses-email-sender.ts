@@ -1,4 +1,5 @@
 import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
+import { wellFormedDeep } from '../format';
 import type { EmailMessage, EmailSender } from '../ports';
 
 /** SES message tags allow only [A-Za-z0-9_-] in names and values. */
@@ -9,7 +10,9 @@ function tagValue(v: string): string {
 export class SesEmailSender implements EmailSender {
   constructor(private readonly ses: SESClient) {}
 
-  async send(m: EmailMessage): Promise<{ messageId: string }> {
+  async send(message: EmailMessage): Promise<{ messageId: string }> {
+    // The last guard: an ill-formed string would break this client for every later request.
+    const m = wellFormedDeep(message);
     const out = await this.ses.send(
       new SendEmailCommand({
         Source: m.from,

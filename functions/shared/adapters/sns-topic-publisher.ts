@@ -1,10 +1,13 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { TopicMessage, TopicPublisher } from '../ports';
+import { wellFormedDeep } from '../format';
 
 export class SnsTopicPublisher implements TopicPublisher {
   constructor(private readonly sns: SNSClient) {}
 
-  async publish(m: TopicMessage): Promise<{ messageId: string }> {
+  async publish(message: TopicMessage): Promise<{ messageId: string }> {
+    // The last guard: an ill-formed string would break this client for every later request.
+    const m = wellFormedDeep(message);
     const out = await this.sns.send(
       new PublishCommand({
         TopicArn: m.topicArn,

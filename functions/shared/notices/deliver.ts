@@ -1,4 +1,4 @@
-import { DeliveryError, DeliveryInFlightError, errorMessage } from './errors';
+import { DeliveryError, DeliveryInFlightError, errorMessage } from '../errors';
 import type {
   Clock,
   DeliveryLedger,
@@ -6,7 +6,7 @@ import type {
   EmailSender,
   TopicMessage,
   TopicPublisher,
-} from './ports';
+} from '../ports';
 
 /** One message for one channel; `target.key` names the channel for deduplication. */
 export type Outgoing =

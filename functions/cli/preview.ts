@@ -1,0 +1,169 @@
+import { decide } from '../notify-backup-event/decide';
+import { creationFailedNotice } from '../onboard-account/notices';
+import { parseOnboardingEvent } from '../onboard-account/triggers';
+import type { Config } from '../shared/config';
+import { MalformedEventError } from '../shared/errors';
+import type { Outgoing } from '../shared/notices/compose';
+import type { AccountRef, Notice } from '../shared/notices/notice';
+import { planNotice } from '../shared/notices/send';
+
+/**
+ * What the control plane would do with an event, without calling AWS: the same decisions and
+ * the same pipeline (route, compose) as the functions. `backupctl plan` prints it; `render`
+ * shows the messages of a preview, so the two always agree.
+ */
+
+export const ACCOUNT_EVENT_SOURCES = ['aws.organizations', 'aws.controltower'];
+
+/** What the operator says about the account, standing in for Organizations. */
+export interface AccountHints {
+  name?: string;
+  ouPath?: string;
+  tags?: Record<string, string>;
+}
+
+export type Preview =
+  | {
+      flow: 'notify' | 'alert';
+      eventId: string;
+      notice: Notice;
+      outgoing: Outgoing[];
+      summary: Record<string, unknown>;
+    }
+  | { flow: 'onboard' | 'ignore'; eventId?: string; summary: Record<string, unknown> };
+
+/** Topic ARNs exist only once deployed; show the configured one or say who creates it. */
+export function topicArnFor(config: Config) {
+  return (topic: string) =>
+    config.notifications.topics[topic]?.arn ?? `(topic "${topic}" created by the stack)`;
+}
+
+/** The account as the function would see it after enrichment, from the operator's hints. */
+function withHints(notice: Notice, hints: AccountHints): Notice {
+  if (!notice.account) return notice;
+  const account: AccountRef = {
+    ...notice.account,
+    // Looked up in Organizations when deployed; a placeholder shows where it would go.
+    email: notice.account.email ?? `(email of account ${notice.account.id} in Organizations)`,
+    ouPath: hints.ouPath ?? notice.account.ouPath,
+    tags: { ...notice.account.tags, ...hints.tags },
+    ...(hints.name ? { name: hints.name } : {}),
+  };
+  return { ...notice, account };
+}
+
+export function deliveries(outgoing: readonly Outgoing[]): Record<string, unknown>[] {
+  return outgoing.map((o) =>
+    o.channel === 'email'
+      ? { channel: 'email', list: o.target.list, to: o.message.to, subject: o.message.subject }
+      : {
+          channel: 'sns',
+          topic: o.target.topic,
+          subject: o.message.subject,
+          attributes: o.message.attributes,
+        },
+  );
+}
+
+export function previewEvent(event: unknown, config: Config, hints: AccountHints = {}): Preview {
+  const source = (event as { source?: unknown } | null)?.source;
+  if (typeof source === 'string' && ACCOUNT_EVENT_SOURCES.includes(source)) {
+    const decision = parseOnboardingEvent(event);
+    if (decision.flow === 'onboard') {
+      return {
+        flow: 'onboard',
+        eventId: decision.eventId,
+        summary: {
+          eventId: decision.eventId,
+          flow: 'onboard',
+          accountId: decision.accountId,
+          trigger: decision.trigger,
+          ...(decision.controlTower ? { controlTower: true } : {}),
+        },
+      };
+    }
+    if (decision.flow === 'ignore') {
+      return {
+        flow: 'ignore',
+        eventId: decision.eventId,
+        summary: { eventId: decision.eventId, flow: 'ignore', reason: decision.reason },
+      };
+    }
+    const notice = withHints(creationFailedNotice(decision), hints);
+    const { outgoing } = planNotice(notice, config, topicArnFor(config));
+    return {
+      flow: 'alert',
+      eventId: decision.eventId,
+      notice,
+      outgoing,
+      summary: {
+        eventId: decision.eventId,
+        flow: 'alert',
+        kind: notice.kind,
+        severity: notice.severity,
+        trigger: decision.trigger,
+        reason: decision.reason,
+        ...(decision.accountId ? { accountId: decision.accountId } : {}),
+      },
+    };
+  }
+  const decision = decide(event, config);
+  const e = decision.event;
+  const facts = e
+    ? { jobType: e.jobType, state: e.state, accountId: e.accountId, region: e.region }
+    : {};
+  if (decision.flow === 'ignore') {
+    return {
+      flow: 'ignore',
+      eventId: decision.eventId,
+      summary: { eventId: decision.eventId, flow: 'ignore', reason: decision.reason, ...facts },
+    };
+  }
+  const notice = withHints(decision.notice, hints);
+  const { outgoing } = planNotice(notice, config, topicArnFor(config));
+  return {
+    flow: 'notify',
+    eventId: decision.eventId,
+    notice,
+    outgoing,
+    summary: {
+      eventId: decision.eventId,
+      flow: 'notify',
+      kind: notice.kind,
+      severity: notice.severity,
+      ...facts,
+      ...(decision.warnings.length ? { warnings: decision.warnings } : {}),
+    },
+  };
+}
+
+/** Events arrive as EventBridge events, or wrapped by SQS or SNS: unwrap, or say what was seen. */
+export function unwrapEvent(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null) return input;
+  const o = input as Record<string, unknown>;
+  const parse = (text: unknown, what: string): unknown => {
+    if (typeof text !== 'string') {
+      throw new MalformedEventError(`${what} has no text body to unwrap`);
+    }
+    try {
+      return unwrapEvent(JSON.parse(text) as unknown);
+    } catch (error) {
+      if (error instanceof MalformedEventError) throw error;
+      throw new MalformedEventError(`${what}: its body is not JSON`);
+    }
+  };
+  if (Array.isArray(o.Records)) {
+    if (o.Records.length !== 1) {
+      throw new MalformedEventError(
+        `an SQS event with ${o.Records.length} records: give one record (or one event) per file`,
+      );
+    }
+    return unwrapEvent(o.Records[0]);
+  }
+  if (o.eventSource === 'aws:sqs' && 'body' in o) return parse(o.body, 'an SQS record');
+  if (o.EventSource === 'aws:sns' && typeof o.Sns === 'object' && o.Sns !== null) {
+    return parse((o.Sns as Record<string, unknown>).Message, 'an SNS record');
+  }
+  if (o.Type === 'Notification' && 'Message' in o) return parse(o.Message, 'an SNS notification');
+  return input;
+}

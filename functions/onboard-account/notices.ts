@@ -1,0 +1,239 @@
+import { createHash } from 'node:crypto';
+import type { PlanDescription } from '../shared/backup-plans';
+import type { Profile } from '../shared/config';
+import { sendNotice, type PipelineDeps } from '../shared/notices/send';
+import { id, text, type Cell, type Notice, accountLabel } from '../shared/notices/notice';
+import type { AccountRecord, OrgAccount } from '../shared/ports';
+
+/**
+ * What admins (and, if configured, the account's owner) hear about onboarding: "account X is
+ * backup-ready", with what to tag to have resources backed up; which step failed and what to do;
+ * a failed account creation. Built as notices and sent through the one notification pipeline.
+ */
+
+export interface ReadyFacts {
+  account: OrgAccount;
+  ouPath?: string;
+  tags?: Readonly<Record<string, string>>;
+  record: AccountRecord;
+  profile: Profile;
+  vaultName: string;
+  /** The account's backup plans (its effective backup policy); undefined if it could not be read. */
+  plans?: PlanDescription[];
+  changes: string[];
+}
+
+export interface FailedFacts {
+  accountId: string;
+  account?: OrgAccount;
+  record: AccountRecord;
+  step: string;
+  error: string;
+  advice: string;
+}
+
+export interface CreationFailedFacts {
+  eventId: string;
+  trigger: string;
+  reason: string;
+  accountName?: string;
+  accountId?: string;
+  time?: string;
+}
+
+export interface OnboardingNotifier {
+  ready(facts: ReadyFacts): Promise<void>;
+  failed(facts: FailedFacts): Promise<void>;
+  creationFailed(facts: CreationFailedFacts): Promise<void>;
+}
+
+/** A short stable id for a notice: the same notice on a retry gets the same key. */
+function noticeKey(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+}
+
+const consoleHome = (region: string) =>
+  `https://${encodeURIComponent(region)}.console.aws.amazon.com/backup/home?region=${encodeURIComponent(region)}#/dashboard`;
+
+function days(n: number | undefined): string {
+  if (n === undefined) return 'until deleted';
+  if (n % 365 === 0) return n === 365 ? '1 year' : `${n / 365} years`;
+  return n === 1 ? '1 day' : `${n} days`;
+}
+
+/** One row per plan rule and tag selection: the tag that gets a resource backed up. */
+export function planRows(plans: readonly PlanDescription[]): Cell[][] {
+  return plans.flatMap((plan) => {
+    const tags = plan.selections.flatMap((s) =>
+      s.kind === 'tags' && s.tagKey
+        ? s.tagValues.length
+          ? s.tagValues.map((v) => `${s.tagKey}=${v}`)
+          : [`${s.tagKey}=<any value>`]
+        : s.kind === 'resources'
+          ? [`(every ${s.resourceTypes.join(', ') || 'resource'}, no tag needed)`]
+          : [],
+    );
+    const tagCell: Cell = { value: tags.join(' or ') || '(no selection)', kind: 'id' };
+    return plan.rules.map((rule): Cell[] => [
+      { value: `${plan.plan} / ${rule.rule}`, kind: 'id' },
+      { value: rule.schedule.text },
+      { value: days(rule.retentionDays) },
+      { value: plan.regions.join(', ') },
+      tagCell,
+    ]);
+  });
+}
+
+export function readyNotice(n: ReadyFacts): Notice {
+  const a = n.account;
+  const label = accountLabel(a);
+  const regions = n.profile.regions;
+  const sections: Notice['sections'] = [];
+  if (n.plans?.length) {
+    sections.push({
+      title: 'Have a resource backed up: tag it',
+      columns: ['Plan / rule', 'When', 'Kept', 'Regions', 'Tag to put on the resource'],
+      rows: planRows(n.plans),
+    });
+  }
+  if (n.changes.length) {
+    sections.push({
+      title: 'Changes made',
+      rows: n.changes.map((c) => [{ value: c }]),
+      collapsed: true,
+    });
+  }
+  const exampleTag = n.plans
+    ?.flatMap((p) => p.selections)
+    .find((s) => s.kind === 'tags' && s.tagKey && s.tagValues[0]);
+  return {
+    kind: 'onboarding',
+    dedupKey: `onboarding#${a.id}#${noticeKey('ready', a.id, JSON.stringify(n.record.notified ?? null))}`,
+    severity: 'info',
+    label: 'READY',
+    what: 'Account onboarding',
+    headline: `Account ${label} is backup-ready`,
+    summary: `Account ${label} is backup-ready (profile ${n.profile.name}, ${regions.join(', ')})`,
+    account: {
+      id: a.id,
+      ...(a.name ? { name: a.name } : {}),
+      ...(a.email ? { email: a.email } : {}),
+      ...(n.ouPath !== undefined ? { ouPath: n.ouPath } : {}),
+      ...(n.tags ? { tags: n.tags } : {}),
+    },
+    facts: [
+      ...text('Profile', n.profile.name),
+      ...text('Regions', regions.join(', ')),
+      ...id('Backup vault', n.vaultName),
+      ...text('Backup policies', n.profile.backupPolicies.join(', ') || 'none'),
+      ...text('Baseline version', String(n.record.baselineVersion ?? '?')),
+      ...text('Trigger', n.record.lastTrigger),
+    ],
+    sections,
+    nextSteps: [
+      exampleTag && exampleTag.kind === 'tags'
+        ? `Tag the resources to protect with a tag from the table, e.g. ${exampleTag.tagKey}=${exampleTag.tagValues[0]}; AWS Backup picks them up at the next run.`
+        : `See which tags select resources for backup: npx backupctl policies --account ${a.id}${n.ouPath ? ` --ou ${n.ouPath}` : ''}`,
+      `Backups land in vault ${n.vaultName} of each region (${regions.join(', ')}); failures anywhere are reported here.`,
+    ],
+    link: { url: consoleHome(regions[0] ?? 'us-east-1'), label: 'Open AWS Backup' },
+    state: 'READY',
+    resourceType: 'Account',
+    chat: {
+      threadId: `onboarding-${a.id}`,
+      eventType: 'AccountBackupReady',
+      keywords: ['onboarding', 'READY', a.id],
+      relatedResources: [],
+      context: { profile: n.profile.name },
+    },
+    reference: `onboarding of ${a.id}, baseline v${n.record.baselineVersion ?? '?'}`,
+  };
+}
+
+export function failedNotice(n: FailedFacts): Notice {
+  const label = accountLabel({ id: n.accountId, name: n.account?.name });
+  return {
+    kind: 'onboarding',
+    dedupKey: `onboarding#${n.accountId}#${noticeKey('failed', n.accountId, n.step, n.error)}`,
+    severity: 'error',
+    label: 'FAILED',
+    what: 'Account onboarding',
+    item: `step ${n.step}`,
+    headline: `Onboarding of account ${label} failed at step ${n.step}`,
+    account: {
+      id: n.accountId,
+      ...(n.account?.name ? { name: n.account.name } : {}),
+      ...(n.account?.email ? { email: n.account.email } : {}),
+    },
+    reason: n.error,
+    facts: [
+      ...id('Failed step', n.step),
+      ...text('Attempt', String(n.record.attempts)),
+      ...text('Trigger', n.record.lastTrigger),
+    ],
+    sections: [],
+    nextSteps: [
+      n.advice,
+      `Retry by hand: npx backupctl onboard ${n.accountId}; the reconcile sweep also retries daily.`,
+    ],
+    state: 'FAILED',
+    resourceType: 'Account',
+    chat: {
+      threadId: `onboarding-${n.accountId}`,
+      eventType: 'AccountOnboardingFailed',
+      keywords: ['onboarding', 'FAILED', n.accountId],
+      relatedResources: [],
+      context: { step: n.step },
+    },
+    reference: `onboarding of ${n.accountId}, attempt ${n.record.attempts}`,
+  };
+}
+
+export function creationFailedNotice(n: CreationFailedFacts): Notice {
+  const named = n.accountName && n.accountName !== '****' ? `"${n.accountName}"` : undefined;
+  return {
+    kind: 'onboarding',
+    dedupKey: `alert#${n.eventId}`,
+    severity: 'error',
+    label: 'FAILED',
+    what: 'Account creation',
+    ...(named ? { item: named } : {}),
+    headline: `Creating ${named ?? 'a new account'} failed: ${n.reason}`,
+    ...(n.accountId ? { account: { id: n.accountId } } : {}),
+    reason: n.reason,
+    facts: [...text('Trigger', n.trigger), ...text('Time', n.time), ...id('Event id', n.eventId)],
+    sections: [],
+    nextSteps: [
+      n.reason === 'EMAIL_ALREADY_EXISTS'
+        ? 'The email address is already used by another AWS account: create the account with another address.'
+        : 'Check the account request (Organizations console → Accounts, or Control Tower Account Factory) and retry.',
+    ],
+    state: 'FAILED',
+    resourceType: 'Account',
+    chat: {
+      threadId: `account-creation-${n.eventId}`,
+      eventType: 'AccountCreationFailed',
+      keywords: ['onboarding', 'FAILED', n.reason],
+      relatedResources: [],
+      context: { trigger: n.trigger, eventId: n.eventId },
+    },
+    reference: `event ${n.eventId}`,
+  };
+}
+
+/** Onboarding notices through the notification pipeline (each channel once per notice). */
+export class PipelineNotifier implements OnboardingNotifier {
+  constructor(private readonly deps: PipelineDeps) {}
+
+  async ready(facts: ReadyFacts): Promise<void> {
+    await sendNotice(readyNotice(facts), this.deps);
+  }
+
+  async failed(facts: FailedFacts): Promise<void> {
+    await sendNotice(failedNotice(facts), this.deps);
+  }
+
+  async creationFailed(facts: CreationFailedFacts): Promise<void> {
+    await sendNotice(creationFailedNotice(facts), this.deps);
+  }
+}
