@@ -430,7 +430,9 @@ function localEnvironment({ prefix, region, topics, onboarding }) {
     ...env,
     CENTRAL_BUS_ARN: `arn:aws:events:${region}:${account}:event-bus/${prefix}-backup-events`,
     CONTROL_PLANE_ROLE_ARN: `arn:aws:iam::${account}:role/${prefix}-onboard-account`,
+    WATCH_ROLE_ARN: `arn:aws:iam::${account}:role/${prefix}-watch-account`,
     ONBOARDING_QUEUE_URL: `${sqsEndpoint}/${account}/${prefix}-onboarding`,
+    WATCH_QUEUE_URL: `${sqsEndpoint}/${account}/${prefix}-watch`,
   };
 }
 
@@ -485,14 +487,18 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     extraEstimate: {
       CENTRAL_BUS_ARN: prefixArn('events', `event-bus/${prefix}-backup-events`),
       CONTROL_PLANE_ROLE_ARN: `arn:aws:iam::${SAMPLE_ACCOUNT_ID}:role/${prefix}-onboard-account`,
+      WATCH_ROLE_ARN: `arn:aws:iam::${SAMPLE_ACCOUNT_ID}:role/${prefix}-watch-account`,
       ONBOARDING_QUEUE_URL: `https://sqs.${region}.amazonaws.com/${SAMPLE_ACCOUNT_ID}/${prefix}-onboarding`,
+      WATCH_QUEUE_URL: `https://sqs.${region}.amazonaws.com/${SAMPLE_ACCOUNT_ID}/${prefix}-watch`,
     },
   });
   const onboardingEnvironment = {
     ...notifyEnv,
     CENTRAL_BUS_ARN: getAtt('BackupEventBus', 'Arn'),
     CONTROL_PLANE_ROLE_ARN: getAtt('OnboardAccountRole', 'Arn'),
+    WATCH_ROLE_ARN: getAtt('WatchAccountRole', 'Arn'),
     ONBOARDING_QUEUE_URL: ref('OnboardingQueue'),
+    WATCH_QUEUE_URL: ref('WatchQueue'),
   };
   if (isInvokeLocal()) {
     // `osls invoke local` cannot resolve CloudFormation functions: name the resources as the

@@ -6,6 +6,8 @@ import { ConfigError, MalformedEventError, errorMessage } from '../shared/errors
 import { LocalAwsError } from './sandbox/local-aws';
 import { runSandbox } from './sandbox/sandbox';
 import { runOnboard, runReconcile } from './onboarding-commands';
+import { coverageText, runCoverage } from './watch-commands';
+import { isAccountId, isRegion } from '../shared/patterns';
 import { policiesQuery, showPolicies } from './policies';
 import { deliveries, previewEvent, unwrapEvent, type AccountHints } from './preview';
 import { renderSns } from '../shared/notices/render-chat';
@@ -45,7 +47,8 @@ Commands:
   sandbox                 run the whole system against a local AWS (moto) and show what it did
   policies                which backup plans an account gets from its onboarding profile
   onboard <accountId>     make one account backup-ready now (--dry-run: only show what it would do)
-  reconcile               sweep every account, queue those that need onboarding (--dry-run)
+  reconcile               sweep every account, queue onboarding and daily checks (--dry-run: check now)
+  coverage                which resources tagged for a backup plan are protected, late or never backed up
 
 Run 'backupctl <command> --help' for a command's options.
 `,
@@ -64,12 +67,43 @@ Exit status: 0 ready, skipped or dry run; 1 the onboarding failed (the JSON says
 `,
   reconcile: `Usage: backupctl reconcile [--dry-run] [--config <file>]
 
-Sweeps every account of the organization, as the scheduled reconcile function does, and puts
-the ones that were never onboarded, failed, stopped part way or have an older baseline on the
-onboarding queue. Prints the counts and each account's decision as JSON.
+Sweeps every account of the organization, as the scheduled reconcile function does: accounts
+never onboarded, failed, stopped part way or with an older baseline go on the onboarding queue;
+ready accounts get their daily check (WATCH_QUEUE_URL). Prints the counts and each account's
+decision as JSON: onboard, repair, recheck, verify, skip, ok or unverifiable, with the reason.
 
---dry-run only prints the decisions (with DELIVERY_TABLE_NAME set it reads the ledger; without,
-every account looks new). Without it, set DELIVERY_TABLE_NAME and ONBOARDING_QUEUE_URL.
+Options:
+  --dry-run         change nothing; check each ready account now, read-only (through its
+                    backup-control-plane-read-only role, else the access role): "ok" when it
+                    matches the baseline, "repair" naming the drift, "unverifiable" naming why
+                    it cannot be read. With DELIVERY_TABLE_NAME it reads the ledger; without,
+                    every account looks new.
+  --config <file>   stage configuration (default: infra/config/example.yml)
+  -h, --help        this help
+
+Without --dry-run, set DELIVERY_TABLE_NAME, ONBOARDING_QUEUE_URL and WATCH_QUEUE_URL.
+
+Exit status: 0 done; 1 an account is unverifiable; 2 bad usage or configuration.
+`,
+  coverage: `Usage: backupctl coverage [--account <id>] [--region <region>] [--format json|text]
+                         [--config <file>]
+
+For each account (or the one given), each region of its profile and each tag selection of its
+effective backup policy: the resources carrying the selection's tags and their last backup.
+One row per resource: {accountId, region, resourceArn, resourceType, policy, rule,
+lastBackupTime|null, status, reason}, status protected, late, never or not-opted-in. Reads only,
+with your credentials (the management account's): member accounts through their
+backup-control-plane-read-only role, else the access role.
+
+Options:
+  --account <id>      one account
+  --region <region>   one region
+  --format json|text  json (default): {"rows": [...], "unverifiable": [...]}; text: a table
+  --config <file>     stage configuration (default: infra/config/example.yml)
+  -h, --help          this help
+
+Exit status: 0 done (whatever the coverage); 1 an account could not be read; 2 bad usage or
+configuration.
 `,
   plan: `Usage: backupctl plan <event.json|-> [--config <file>]
 
@@ -157,6 +191,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await onboard(rest, io);
       case 'reconcile':
         return await reconcile(rest, io);
+      case 'coverage':
+        return await coverage(rest, io);
       case undefined:
       case '-h':
       case '--help':
@@ -210,6 +246,13 @@ const RUN_OPTIONS = {
   'dry-run': { type: 'boolean' },
 } as const;
 
+const COVERAGE_OPTIONS = {
+  ...COMMON_OPTIONS,
+  account: { type: 'string' },
+  region: { type: 'string' },
+  format: { type: 'string' },
+} as const;
+
 const POLICIES_OPTIONS = {
   ...COMMON_OPTIONS,
   account: { type: 'string' },
@@ -225,6 +268,7 @@ function parse<
     | typeof RENDER_OPTIONS
     | typeof SANDBOX_OPTIONS
     | typeof POLICIES_OPTIONS
+    | typeof COVERAGE_OPTIONS
     | typeof RUN_OPTIONS,
 >(args: string[], options: O) {
   try {
@@ -341,7 +385,32 @@ async function reconcile(args: string[], io: Io): Promise<number> {
     dryRun: Boolean(values['dry-run']),
   });
   io.stdout(JSON.stringify(result, null, 2) + '\n');
-  return 0;
+  return result.counts.unverifiable > 0 ? 1 : 0;
+}
+
+async function coverage(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, COVERAGE_OPTIONS);
+  if (values.help) {
+    io.stdout(HELP.coverage!);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const format = values.format ?? 'json';
+  if (format !== 'json' && format !== 'text') {
+    throw new UsageError('--format must be "json" or "text"');
+  }
+  if (values.account !== undefined && !isAccountId(values.account)) {
+    throw new UsageError(`--account "${values.account}" is not a 12-digit account id`);
+  }
+  if (values.region !== undefined && !isRegion(values.region)) {
+    throw new UsageError(`--region "${values.region}" is not a region name`);
+  }
+  const report = await runCoverage(loadConfig(values.config), {
+    ...(values.account ? { account: values.account } : {}),
+    ...(values.region ? { region: values.region } : {}),
+  });
+  io.stdout(format === 'json' ? JSON.stringify(report, null, 2) + '\n' : coverageText(report));
+  return report.unverifiable.length ? 1 : 0;
 }
 
 async function plan(args: string[], io: Io): Promise<number> {

@@ -1,7 +1,14 @@
 import { loadBaseline } from '../onboard-account/baseline';
 import { buildOnboardingDeps } from '../onboard-account/handler';
-import { onboardAccount, type OnboardDeps, type OnboardResult } from '../onboard-account/onboard';
+import {
+  NO_LEDGER,
+  SILENT_NOTIFIER,
+  onboardAccount,
+  type OnboardDeps,
+  type OnboardResult,
+} from '../onboard-account/onboard';
 import { sweep, type SweepResult } from '../reconcile/sweep';
+import { cliWatchDeps, verifyInPlace } from './watch-commands';
 import {
   dynamodbClient,
   organizationsClient,
@@ -14,7 +21,7 @@ import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
 import { SqsWorkQueue } from '../shared/adapters/sqs-work-queue';
 import { CONFIG_ENV, type Config } from '../shared/config';
 import { ConfigError } from '../shared/errors';
-import type { AccountRecord, OnboardingLedger, WorkQueue } from '../shared/ports';
+import type { WorkQueue } from '../shared/ports';
 import { systemClock } from '../shared/ports';
 
 /**
@@ -28,6 +35,7 @@ const REQUIRED_FOR_RUNS = [
   'TOPIC_ARNS',
   'CENTRAL_BUS_ARN',
   'CONTROL_PLANE_ROLE_ARN',
+  'WATCH_ROLE_ARN',
 ];
 
 function requireEnv(names: string[], env: NodeJS.ProcessEnv): Record<string, string> {
@@ -40,15 +48,6 @@ function requireEnv(names: string[], env: NodeJS.ProcessEnv): Record<string, str
   }
   return Object.fromEntries(names.map((n) => [n, env[n]!]));
 }
-
-/** A ledger that remembers nothing: dry runs never lock or save. */
-const NO_LEDGER: OnboardingLedger = {
-  get: async () => undefined,
-  getMany: async () => new Map<string, AccountRecord>(),
-  acquire: async () => ({ acquired: true }),
-  release: async () => undefined,
-  save: async () => undefined,
-};
 
 export function cliOnboardDeps(
   config: Config,
@@ -76,16 +75,13 @@ export function cliOnboardDeps(
     ...quiet,
     owner,
     ledger: NO_LEDGER,
-    notifier: {
-      ready: async () => undefined,
-      failed: async () => undefined,
-      creationFailed: async () => undefined,
-    },
+    notifier: SILENT_NOTIFIER,
     centralBusArn:
       env.CENTRAL_BUS_ARN ??
       'arn:aws:events:us-east-1:(management account):event-bus/(central bus)',
     controlPlaneRoleArn:
       env.CONTROL_PLANE_ROLE_ARN ?? 'arn:aws:iam::(management account):role/(onboarding role)',
+    watchRoleArn: env.WATCH_ROLE_ARN ?? 'arn:aws:iam::(management account):role/(daily check role)',
   };
 }
 
@@ -133,11 +129,13 @@ export async function runReconcile(
   if (!config.onboarding) throw new ConfigError('the configuration has no "onboarding" section');
   const ledgerTable = env.DELIVERY_TABLE_NAME;
   let queue: WorkQueue = { enqueue: async () => undefined };
+  let watchQueue: WorkQueue | undefined;
   if (!options.dryRun) {
     const e = requireEnv(['DELIVERY_TABLE_NAME', 'ONBOARDING_QUEUE_URL'], env);
     queue = new SqsWorkQueue(sqsClient(), e.ONBOARDING_QUEUE_URL!);
+    if (env.WATCH_QUEUE_URL) watchQueue = new SqsWorkQueue(sqsClient(), env.WATCH_QUEUE_URL);
   }
-  return sweep(
+  const result = await sweep(
     {
       config,
       baselineVersion: loadBaseline().version,
@@ -145,8 +143,11 @@ export async function runReconcile(
       // Without the table (a dry run before deploying) every account looks new.
       ledger: ledgerTable ? new DynamoDbOnboardingLedger(dynamodbClient(), ledgerTable) : NO_LEDGER,
       queue,
+      ...(watchQueue ? { watchQueue } : {}),
       clock: systemClock,
     },
-    options,
+    { ...options, verify: options.dryRun || Boolean(watchQueue) },
   );
+  // A dry run checks each ready account now, read-only: drift, coverage, access.
+  return options.dryRun ? verifyInPlace(result, cliWatchDeps(config, {}, env)) : result;
 }

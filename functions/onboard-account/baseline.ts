@@ -55,6 +55,8 @@ export interface BaselineVars {
   managementAccountId: string;
   centralBusArn: string;
   controlPlaneRoleArn: string;
+  /** The daily check's role (watchAccount): the read-only role trusts it too. */
+  watchRoleArn: string;
 }
 
 /** Replaces every {{name}} in strings of a document; an unknown name is a bug in the baseline. */

@@ -32,6 +32,7 @@ export function buildOnboardingDeps(env: NodeJS.ProcessEnv = process.env): Onboa
     log: logPort,
     centralBusArn: onboarding.CENTRAL_BUS_ARN,
     controlPlaneRoleArn: onboarding.CONTROL_PLANE_ROLE_ARN,
+    watchRoleArn: onboarding.WATCH_ROLE_ARN,
   };
 }
 

@@ -4,6 +4,7 @@ import type { Profile } from '../shared/config';
 import { sendNotice, type PipelineDeps } from '../shared/notices/send';
 import { id, text, type Cell, type Notice, accountLabel } from '../shared/notices/notice';
 import type { AccountRecord, OrgAccount } from '../shared/ports';
+import type { DriftFinding } from './onboard';
 
 /**
  * What admins (and, if configured, the account's owner) hear about onboarding: "account X is
@@ -41,8 +42,20 @@ export interface CreationFailedFacts {
   time?: string;
 }
 
+export interface DriftRepairedFacts {
+  account: OrgAccount;
+  ouPath?: string;
+  record: AccountRecord;
+  profile: Profile;
+  drift: DriftFinding[];
+  changes: string[];
+  /** When the daily check saw the drift (an ISO time). */
+  detectedAt: string;
+}
+
 export interface OnboardingNotifier {
   ready(facts: ReadyFacts): Promise<void>;
+  driftRepaired(facts: DriftRepairedFacts): Promise<void>;
   failed(facts: FailedFacts): Promise<void>;
   creationFailed(facts: CreationFailedFacts): Promise<void>;
 }
@@ -150,6 +163,64 @@ export function readyNotice(n: ReadyFacts): Notice {
   };
 }
 
+/** Who changed it, as CloudTrail says; said plainly when CloudTrail has nothing. */
+export function whoText(f: DriftFinding): string {
+  return f.who ? `${f.who.identity} (${f.who.action}, ${f.who.time})` : 'not found in CloudTrail';
+}
+
+export function driftRepairedNotice(n: DriftRepairedFacts): Notice {
+  const a = n.account;
+  const label = accountLabel(a);
+  const day = n.detectedAt.slice(0, 10);
+  const whats = [...new Set(n.drift.map((f) => f.what))].sort();
+  return {
+    kind: 'drift',
+    dedupKey: `drift#${a.id}#${day}#${noticeKey(...whats)}`,
+    severity: 'warning',
+    label: 'DRIFT REPAIRED',
+    what: 'Baseline drift',
+    headline: `Account ${label} had drifted from its backup baseline: repaired`,
+    summary: `${whats.length} difference(s) from the backup baseline in ${label}, repaired: ${whats.slice(0, 3).join('; ')}`,
+    account: {
+      id: a.id,
+      ...(a.name ? { name: a.name } : {}),
+      ...(a.email ? { email: a.email } : {}),
+      ...(n.ouPath !== undefined ? { ouPath: n.ouPath } : {}),
+    },
+    reason: whats.join('; '),
+    facts: [
+      ...text('Profile', n.profile.name),
+      ...text('Detected', n.detectedAt),
+      ...text('Baseline version', String(n.record.baselineVersion ?? '?')),
+    ],
+    sections: [
+      {
+        title: 'What had changed, and who changed it',
+        columns: ['Difference', 'Who (CloudTrail)'],
+        rows: n.drift.map((f) => [{ value: f.what }, { value: whoText(f), kind: 'id' }]),
+      },
+      ...(n.changes.length
+        ? [{ title: 'Repairs made', rows: n.changes.map((c) => [{ value: c }]), collapsed: true }]
+        : []),
+    ],
+    nextSteps: [
+      'Nothing to do for the repair: the baseline is back in place and backups keep flowing to the control plane.',
+      'Ask who made the change why. If it was intended, change infra/baseline/baseline.json instead: otherwise the daily check repairs it again.',
+      'To prevent it, deny changes to backup-control-plane-* roles, rules, keys and vaults with a service control policy.',
+    ],
+    state: 'REPAIRED',
+    resourceType: 'Account',
+    chat: {
+      threadId: `drift-${a.id}`,
+      eventType: 'BaselineDriftRepaired',
+      keywords: ['drift', 'REPAIRED', a.id],
+      relatedResources: [],
+      context: { differences: String(whats.length) },
+    },
+    reference: `daily check of ${a.id}, ${day}`,
+  };
+}
+
 export function failedNotice(n: FailedFacts): Notice {
   const label = accountLabel({ id: n.accountId, name: n.account?.name });
   return {
@@ -227,6 +298,10 @@ export class PipelineNotifier implements OnboardingNotifier {
 
   async ready(facts: ReadyFacts): Promise<void> {
     await sendNotice(readyNotice(facts), this.deps);
+  }
+
+  async driftRepaired(facts: DriftRepairedFacts): Promise<void> {
+    await sendNotice(driftRepairedNotice(facts), this.deps);
   }
 
   async failed(facts: FailedFacts): Promise<void> {

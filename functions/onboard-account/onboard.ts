@@ -39,6 +39,8 @@ export interface OnboardDeps {
   log: Log;
   centralBusArn: string;
   controlPlaneRoleArn: string;
+  /** The daily check's role, which the member read-only role trusts too. */
+  watchRoleArn: string;
   /** Who holds the account's lock: the invocation's request id. */
   owner: string;
   /** Called after each step is recorded (tests inject faults here). */
@@ -52,6 +54,23 @@ export interface OnboardRequest {
   /** When the triggering event happened: a run that started later already covers it. */
   eventTime?: string;
   dryRun?: boolean;
+  /** Roles to assume instead of the access roles: the read-only role for the daily check. */
+  roles?: string[];
+  /** What the daily check found different (it sent this run): admins hear it was repaired. */
+  drift?: DriftFinding[];
+}
+
+/** A drift finding with who made the change, where CloudTrail could say so. */
+export interface DriftFinding extends Finding {
+  who?: { identity: string; action: string; time: string };
+}
+
+/** What differed from the baseline, for a change onboarding made (or, in a dry run, would make). */
+export interface Finding {
+  what: string;
+  /** The resource's name (role, rule, vault, key alias or id, policy), to ask CloudTrail who. */
+  resource: string;
+  region?: string;
 }
 
 export type OnboardResult =
@@ -63,14 +82,21 @@ export type OnboardResult =
       /** The same failure was reported before this run: admins already know. */
       alreadyReported: boolean;
     }
-  | { outcome: 'planned'; profile?: string; changes: string[]; skipReason?: string }
+  | {
+      outcome: 'planned';
+      profile?: string;
+      changes: string[];
+      /** What differs from the baseline now: drift, for an account that was ready. */
+      findings: Finding[];
+      skipReason?: string;
+    }
   | { outcome: 'busy'; covered: boolean; since?: string; until?: string };
 
 export class AccountBusyError extends Error {
   override name = 'AccountBusyError';
 }
 
-class StepFailure extends Error {
+export class StepFailure extends Error {
   override name = 'StepFailure';
   constructor(
     readonly step: string,
@@ -81,6 +107,23 @@ class StepFailure extends Error {
     super(message, options);
   }
 }
+
+/** A ledger that remembers nothing: dry runs never lock or save. */
+export const NO_LEDGER: OnboardingLedger = {
+  get: async () => undefined,
+  getMany: async () => new Map<string, AccountRecord>(),
+  acquire: async () => ({ acquired: true }),
+  release: async () => undefined,
+  save: async () => undefined,
+};
+
+/** Dry runs tell nobody. */
+export const SILENT_NOTIFIER: OnboardingNotifier = {
+  ready: async () => undefined,
+  driftRepaired: async () => undefined,
+  failed: async () => undefined,
+  creationFailed: async () => undefined,
+};
 
 export function onboardingConfig(config: Config): Onboarding {
   if (!config.onboarding) throw new Error('configuration has no "onboarding" section');
@@ -156,9 +199,11 @@ async function run(
     vaultName: string;
   };
 
-  /** Does (or, in a dry run, only lists) one change. */
-  const act = async (changes: string[], what: string, apply: () => Promise<unknown>) => {
+  const findings: Finding[] = [];
+  /** Does (or, in a dry run, only lists) one change, and says what differed from the baseline. */
+  const act: Act = async (changes, what, apply, finding) => {
     changes.push(what);
+    findings.push(finding);
     if (!req.dryRun) await apply();
   };
 
@@ -210,7 +255,7 @@ async function run(
           ? `opted out with tag ${settings.optOutTag}=true`
           : undefined;
     if (skipReason) {
-      if (req.dryRun) return { outcome: 'planned', changes: [], skipReason };
+      if (req.dryRun) return { outcome: 'planned', changes: [], findings: [], skipReason };
       record.status = 'skipped';
       record.skipReason = skipReason;
       await save();
@@ -248,6 +293,7 @@ async function run(
       managementAccountId: resolved.organization.managementAccountId,
       centralBusArn: deps.centralBusArn,
       controlPlaneRoleArn: deps.controlPlaneRoleArn,
+      watchRoleArn: deps.watchRoleArn,
     };
     const tags = {
       'managed-by': 'backup-control-plane',
@@ -291,8 +337,15 @@ async function run(
         const keyArn = await ensureKey(member, region, changes, act, baseline, regional, tags);
         const vault = await member.backup(region).describeVault(vaultName);
         if (!vault) {
-          await act(changes, `create backup vault ${vaultName} in ${region}`, () =>
-            member.backup(region).createVault(vaultName, keyArn, tags),
+          await act(
+            changes,
+            `create backup vault ${vaultName} in ${region}`,
+            () => member.backup(region).createVault(vaultName, keyArn, tags),
+            {
+              what: `backup vault ${vaultName} is missing in ${region}`,
+              resource: vaultName,
+              region,
+            },
           );
         } else if (vault.encryptionKeyArn && !req.dryRun && vault.encryptionKeyArn !== keyArn) {
           // A vault's key cannot change: report, do not replace a vault that may hold backups.
@@ -319,8 +372,11 @@ async function run(
     await step('backup-policies', async (changes) => {
       const root = [...resolved.parents].reverse()[0];
       if (root && !(await org.backupPoliciesEnabled(root.id))) {
-        await act(changes, 'enable the BACKUP_POLICY policy type on the root', () =>
-          org.enableBackupPolicies(root.id),
+        await act(
+          changes,
+          'enable the BACKUP_POLICY policy type on the root',
+          () => org.enableBackupPolicies(root.id),
+          { what: 'the BACKUP_POLICY policy type is disabled on the root', resource: root.id },
         );
       }
       const attachedHere = await org.backupPoliciesOn(req.accountId);
@@ -343,8 +399,11 @@ async function run(
             `Deploy the stack: it creates the policy from infra/backup-policies/${name}.json.`,
           );
         }
-        await act(changes, `attach backup policy ${name}`, () =>
-          org.attachPolicy(policy.id, req.accountId),
+        await act(
+          changes,
+          `attach backup policy ${name}`,
+          () => org.attachPolicy(policy.id, req.accountId),
+          { what: `backup policy ${name} is not attached to the account`, resource: name },
         );
         ours.add(name);
       }
@@ -358,6 +417,10 @@ async function run(
             changes,
             `detach backup policy ${name} (no longer in profile ${profile.name})`,
             () => org.detachPolicy(attached.id, req.accountId),
+            {
+              what: `backup policy ${name} is attached but not in profile ${profile.name}`,
+              resource: name,
+            },
           );
         }
       }
@@ -383,7 +446,11 @@ async function run(
       await tagAccount(deps, req.accountId, resolved.tags, 'ready', changes, act);
     });
 
-    if (req.dryRun) return { outcome: 'planned', profile: profile.name, changes: allChanges };
+    if (req.dryRun) {
+      // One finding per difference, however many changes it takes to repair.
+      const unique = [...new Map(findings.map((f) => [f.what, f])).values()];
+      return { outcome: 'planned', profile: profile.name, changes: allChanges, findings: unique };
+    }
 
     record.status = 'ready';
     record.baselineVersion = baseline.version;
@@ -444,6 +511,15 @@ async function run(
     await deps.notifier.ready({ ...ready, record, changes: allChanges, plans });
     record.notified = { status: 'ready', baselineVersion: baseline.version };
     await save();
+  } else if (req.drift?.length) {
+    // The daily check found drift and sent this run: say what it was, who, and that it is fixed.
+    await deps.notifier.driftRepaired({
+      ...ready,
+      record,
+      drift: req.drift,
+      changes: allChanges,
+      detectedAt: req.eventTime ?? deps.clock.now().toISOString(),
+    });
   }
   deps.log.info('account is backup-ready', {
     accountId: req.accountId,
@@ -481,16 +557,23 @@ function adviceFor(step: string, error: unknown): string {
   return `Fix the cause, then run: npx backupctl onboard <account id> (or wait for the sweep).`;
 }
 
-type Act = (changes: string[], what: string, apply: () => Promise<unknown>) => Promise<void>;
+type Act = (
+  changes: string[],
+  what: string,
+  apply: () => Promise<unknown>,
+  finding: Finding,
+) => Promise<void>;
 
 async function assumeWithPatience(
   req: OnboardRequest,
   deps: OnboardDeps,
   settings: Onboarding,
 ): Promise<MemberAccount> {
-  const roles = req.controlTower
-    ? [settings.controlTowerAccessRole, settings.accessRole]
-    : [settings.accessRole, settings.controlTowerAccessRole];
+  const roles =
+    req.roles ??
+    (req.controlTower
+      ? [settings.controlTowerAccessRole, settings.accessRole]
+      : [settings.accessRole, settings.controlTowerAccessRole]);
   // A brand-new account's role takes minutes to become assumable; the sweep does not wait.
   const patient = [
     'CreateAccountResult',
@@ -541,19 +624,39 @@ async function ensureRole(
   const existing = await iam.getRole(want.name);
   let arn = existing?.arn ?? `arn:aws:iam::${member.accountId}:role/${want.name}`;
   if (!existing) {
-    await act(changes, `create role ${want.name}`, async () => {
-      arn = (await iam.createRole(want.name, want.trust, want.description, want.tags)).arn;
-    });
+    await act(
+      changes,
+      `create role ${want.name}`,
+      async () => {
+        arn = (await iam.createRole(want.name, want.trust, want.description, want.tags)).arn;
+      },
+      { what: `role ${want.name} is missing`, resource: want.name },
+    );
   } else if (!samePolicy(existing.trustPolicy, want.trust)) {
-    await act(changes, `update the trust policy of role ${want.name}`, () =>
-      iam.updateTrustPolicy(want.name, want.trust),
+    await act(
+      changes,
+      `update the trust policy of role ${want.name}`,
+      () => iam.updateTrustPolicy(want.name, want.trust),
+      {
+        what: `the trust policy of role ${want.name} differs from the baseline`,
+        resource: want.name,
+      },
     );
   }
   const attached = existing ? await iam.attachedPolicyArns(want.name) : [];
   for (const policyArn of want.managed ?? []) {
     if (!attached.includes(policyArn)) {
-      await act(changes, `attach ${policyArn.split('/').pop()} to role ${want.name}`, () =>
-        iam.attachPolicy(want.name, policyArn),
+      const policy = policyArn.split('/').pop()!;
+      await act(
+        changes,
+        `attach ${policy} to role ${want.name}`,
+        () => iam.attachPolicy(want.name, policyArn),
+        {
+          what: existing
+            ? `policy ${policy} is not attached to role ${want.name}`
+            : `role ${want.name} is missing`,
+          resource: want.name,
+        },
       );
     }
   }
@@ -565,6 +668,14 @@ async function ensureRole(
         changes,
         `${current ? 'update' : 'put'} policy ${inline.name} on role ${want.name}`,
         () => iam.putInlinePolicy(want.name, inline.name, inline.document),
+        {
+          what: !existing
+            ? `role ${want.name} is missing`
+            : current
+              ? `policy ${inline.name} of role ${want.name} differs from the baseline`
+              : `policy ${inline.name} of role ${want.name} is missing`,
+          resource: want.name,
+        },
       );
     }
   }
@@ -590,27 +701,51 @@ async function ensureKey(
     const what = orphan
       ? `point ${baseline.key.alias} at the existing key ${orphan.keyId} in ${region}`
       : `create KMS key ${baseline.key.alias} in ${region}`;
-    await act(changes, what, async () => {
-      const key =
-        orphan ??
-        (await kms.createKey(baseline.key.description, policy, {
-          ...tags,
-          'backup-control-plane:alias': baseline.key.alias,
-        }));
-      await kms.createAlias(baseline.key.alias, key.keyId);
-      if (baseline.key.enableKeyRotation) await kms.enableRotation(key.keyId);
-      keyArn = key.keyArn;
-    });
+    const finding = {
+      what: `KMS key ${baseline.key.alias} is missing in ${region}`,
+      resource: baseline.key.alias,
+      region,
+    };
+    await act(
+      changes,
+      what,
+      async () => {
+        const key =
+          orphan ??
+          (await kms.createKey(baseline.key.description, policy, {
+            ...tags,
+            'backup-control-plane:alias': baseline.key.alias,
+          }));
+        await kms.createAlias(baseline.key.alias, key.keyId);
+        if (baseline.key.enableKeyRotation) await kms.enableRotation(key.keyId);
+        keyArn = key.keyArn;
+      },
+      finding,
+    );
     return keyArn;
   }
   if (!samePolicy(await kms.getKeyPolicy(found.keyId), policy)) {
-    await act(changes, `update the key policy of ${baseline.key.alias} in ${region}`, () =>
-      kms.putKeyPolicy(found.keyId, policy),
+    await act(
+      changes,
+      `update the key policy of ${baseline.key.alias} in ${region}`,
+      () => kms.putKeyPolicy(found.keyId, policy),
+      {
+        what: `the key policy of ${baseline.key.alias} in ${region} differs from the baseline`,
+        resource: found.keyId,
+        region,
+      },
     );
   }
   if (baseline.key.enableKeyRotation && !(await kms.rotationEnabled(found.keyId))) {
-    await act(changes, `enable rotation of ${baseline.key.alias} in ${region}`, () =>
-      kms.enableRotation(found.keyId),
+    await act(
+      changes,
+      `enable rotation of ${baseline.key.alias} in ${region}`,
+      () => kms.enableRotation(found.keyId),
+      {
+        what: `rotation of ${baseline.key.alias} is off in ${region}`,
+        resource: found.keyId,
+        region,
+      },
     );
   }
   return found.keyArn;
@@ -629,14 +764,29 @@ async function ensureForwarding(
   const f = baseline.forwarding;
   const rule = await events.describeRule(f.ruleName);
   if (!rule) {
-    await act(changes, `create rule ${f.ruleName} in ${region}`, () =>
-      events.putRule(f.ruleName, f.pattern, f.description),
-    );
-  } else if (rule.state !== 'ENABLED' || !samePolicy(rule.pattern, f.pattern)) {
     await act(
       changes,
-      `${rule.state !== 'ENABLED' ? 'enable' : 'update the pattern of'} rule ${f.ruleName} in ${region}`,
+      `create rule ${f.ruleName} in ${region}`,
       () => events.putRule(f.ruleName, f.pattern, f.description),
+      {
+        what: `forwarding rule ${f.ruleName} is missing in ${region}`,
+        resource: f.ruleName,
+        region,
+      },
+    );
+  } else if (rule.state !== 'ENABLED' || !samePolicy(rule.pattern, f.pattern)) {
+    const disabled = rule.state !== 'ENABLED';
+    await act(
+      changes,
+      `${disabled ? 'enable' : 'update the pattern of'} rule ${f.ruleName} in ${region}`,
+      () => events.putRule(f.ruleName, f.pattern, f.description),
+      {
+        what: disabled
+          ? `forwarding rule ${f.ruleName} is ${rule.state} in ${region}`
+          : `forwarding rule ${f.ruleName} in ${region} has another event pattern`,
+        resource: f.ruleName,
+        region,
+      },
     );
   }
   const targets = rule ? await events.targets(f.ruleName) : [];
@@ -645,8 +795,19 @@ async function ensureForwarding(
   const sameAccountRegion = centralBusArn.includes(`:${region}:${member.accountId}:`);
   const want = { id: f.targetId, arn: centralBusArn, ...(sameAccountRegion ? {} : { roleArn }) };
   if (!target || target.arn !== want.arn || (target.roleArn ?? undefined) !== want.roleArn) {
-    await act(changes, `point rule ${f.ruleName} in ${region} at the central bus`, () =>
-      events.putTarget(f.ruleName, want),
+    await act(
+      changes,
+      `point rule ${f.ruleName} in ${region} at the central bus`,
+      () => events.putTarget(f.ruleName, want),
+      {
+        what: !rule
+          ? `forwarding rule ${f.ruleName} is missing in ${region}`
+          : target
+            ? `forwarding rule ${f.ruleName} in ${region} targets ${target.arn}${target.roleArn !== want.roleArn ? ' with another role' : ''}, not the central bus`
+            : `forwarding rule ${f.ruleName} in ${region} has no target on the central bus`,
+        resource: f.ruleName,
+        region,
+      },
     );
   }
 }
@@ -708,5 +869,9 @@ async function tagAccount(
         [names.baselineVersion]: version,
         [names.updatedAt]: deps.clock.now().toISOString(),
       }),
+    {
+      what: `account tags ${names.status}=${tags[names.status] ?? '(none)'}, ${names.baselineVersion}=${tags[names.baselineVersion] ?? '(none)'}`,
+      resource: accountId,
+    },
   );
 }

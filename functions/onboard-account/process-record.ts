@@ -11,11 +11,26 @@ import { parseOnboardingEvent, type TriggerDecision } from './triggers';
  */
 
 /** What the sweep and `backupctl` put on the onboarding queue. */
+const DriftFindingSchema = z.object({
+  what: z.string().max(1000),
+  resource: z.string().max(2048),
+  region: z.string().max(64).optional(),
+  who: z
+    .object({
+      identity: z.string().max(2048),
+      action: z.string().max(256),
+      time: z.string().max(64),
+    })
+    .optional(),
+});
+
 export const OnboardRequestMessageSchema = z.object({
   kind: z.literal('onboard-request'),
   accountId: z.string().regex(ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE),
-  trigger: z.enum(['Reconcile', 'Manual']),
+  trigger: z.enum(['Reconcile', 'Manual', 'Drift']),
   requestedAt: z.string().optional(),
+  /** With trigger Drift: what the daily check found (SQS caps a message at 256 KB). */
+  drift: z.array(DriftFindingSchema).max(200).optional(),
 });
 export type OnboardRequestMessage = z.infer<typeof OnboardRequestMessageSchema>;
 
@@ -39,6 +54,7 @@ export function decideRecord(body: unknown): TriggerDecision {
       accountId: parsed.data.accountId,
       trigger: parsed.data.trigger,
       controlTower: false,
+      ...(parsed.data.drift ? { drift: parsed.data.drift } : {}),
     };
   }
   return parseOnboardingEvent(body);
@@ -81,10 +97,15 @@ export async function processOnboardingRecord(
       trigger: decision.trigger,
       controlTower: decision.controlTower,
       eventTime: eventTime ?? (typeof requestedAt === 'string' ? requestedAt : undefined),
+      ...(decision.drift ? { drift: decision.drift } : {}),
     },
     deps,
   );
-  if (result.outcome === 'failed' && result.alreadyReported && decision.trigger === 'Reconcile') {
+  if (
+    result.outcome === 'failed' &&
+    result.alreadyReported &&
+    (decision.trigger === 'Reconcile' || decision.trigger === 'Drift')
+  ) {
     // The sweep's daily retry of a failure admins were already told about: the ledger keeps it
     // and the sweep tries again tomorrow, without one more DLQ message and alarm every day.
     // Event-triggered runs still go to the DLQ after their retries.

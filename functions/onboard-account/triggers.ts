@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MalformedEventError } from '../shared/errors';
 import { dropUndefined } from '../shared/objects';
 import { oneLine as flatten, truncate } from '../shared/format';
+import type { DriftFinding } from './onboard';
 
 /**
  * Which account-lifecycle events start onboarding (see ../shared/design/aws-facts.md, "Event
@@ -19,7 +20,9 @@ export type Trigger =
   | 'UpdateManagedAccount'
   | 'MoveAccount'
   | 'Reconcile'
-  | 'Manual';
+  | 'Manual'
+  /** The daily check found the account no longer matches its baseline. */
+  | 'Drift';
 
 export type TriggerDecision =
   | {
@@ -29,6 +32,8 @@ export type TriggerDecision =
       trigger: Trigger;
       controlTower: boolean;
       move?: { sourceParentId?: string; destinationParentId?: string };
+      /** Sent by the daily check with what differed from the baseline. */
+      drift?: DriftFinding[];
     }
   | {
       flow: 'alert';

@@ -20,6 +20,9 @@ export function buildSweepDeps(env: NodeJS.ProcessEnv = process.env): SweepDeps 
     org: new OrganizationsAdmin(organizationsClient()),
     ledger: new DynamoDbOnboardingLedger(dynamodbClient(), runtime.DELIVERY_TABLE_NAME),
     queue: new SqsWorkQueue(sqsClient(), onboarding.ONBOARDING_QUEUE_URL),
+    ...(onboarding.WATCH_QUEUE_URL
+      ? { watchQueue: new SqsWorkQueue(sqsClient(), onboarding.WATCH_QUEUE_URL) }
+      : {}),
     clock: systemClock,
   };
 }

@@ -16,7 +16,13 @@ import type { OnboardRequestMessage } from '../onboard-account/process-record';
  * baseline are put on the onboarding queue, where each gets the usual locked, idempotent run.
  */
 
-export type SweepAction = 'onboard' | 'repair' | 'recheck' | 'skip' | 'ok';
+/**
+ * onboard, repair, recheck: queued for onboarding. verify: a ready account, queued for its daily
+ * check (drift, coverage, lost events). ok: verified (backupctl reconcile --dry-run checks in
+ * place). unverifiable: the check could not read the account.
+ */
+export type SweepAction =
+  'onboard' | 'repair' | 'recheck' | 'verify' | 'skip' | 'ok' | 'unverifiable';
 
 export interface SweepDecision {
   accountId: string;
@@ -31,6 +37,8 @@ export interface SweepDeps {
   org: OrganizationAdmin;
   ledger: OnboardingLedger;
   queue: WorkQueue;
+  /** The daily check's queue: ready accounts go there. Without it they are only "ok". */
+  watchQueue?: WorkQueue;
   clock: Clock;
 }
 
@@ -50,6 +58,8 @@ export function decideAccount(
     baselineVersion: number;
     staleAfterMs: number;
     now: Date;
+    /** Ready accounts get their daily check. */
+    verify?: boolean;
   },
 ): SweepDecision {
   const base = { accountId: account.id, name: account.name };
@@ -92,13 +102,17 @@ export function decideAccount(
             action: 'repair',
             reason: `baseline v${record.baselineVersion ?? 0} → v${ctx.baselineVersion}`,
           }
-        : { ...base, action: 'ok', reason: `ready, baseline v${record.baselineVersion}` };
+        : {
+            ...base,
+            action: ctx.verify ? 'verify' : 'ok',
+            reason: `ready, baseline v${record.baselineVersion}${ctx.verify ? ': checked against it today' : ''}`,
+          };
   }
 }
 
 export async function sweep(
   deps: SweepDeps,
-  options: { dryRun?: boolean } = {},
+  options: { dryRun?: boolean; verify?: boolean } = {},
 ): Promise<SweepResult> {
   const onboarding = deps.config.onboarding;
   if (!onboarding) throw new Error('configuration has no "onboarding" section');
@@ -113,6 +127,7 @@ export async function sweep(
     baselineVersion: deps.baselineVersion,
     staleAfterMs: 2 * onboarding.lockSeconds * 1000,
     now,
+    verify: Boolean(deps.watchQueue) || Boolean(options.verify),
   };
   const decisions = accounts.map((a) => decideAccount(a, records.get(a.id), ctx));
   const work = decisions.filter(
@@ -127,11 +142,31 @@ export async function sweep(
     }));
     await deps.queue.enqueue(messages);
   }
-  const counts: Record<SweepAction, number> = { onboard: 0, repair: 0, recheck: 0, skip: 0, ok: 0 };
+  const checks = decisions.filter((d) => d.action === 'verify');
+  if (!options.dryRun && checks.length && deps.watchQueue) {
+    const day = now.toISOString().slice(0, 10);
+    await deps.watchQueue.enqueue(
+      checks.map((d) => ({
+        kind: 'watch-request',
+        accountId: d.accountId,
+        day,
+        requestedAt: now.toISOString(),
+      })),
+    );
+  }
+  const counts: Record<SweepAction, number> = {
+    onboard: 0,
+    repair: 0,
+    recheck: 0,
+    verify: 0,
+    skip: 0,
+    ok: 0,
+    unverifiable: 0,
+  };
   for (const d of decisions) counts[d.action] += 1;
   return {
     accounts: accounts.length,
-    enqueued: options.dryRun ? 0 : work.length,
+    enqueued: options.dryRun ? 0 : work.length + (deps.watchQueue ? checks.length : 0),
     counts,
     decisions,
   };

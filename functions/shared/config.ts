@@ -445,6 +445,9 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): {
 export const OnboardingRuntimeSchema = z.object({
   CENTRAL_BUS_ARN: z.string().startsWith('arn:', 'must be the central event bus ARN'),
   CONTROL_PLANE_ROLE_ARN: z.string().startsWith('arn:', 'must be the onboarding role ARN'),
+  WATCH_ROLE_ARN: z.string().startsWith('arn:', 'must be the daily check (watchAccount) role ARN'),
+  /** The daily check's queue (the sweep fills it). */
+  WATCH_QUEUE_URL: z.url('must be the watch queue URL').optional(),
   ONBOARDING_QUEUE_URL: z.url('must be the onboarding queue URL').optional(),
 });
 export type OnboardingRuntime = z.infer<typeof OnboardingRuntimeSchema>;

@@ -43,6 +43,8 @@ export interface DeliveryLedger {
     now: Date,
   ): Promise<void>;
   release(eventKey: string, channelKey: string, token: string): Promise<void>;
+  /** Which of these (event, channel) pairs were delivered: "eventKey|channelKey" entries. */
+  delivered(pairs: readonly { eventKey: string; channelKey: string }[]): Promise<Set<string>>;
 }
 
 /** Structured logging as the flows use it (the handlers pass Powertools Logger through). */
@@ -142,6 +144,65 @@ export interface MemberKms {
 export interface MemberBackup {
   describeVault(name: string): Promise<{ arn: string; encryptionKeyArn?: string } | undefined>;
   createVault(name: string, keyArn: string, tags: Record<string, string>): Promise<{ arn: string }>;
+  /** Every resource AWS Backup has backed up in this region, with its last backup time. */
+  protectedResources(): Promise<ProtectedResource[]>;
+  /** The region's opt-in per resource type (a type not opted in is silently not backed up). */
+  optInPreferences(): Promise<Record<string, boolean>>;
+  /** Jobs of one kind created since a time, newest first (bounded). */
+  jobs(jobType: 'backup' | 'copy' | 'restore', since: Date): Promise<JobHistoryEntry[]>;
+}
+
+export interface ProtectedResource {
+  arn: string;
+  type?: string;
+  name?: string;
+  lastBackupTime?: Date;
+}
+
+/** A job as AWS Backup's job history lists it (ListBackupJobs, ListCopyJobs, ListRestoreJobs). */
+export interface JobHistoryEntry {
+  jobType: 'backup' | 'copy' | 'restore';
+  jobId: string;
+  accountId?: string;
+  state: string;
+  statusMessage?: string;
+  messageCategory?: string;
+  resourceArn?: string;
+  resourceName?: string;
+  resourceType?: string;
+  backupVaultName?: string;
+  backupVaultArn?: string;
+  sourceBackupVaultArn?: string;
+  destinationBackupVaultArn?: string;
+  recoveryPointArn?: string;
+  createdResourceArn?: string;
+  backupPlanId?: string;
+  backupPlanArn?: string;
+  backupRuleId?: string;
+  restoreTestingPlanArn?: string;
+  iamRoleArn?: string;
+  sizeBytes?: number;
+  creationDate?: Date;
+  completionDate?: Date;
+}
+
+/** Resources carrying given tags (Resource Groups Tagging API), in one region. */
+export interface MemberTagging {
+  /** `values` empty: any value of the key. */
+  taggedResources(key: string, values: string[]): Promise<{ arn: string }[]>;
+}
+
+/** Who changed what: CloudTrail's recent management events, in one region. */
+export interface MemberTrail {
+  /** The newest write call on a resource since a time, by anyone but the control plane. */
+  lastChange(resourceName: string, since: Date): Promise<ChangeRecord | undefined>;
+}
+
+export interface ChangeRecord {
+  /** The caller, readable: a role session or user ARN. */
+  identity: string;
+  action: string;
+  time: string;
 }
 
 export interface RuleTarget {
@@ -168,6 +229,8 @@ export interface MemberAccount {
   kms(region: string): MemberKms;
   backup(region: string): MemberBackup;
   events(region: string): MemberEvents;
+  tagging(region: string): MemberTagging;
+  trail(region: string): MemberTrail;
 }
 
 export interface AccountAccess {
@@ -214,6 +277,74 @@ export interface OnboardingLedger {
   acquire(accountId: string, owner: string, now: Date, lockMs: number): Promise<LockResult>;
   release(accountId: string, owner: string): Promise<void>;
   save(record: AccountRecord): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Watching: the daily check of every ready account.
+
+export type CheckStatus = 'verified' | 'drift' | 'unverifiable' | 'skipped';
+
+/** A difference from the baseline, and who made the change where CloudTrail can say. */
+export interface CheckFinding {
+  what: string;
+  resource: string;
+  region?: string;
+  who?: ChangeRecord;
+}
+
+export type CoverageStatus = 'protected' | 'late' | 'never' | 'not-opted-in';
+
+/** One resource a backup plan's tag selection should cover. */
+export interface CoverageRow {
+  accountId: string;
+  region: string;
+  resourceArn: string;
+  resourceType: string;
+  policy: string;
+  rule: string;
+  lastBackupTime: string | null;
+  status: CoverageStatus;
+  reason: string;
+}
+
+export interface CoverageSummary {
+  resources: number;
+  protected: number;
+  late: number;
+  never: number;
+  notOptedIn: number;
+  /** The late and never resources (at most 50 kept). */
+  missed: CoverageRow[];
+  /** Regions or selections that could not be read, with why. */
+  notes: string[];
+}
+
+/** One account's daily check, kept for the digest (and a month, for reading back). */
+export interface CheckRecord {
+  accountId: string;
+  /** The UTC day the check ran for, YYYY-MM-DD. */
+  day: string;
+  checkedAt: string;
+  status: CheckStatus;
+  profile?: string;
+  /** Why the account could not be verified, naming the role or permission. */
+  reason?: string;
+  findings: CheckFinding[];
+  coverage?: CoverageSummary;
+  lostEvents?: { jobsChecked: number; recovered: number };
+}
+
+export interface CheckLedger {
+  saveCheck(record: CheckRecord): Promise<void>;
+  checks(accountIds: string[], day: string): Promise<Map<string, CheckRecord>>;
+  /**
+   * When each resource was first seen tagged for backup without a backup: remembered the first
+   * time it is asked for, so "never backed up" can be a warning at first and an error later.
+   */
+  firstSeen(accountId: string, arns: string[], now: Date): Promise<Map<string, string>>;
+  /** Which of these incident keys were not reported yet (one alert per resource and incident). */
+  unreported(accountId: string, keys: string[]): Promise<string[]>;
+  markReported(accountId: string, keys: string[], now: Date): Promise<void>;
 }
 
 /** The onboarding queue, as the sweep and the CLI fill it. */

@@ -48,6 +48,7 @@ beforeAll(() => {
   process.env.TOPIC_ARNS = JSON.stringify({ chat: CHAT_TOPIC });
   process.env.CENTRAL_BUS_ARN =
     'arn:aws:events:us-east-1:111122223333:event-bus/backup-control-plane-dev';
+  process.env.WATCH_ROLE_ARN = 'arn:aws:iam::111122223333:role/backup-control-plane-dev-watch';
   process.env.CONTROL_PLANE_ROLE_ARN =
     'arn:aws:iam::111122223333:role/backup-control-plane-dev-onboarding';
   process.env.ONBOARDING_QUEUE_URL =

@@ -40,6 +40,7 @@ beforeAll(() => {
   process.env.TOPIC_ARNS = JSON.stringify({ chat: 'arn:aws:sns:us-east-1:111122223333:chat' });
   process.env.CENTRAL_BUS_ARN =
     'arn:aws:events:us-east-1:111122223333:event-bus/backup-control-plane-dev';
+  process.env.WATCH_ROLE_ARN = 'arn:aws:iam::111122223333:role/backup-control-plane-dev-watch';
   process.env.CONTROL_PLANE_ROLE_ARN =
     'arn:aws:iam::111122223333:role/backup-control-plane-dev-onboarding';
   process.env.ONBOARDING_QUEUE_URL = QUEUE_URL;
@@ -108,7 +109,7 @@ describe('reconcile handler', () => {
     expect(result).toEqual({
       accounts: 4,
       enqueued: 1,
-      counts: { onboard: 1, repair: 0, recheck: 0, skip: 2, ok: 1 },
+      counts: { onboard: 1, repair: 0, recheck: 0, verify: 0, skip: 2, ok: 1, unverifiable: 0 },
     });
     expect(result).not.toHaveProperty('decisions');
     expect(dynamodb).toHaveReceivedCommandWith(BatchGetItemCommand, {
@@ -183,7 +184,7 @@ describe('reconcile handler', () => {
     await expect(handler({}, lambdaContext())).resolves.toEqual({
       accounts: 2,
       enqueued: 1,
-      counts: { onboard: 1, repair: 0, recheck: 0, skip: 1, ok: 0 },
+      counts: { onboard: 1, repair: 0, recheck: 0, verify: 0, skip: 1, ok: 0, unverifiable: 0 },
     });
     expect(queue.batches.flat()).toEqual([
       {

@@ -78,6 +78,16 @@ export class InMemoryLedger implements DeliveryLedger {
     if (this.entries.get(key)?.token === token) this.entries.delete(key);
   }
 
+  async delivered(
+    pairs: readonly { eventKey: string; channelKey: string }[],
+  ): Promise<Set<string>> {
+    return new Set(
+      pairs
+        .map((p) => InMemoryLedger.key(p.eventKey, p.channelKey))
+        .filter((k) => this.entries.get(k)?.status === 'DELIVERED'),
+    );
+  }
+
   /** Pretends another invocation is sending this channel right now. */
   holdInFlight(eventKey: string, channelKey: string, until: Date): void {
     this.entries.set(InMemoryLedger.key(eventKey, channelKey), {

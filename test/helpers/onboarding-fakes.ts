@@ -1,6 +1,7 @@
 import { loadBaseline } from '../../functions/onboard-account/baseline';
 import type {
   CreationFailedFacts as CreationFailedNotice,
+  DriftRepairedFacts,
   FailedFacts as FailedNotice,
   OnboardingNotifier,
   ReadyFacts as ReadyNotice,
@@ -27,6 +28,11 @@ import type {
   PolicyRef,
   RuleTarget,
   WorkQueue,
+  ProtectedResource,
+  JobHistoryEntry,
+  MemberTagging,
+  MemberTrail,
+  ChangeRecord,
 } from '../../functions/shared/ports';
 import { FakeClock } from './fakes';
 import { exampleConfig } from './fixtures';
@@ -49,6 +55,7 @@ export const CENTRAL_BUS_ARN =
   'arn:aws:events:us-east-1:111122223333:event-bus/backup-control-plane-dev';
 export const CONTROL_PLANE_ROLE_ARN =
   'arn:aws:iam::111122223333:role/backup-control-plane-dev-onboarding';
+export const WATCH_ROLE_ARN = 'arn:aws:iam::111122223333:role/backup-control-plane-dev-watch';
 export const POLICY_IDS: Readonly<Record<string, string>> = {
   'daily-35-days': 'p-daily35days',
   'production-critical': 'p-prodcritical',
@@ -263,6 +270,18 @@ export class FakeMemberAccount implements MemberAccount {
   /** `${region}|${name}` */
   readonly rules = new Map<string, FakeRule>();
   readonly iam: MemberIam;
+  /** What AWS Backup has backed up, by region (ListProtectedResources). */
+  readonly protectedByRegion = new Map<string, ProtectedResource[]>();
+  /** Region opt-in per resource type; a type not listed is opted in. */
+  readonly optIn = new Map<string, Record<string, boolean>>();
+  /** Job history, by region. */
+  readonly jobHistory = new Map<string, JobHistoryEntry[]>();
+  /** `${region}|${tagKey}=${value}` → resource ARNs carrying the tag. */
+  readonly tagged = new Map<string, string[]>();
+  /** CloudTrail: `${region}|${resourceName}` → the newest change. */
+  readonly changes = new Map<string, ChangeRecord>();
+  /** Reads that were made, e.g. "backup.jobs:us-east-1:backup". */
+  readonly reads: string[] = [];
   private nextKey = 0;
   private readonly perRegion = new Map<
     string,
@@ -305,6 +324,33 @@ export class FakeMemberAccount implements MemberAccount {
 
   events(region: string): MemberEvents {
     return this.clientsFor(region).events;
+  }
+
+  tagging(region: string): MemberTagging {
+    return {
+      taggedResources: async (key, values) => {
+        failIf(this.failures, 'tagging.taggedResources');
+        this.reads.push(`tagging:${region}:${key}`);
+        const arns = new Set<string>();
+        for (const [k, list] of this.tagged) {
+          const [r, tag] = k.split('|');
+          const [tagKey, value] = tag!.split('=');
+          if (r === region && tagKey === key && (!values.length || values.includes(value!))) {
+            list.forEach((a) => arns.add(a));
+          }
+        }
+        return [...arns].map((arn) => ({ arn }));
+      },
+    };
+  }
+
+  trail(region: string): MemberTrail {
+    return {
+      lastChange: async (resourceName) => {
+        this.reads.push(`trail:${region}:${resourceName}`);
+        return this.changes.get(`${region}|${resourceName}`);
+      },
+    };
   }
 
   /** The same object per region, so a test can spy on one of its methods. */
@@ -454,6 +500,25 @@ export class FakeMemberAccount implements MemberAccount {
         const arn = `arn:aws:backup:${region}:${this.accountId}:backup-vault:${name}`;
         this.vaults.set(`${region}|${name}`, { arn, encryptionKeyArn: keyArn, tags: { ...tags } });
         return { arn };
+      },
+      protectedResources: async () => {
+        failIf(this.failures, 'backup.protectedResources');
+        this.reads.push(`backup.protectedResources:${region}`);
+        return copy(this.protectedByRegion.get(region) ?? []).map((r) => ({
+          ...r,
+          ...(r.lastBackupTime ? { lastBackupTime: new Date(r.lastBackupTime) } : {}),
+        }));
+      },
+      optInPreferences: async () => {
+        failIf(this.failures, 'backup.optInPreferences');
+        return { ...(this.optIn.get(region) ?? {}) };
+      },
+      jobs: async (jobType, since) => {
+        failIf(this.failures, 'backup.jobs');
+        this.reads.push(`backup.jobs:${region}:${jobType}`);
+        return (this.jobHistory.get(region) ?? []).filter(
+          (j) => j.jobType === jobType && (!j.creationDate || j.creationDate >= since),
+        );
       },
     };
   }
@@ -609,7 +674,13 @@ export class RecordingNotifier implements OnboardingNotifier {
   readonly readyNotices: ReadyNotice[] = [];
   readonly failedNotices: FailedNotice[] = [];
   readonly creationFailedNotices: CreationFailedNotice[] = [];
+  readonly driftNotices: DriftRepairedFacts[] = [];
   failWith: Error | undefined;
+
+  async driftRepaired(notice: DriftRepairedFacts): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.driftNotices.push(copy(notice));
+  }
 
   async ready(notice: ReadyNotice): Promise<void> {
     if (this.failWith) throw this.failWith;
@@ -627,7 +698,12 @@ export class RecordingNotifier implements OnboardingNotifier {
   }
 
   get count(): number {
-    return this.readyNotices.length + this.failedNotices.length + this.creationFailedNotices.length;
+    return (
+      this.readyNotices.length +
+      this.failedNotices.length +
+      this.creationFailedNotices.length +
+      this.driftNotices.length
+    );
   }
 }
 
@@ -703,6 +779,7 @@ export function onboardingWorld(
     log,
     centralBusArn: CENTRAL_BUS_ARN,
     controlPlaneRoleArn: CONTROL_PLANE_ROLE_ARN,
+    watchRoleArn: WATCH_ROLE_ARN,
     owner: 'run-1',
   };
   return {

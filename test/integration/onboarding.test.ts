@@ -23,6 +23,7 @@ import {
   type EventToPut,
   type OnboardingWorld,
 } from '../../functions/cli/sandbox/world';
+import { loadBaseline } from '../../functions/onboard-account/baseline';
 import { buildOnboardingDeps } from '../../functions/onboard-account/handler';
 import { parseOnboardingEvent } from '../../functions/onboard-account/triggers';
 import { onboardAccount, type OnboardDeps } from '../../functions/onboard-account/onboard';
@@ -50,6 +51,7 @@ beforeEach(async () => {
     'TOPIC_ARNS',
     'CENTRAL_BUS_ARN',
     'CONTROL_PLANE_ROLE_ARN',
+    'WATCH_ROLE_ARN',
     'ONBOARDING_QUEUE_URL',
   ]) {
     process.env[name] = world.env[name];
@@ -155,10 +157,10 @@ async function expectBackupReady(accountId: string, regions: string[], policy: s
   );
   expect(Object.fromEntries(tags.Tags!.map((t) => [t.Key, t.Value]))).toMatchObject({
     'backup-control-plane:status': 'ready',
-    'backup-control-plane:baseline-version': '1',
+    'backup-control-plane:baseline-version': String(loadBaseline().version),
   });
   const record = await ledger(accountId);
-  expect(record).toMatchObject({ status: 'ready', baselineVersion: 1 });
+  expect(record).toMatchObject({ status: 'ready', baselineVersion: loadBaseline().version });
 }
 
 describe('onboarding on moto', () => {
@@ -331,7 +333,7 @@ describe('onboarding on moto', () => {
     expect(JSON.parse(real.stdout)).toMatchObject({
       outcome: 'ready',
       status: 'ready',
-      baselineVersion: 1,
+      baselineVersion: loadBaseline().version,
     });
     await expectBackupReady(id, ['us-east-1'], 'daily-35-days');
 
@@ -350,7 +352,8 @@ describe('onboarding on moto', () => {
     await drainOnboarding(world);
     for (const a of world.org.accounts)
       expect(await ledger(a.id)).toMatchObject({ status: 'ready' });
+    // Ready accounts now get their daily check instead of onboarding.
     const second = await sweep(buildSweepDeps(world.env));
-    expect(second).toMatchObject({ enqueued: 0, counts: { ok: 3, skip: 1 } });
+    expect(second).toMatchObject({ enqueued: 3, counts: { onboard: 0, verify: 3, skip: 1 } });
   });
 });

@@ -15,6 +15,7 @@ const VARS: BaselineVars = {
   managementAccountId: '111122223333',
   centralBusArn: 'arn:aws:events:us-east-1:111122223333:event-bus/backup-control-plane-dev',
   controlPlaneRoleArn: 'arn:aws:iam::111122223333:role/backup-control-plane-dev-onboarding',
+  watchRoleArn: 'arn:aws:iam::111122223333:role/backup-control-plane-dev-watch',
 };
 
 /** A fresh, mutable copy of the shipped baseline. */

@@ -1,3 +1,4 @@
+import { loadBaseline } from '../../functions/onboard-account/baseline';
 import {
   AccountBusyError,
   onboardAccount,
@@ -10,6 +11,7 @@ import {
   awsError,
   CENTRAL_BUS_ARN,
   CONTROL_PLANE_ROLE_ARN,
+  WATCH_ROLE_ARN,
   MANAGEMENT_ID,
   MEMBER_ID,
   ORG_ID,
@@ -22,6 +24,7 @@ import {
   type Write,
 } from '../helpers/onboarding-fakes';
 
+const BASELINE_VERSION = loadBaseline().version;
 const NOW = '2025-03-13T03:05:00.000Z';
 const SERVICE = 'backup-control-plane-backup-service';
 const READ_ONLY = 'backup-control-plane-read-only';
@@ -47,7 +50,7 @@ const NEW_ACCOUNT_WRITES: Write[] = [
   ['iam.attachPolicy', SERVICE, FOR_BACKUP],
   ['iam.attachPolicy', SERVICE, FOR_RESTORES],
   ['iam.createRole', READ_ONLY],
-  ['iam.putInlinePolicy', READ_ONLY, 'read-aws-backup'],
+  ['iam.putInlinePolicy', READ_ONLY, 'read-for-daily-check'],
   ['iam.createRole', FORWARDER],
   ['iam.putInlinePolicy', FORWARDER, 'put-events-on-central-bus'],
   ['kms.createKey', 'us-east-1', KEY_ID],
@@ -63,7 +66,7 @@ const NEW_ACCOUNT_CHANGES = [
   `baseline-iam: attach AWSBackupServiceRolePolicyForBackup to role ${SERVICE}`,
   `baseline-iam: attach AWSBackupServiceRolePolicyForRestores to role ${SERVICE}`,
   `baseline-iam: create role ${READ_ONLY}`,
-  `baseline-iam: put policy read-aws-backup on role ${READ_ONLY}`,
+  `baseline-iam: put policy read-for-daily-check on role ${READ_ONLY}`,
   `baseline-iam: create role ${FORWARDER}`,
   `baseline-iam: put policy put-events-on-central-bus on role ${FORWARDER}`,
   `baseline-us-east-1: create KMS key ${ALIAS} in us-east-1`,
@@ -72,7 +75,7 @@ const NEW_ACCOUNT_CHANGES = [
   `baseline-us-east-1: point rule ${RULE} in us-east-1 at the central bus`,
   'backup-policies: enable the BACKUP_POLICY policy type on the root',
   'backup-policies: attach backup policy daily-35-days',
-  `tags: tag the account ${STATUS_TAG}=ready, ${VERSION_TAG}=1`,
+  `tags: tag the account ${STATUS_TAG}=ready, ${VERSION_TAG}=${BASELINE_VERSION}`,
 ];
 
 const STEPS = [
@@ -130,7 +133,11 @@ describe('onboardAccount: a new account', () => {
     expect(w.org.writes).toEqual([
       ['enableBackupPolicies', ROOT_ID],
       ['attachPolicy', POLICY_IDS['daily-35-days'], MEMBER_ID],
-      ['tagAccount', MEMBER_ID, { [STATUS_TAG]: 'ready', [VERSION_TAG]: '1', [UPDATED_TAG]: NOW }],
+      [
+        'tagAccount',
+        MEMBER_ID,
+        { [STATUS_TAG]: 'ready', [VERSION_TAG]: String(BASELINE_VERSION), [UPDATED_TAG]: NOW },
+      ],
     ]);
     expect(result.outcome === 'ready' && result.changes).toEqual(NEW_ACCOUNT_CHANGES);
   });
@@ -153,7 +160,7 @@ describe('onboardAccount: a new account', () => {
     expect(m.role(SERVICE).attached).toEqual([FOR_BACKUP, FOR_RESTORES]);
     expect(m.role(READ_ONLY).trustPolicy.Statement).toEqual([
       expect.objectContaining({
-        Principal: { AWS: CONTROL_PLANE_ROLE_ARN },
+        Principal: { AWS: [CONTROL_PLANE_ROLE_ARN, WATCH_ROLE_ARN] },
         Condition: { StringEquals: { 'aws:PrincipalOrgID': ORG_ID } },
       }),
     ]);
@@ -167,7 +174,7 @@ describe('onboardAccount: a new account', () => {
     for (const name of [SERVICE, READ_ONLY, FORWARDER]) {
       expect(m.role(name).tags).toEqual({
         'managed-by': 'backup-control-plane',
-        'backup-control-plane:baseline-version': '1',
+        'backup-control-plane:baseline-version': String(BASELINE_VERSION),
       });
     }
 
@@ -216,11 +223,11 @@ describe('onboardAccount: a new account', () => {
       accountId: MEMBER_ID,
       status: 'ready',
       profile: 'default',
-      baselineVersion: 1,
+      baselineVersion: BASELINE_VERSION,
       attempts: 1,
       lastTrigger: 'CreateAccountResult',
       attachedPolicies: ['daily-35-days'],
-      notified: { status: 'ready', baselineVersion: 1 },
+      notified: { status: 'ready', baselineVersion: BASELINE_VERSION },
     });
     expect(stored.lastError).toBeUndefined();
     expect(stepOutcomes(stored)).toEqual({
@@ -246,7 +253,7 @@ describe('onboardAccount: a new account', () => {
       account: { id: MEMBER_ID, name: 'Payments', email: 'aws-payments@example.com' },
       profile: { name: 'default', regions: ['us-east-1'] },
       changes: NEW_ACCOUNT_CHANGES,
-      record: { status: 'ready', baselineVersion: 1 },
+      record: { status: 'ready', baselineVersion: BASELINE_VERSION },
     });
   });
 
@@ -353,7 +360,7 @@ describe('onboardAccount: a second run', () => {
       ],
       Version: '2012-10-17',
     };
-    const inline = m.role(READ_ONLY).inline.get('read-aws-backup')!;
+    const inline = m.role(READ_ONLY).inline.get('read-for-daily-check')!;
     const statement = (inline.Statement as Record<string, unknown>[])[0]!;
     statement.Action = [...(statement.Action as string[])].reverse();
     const key = m.keyFor('us-east-1', ALIAS);
@@ -417,13 +424,13 @@ describe('onboardAccount: drift is repaired, and only the drift', () => {
       drift: (w) => {
         w.member()
           .role(READ_ONLY)
-          .inline.set('read-aws-backup', {
+          .inline.set('read-for-daily-check', {
             Version: '2012-10-17',
             Statement: [{ Effect: 'Allow', Action: 'backup:*', Resource: '*' }],
           });
       },
-      member: [['iam.putInlinePolicy', READ_ONLY, 'read-aws-backup']],
-      changes: [`baseline-iam: update policy read-aws-backup on role ${READ_ONLY}`],
+      member: [['iam.putInlinePolicy', READ_ONLY, 'read-for-daily-check']],
+      changes: [`baseline-iam: update policy read-for-daily-check on role ${READ_ONLY}`],
     },
     {
       name: 'an inline policy that was deleted',
@@ -503,16 +510,19 @@ describe('onboardAccount: drift is repaired, and only the drift', () => {
     {
       name: 'an account status tag that was changed',
       drift: (w) => {
-        w.org.tags.set(MEMBER_ID, { [STATUS_TAG]: 'failed', [VERSION_TAG]: '1' });
+        w.org.tags.set(MEMBER_ID, {
+          [STATUS_TAG]: 'failed',
+          [VERSION_TAG]: String(BASELINE_VERSION),
+        });
       },
       org: [
         [
           'tagAccount',
           MEMBER_ID,
-          { [STATUS_TAG]: 'ready', [VERSION_TAG]: '1', [UPDATED_TAG]: NOW },
+          { [STATUS_TAG]: 'ready', [VERSION_TAG]: String(BASELINE_VERSION), [UPDATED_TAG]: NOW },
         ],
       ],
-      changes: [`tags: tag the account ${STATUS_TAG}=ready, ${VERSION_TAG}=1`],
+      changes: [`tags: tag the account ${STATUS_TAG}=ready, ${VERSION_TAG}=${BASELINE_VERSION}`],
     },
   ];
 
@@ -755,7 +765,22 @@ describe('onboardAccount: dry run', () => {
       outcome: 'planned',
       profile: 'default',
       changes: NEW_ACCOUNT_CHANGES,
+      findings: expect.arrayContaining([
+        { what: `role ${SERVICE} is missing`, resource: SERVICE },
+        {
+          what: `forwarding rule ${RULE} is missing in us-east-1`,
+          resource: RULE,
+          region: 'us-east-1',
+        },
+        {
+          what: 'backup policy daily-35-days is not attached to the account',
+          resource: 'daily-35-days',
+        },
+      ]),
     });
+    // One finding per difference, however many changes repair it.
+    const whats = result.outcome === 'planned' ? result.findings.map((f) => f.what) : [];
+    expect(new Set(whats).size).toBe(whats.length);
     expect(w.ledger.writes).toEqual([]);
     expect(w.ledger.records.size).toBe(0);
     expect(w.member().writes).toEqual([]);
@@ -771,6 +796,13 @@ describe('onboardAccount: dry run', () => {
       outcome: 'planned',
       profile: 'default',
       changes: [`baseline-us-east-1: enable rule ${RULE} in us-east-1`],
+      findings: [
+        {
+          what: `forwarding rule ${RULE} is DISABLED in us-east-1`,
+          resource: RULE,
+          region: 'us-east-1',
+        },
+      ],
     });
     expect(w.member().writes).toEqual([]);
     expect(w.ledger.writes).toEqual([]);
@@ -783,6 +815,7 @@ describe('onboardAccount: dry run', () => {
     await expect(run(w, { dryRun: true })).resolves.toEqual({
       outcome: 'planned',
       changes: [],
+      findings: [],
       skipReason: 'account is SUSPENDED',
     });
     expect(w.ledger.writes).toEqual([]);
@@ -848,7 +881,11 @@ describe('onboardAccount: a step that fails', () => {
       }),
     ]);
     expect(w.org.writes).toEqual([
-      ['tagAccount', MEMBER_ID, { [STATUS_TAG]: 'failed', [VERSION_TAG]: '1', [UPDATED_TAG]: NOW }],
+      [
+        'tagAccount',
+        MEMBER_ID,
+        { [STATUS_TAG]: 'failed', [VERSION_TAG]: String(BASELINE_VERSION), [UPDATED_TAG]: NOW },
+      ],
     ]);
     // Nothing after the failed step ran.
     expect(w.member().vault('us-east-1', VAULT)).toBeUndefined();
@@ -1207,7 +1244,10 @@ describe('onboardAccount: telling admins without noise', () => {
     const w = await onboarded();
     w.deps.baseline = { ...w.deps.baseline, version: w.deps.baseline.version + 1 };
     const result = await run(w);
-    expect(result).toMatchObject({ outcome: 'ready', record: { baselineVersion: 2 } });
+    expect(result).toMatchObject({
+      outcome: 'ready',
+      record: { baselineVersion: BASELINE_VERSION + 1 },
+    });
     expect(w.notifier.readyNotices).toHaveLength(0);
   });
 

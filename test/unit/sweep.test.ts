@@ -174,7 +174,15 @@ describe('sweep', () => {
     const result = await sweep(deps);
 
     expect(result.accounts).toBe(8);
-    expect(result.counts).toEqual({ onboard: 1, repair: 2, recheck: 1, skip: 2, ok: 2 });
+    expect(result.counts).toEqual({
+      onboard: 1,
+      repair: 2,
+      recheck: 1,
+      verify: 0,
+      skip: 2,
+      ok: 2,
+      unverifiable: 0,
+    });
     expect(Object.fromEntries(result.decisions.map((d) => [d.accountId, d.action]))).toEqual({
       [MANAGEMENT_ID]: 'skip',
       '200000000001': 'onboard',
@@ -200,7 +208,15 @@ describe('sweep', () => {
     const deps = world();
     const result = await sweep(deps, { dryRun: true });
     expect(result.enqueued).toBe(0);
-    expect(result.counts).toEqual({ onboard: 1, repair: 2, recheck: 1, skip: 2, ok: 2 });
+    expect(result.counts).toEqual({
+      onboard: 1,
+      repair: 2,
+      recheck: 1,
+      verify: 0,
+      skip: 2,
+      ok: 2,
+      unverifiable: 0,
+    });
     expect(deps.queue.batches).toEqual([]);
   });
 

@@ -81,6 +81,9 @@
     default 50) / NextToken, newest first; the model's Invalid*Exception errors. No 90-day window.
 11. Resource Groups Tagging API GetResources: moto 5.2 already returns tagged DynamoDB tables,
     EC2 instances and volumes and RDS instances of the calling (member) account; no patch.
+12. STS AssumeRole of a role the control plane owns (backup-control-plane-*) that does not exist
+    in the target account fails with AccessDenied, as in AWS (moto lets any ARN be assumed).
+    Other roles (OrganizationAccountAccessRole, which moto never creates) stay assumable.
 
 Usage: python3 moto_launcher.py -H 127.0.0.1 -p PORT
 """
@@ -1319,6 +1322,32 @@ def dispatcher_call(self, environ, start_response):
 
 werkzeug_app.DomainDispatcherApplication.__call__ = dispatcher_call
 
+
+from moto.iam.models import iam_backends as _iam_backends  # noqa: E402
+from moto.sts import models as _sts_models  # noqa: E402
+from moto.sts.exceptions import STSClientError as _STSClientError  # noqa: E402
+
+_original_assume_role = _sts_models.STSBackend.assume_role
+
+
+def assume_role(self, region_name, role_session_name, role_arn, policy, duration, external_id):
+    parts = role_arn.split(":")
+    name = role_arn.rsplit("/", 1)[-1]
+    if len(parts) > 5 and name.startswith("backup-control-plane-"):
+        account, partition = parts[4], parts[1]
+        backend = _iam_backends[account][partition]
+        if not any(role.name == name for role in backend.roles.values()):
+            raise _STSClientError(
+                "AccessDenied",
+                f"User: {role_session_name} is not authorized to perform: sts:AssumeRole on "
+                f"resource: {role_arn}",
+            )
+    return _original_assume_role(
+        self, region_name, role_session_name, role_arn, policy, duration, external_id
+    )
+
+
+_sts_models.STSBackend.assume_role = assume_role
 
 if __name__ == "__main__":
     moto_main(sys.argv[1:])

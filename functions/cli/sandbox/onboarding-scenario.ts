@@ -36,7 +36,7 @@ export interface OnboardingOutcome {
   rows: OnboardingRow[];
   problems: string[];
   newAccountId: string;
-  sweep: { accounts: number; enqueued: number };
+  sweep: { accounts: number; onboard: number; verify: number };
 }
 
 function aimedSample(name: string, accountId: string): EventToPut {
@@ -100,16 +100,16 @@ export async function playOnboarding(
       `Payments was onboarded by ${payments?.lastTrigger}, expected CreateAccountResult`,
     );
   }
-  if (swept.enqueued !== world.org.accounts.length - 1) {
+  if (swept.counts.onboard !== world.org.accounts.length - 1) {
     problems.push(
-      `the sweep queued ${swept.enqueued} accounts, expected the ${world.org.accounts.length - 1} older ones`,
+      `the sweep queued ${swept.counts.onboard} accounts for onboarding, expected the ${world.org.accounts.length - 1} older ones`,
     );
   }
   return {
     rows,
     problems,
     newAccountId,
-    sweep: { accounts: swept.accounts, enqueued: swept.enqueued },
+    sweep: { accounts: swept.accounts, onboard: swept.counts.onboard, verify: swept.counts.verify },
   };
 }
 

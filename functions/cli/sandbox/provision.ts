@@ -296,6 +296,10 @@ export interface OnboardingStack {
   queueUrl: string;
   queueArn: string;
   dlqUrl: string;
+  /** The daily checks' queue (the sweep fills it; watchAccount consumes it). */
+  watchQueueUrl: string;
+  watchQueueArn: string;
+  watchDlqUrl: string;
   ruleName: string;
   /** Backup policy name → id in Organizations. */
   policies: Record<string, string>;
@@ -345,7 +349,21 @@ export async function createOnboardingStack(
     );
     ids[policy.name] = out.Policy!.PolicySummary!.Id!;
   }
-  return { queueUrl: queue.url, queueArn: queue.arn, dlqUrl: dlq.url, ruleName, policies: ids };
+  const watchDlq = await createQueue(c.sqs, settings.names.watchDlq);
+  const watch = await createQueue(c.sqs, settings.names.watchQueue, {
+    VisibilityTimeout: '300',
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: watchDlq.arn, maxReceiveCount: 3 }),
+  });
+  return {
+    queueUrl: queue.url,
+    queueArn: queue.arn,
+    dlqUrl: dlq.url,
+    watchQueueUrl: watch.url,
+    watchQueueArn: watch.arn,
+    watchDlqUrl: watchDlq.url,
+    ruleName,
+    policies: ids,
+  };
 }
 
 /** An SQS queue subscribed to a topic with a filter policy: stands in for the chat service. */

@@ -390,7 +390,7 @@ function onboardingSummary(o: OnboardingOutcome): string {
   return [
     '',
     '',
-    `Onboarding (the sweep saw ${o.sweep.accounts} accounts and queued ${o.sweep.enqueued}):`,
+    `Onboarding (the sweep saw ${o.sweep.accounts} accounts, queued ${o.sweep.onboard} for onboarding and ${o.sweep.verify} for its daily check):`,
     '',
     table(rows),
     '',

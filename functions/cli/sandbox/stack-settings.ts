@@ -23,6 +23,9 @@ export interface StackSettings {
     onboardingQueue: string;
     onboardingDlq: string;
     onboardRole: string;
+    watchQueue: string;
+    watchDlq: string;
+    watchRole: string;
   };
   notificationQueue: { maxReceiveCount: number; visibilityTimeout: number };
   onboardingQueue: { maxReceiveCount: number };
@@ -114,6 +117,9 @@ export function readStackSettings(stage = 'sandbox', file = SERVERLESS_YML): Sta
       onboardingQueue: substitute(names.onboardingQueue),
       onboardingDlq: substitute(names.onboardingDlq),
       onboardRole: substitute(names.onboardRole),
+      watchQueue: substitute(names.watchQueue),
+      watchDlq: substitute(names.watchDlq),
+      watchRole: substitute(names.watchRole),
     },
     notificationQueue: {
       maxReceiveCount: Number(at(queue, 'RedrivePolicy.maxReceiveCount') ?? 5),

@@ -6,6 +6,7 @@ import {
   buildOnboardingDeps,
   createHandler as onboardingHandler,
 } from '../../onboard-account/handler';
+import { buildWatchDeps, createHandler as watchHandler } from '../../watch-account/handler';
 import { loadBackupPolicies } from '../../shared/backup-policy';
 import { CONFIG_ENV, type Config } from '../../shared/config';
 import { drainQueue, type DrainStats } from './event-source';
@@ -33,6 +34,8 @@ export interface OnboardingWorld extends World {
   onboarding: OnboardingStack;
   /** The deployed onboarding function's handler. */
   onboard: ReturnType<typeof onboardingHandler>;
+  /** The deployed daily check's handler. */
+  watch: ReturnType<typeof watchHandler>;
 }
 
 export interface World {
@@ -94,13 +97,16 @@ export async function addOnboarding(world: World): Promise<OnboardingWorld> {
     ...world.env,
     CENTRAL_BUS_ARN: world.stack.busArn,
     CONTROL_PLANE_ROLE_ARN: `arn:aws:iam::${world.org.managementAccountId}:role/${world.settings.names.onboardRole}`,
+    WATCH_ROLE_ARN: `arn:aws:iam::${world.org.managementAccountId}:role/${world.settings.names.watchRole}`,
     ONBOARDING_QUEUE_URL: onboarding.queueUrl,
+    WATCH_QUEUE_URL: onboarding.watchQueueUrl,
   };
   return {
     ...world,
     env,
     onboarding,
     onboard: onboardingHandler(() => buildOnboardingDeps(env)),
+    watch: watchHandler(() => buildWatchDeps(env)),
   };
 }
 
@@ -144,6 +150,18 @@ export function drainOnboarding(world: OnboardingWorld): Promise<DrainStats> {
     handler: world.onboard,
     batchSize: 1,
     functionName: 'onboardAccount',
+  });
+}
+
+/** Feeds the watch queue (the daily checks) to the real watchAccount handler until it is empty. */
+export function drainWatch(world: OnboardingWorld): Promise<DrainStats> {
+  return drainQueue({
+    sqs: world.c.sqs,
+    queueUrl: world.onboarding.watchQueueUrl,
+    queueArn: world.onboarding.watchQueueArn,
+    handler: world.watch,
+    batchSize: 1,
+    functionName: 'watchAccount',
   });
 }
 

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import {
+  BatchGetItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
   type AttributeValue,
+  type BatchGetItemCommandOutput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { ClaimResult, DeliveryLedger } from '../ports';
@@ -117,6 +119,42 @@ export class DynamoDbDeliveryLedger implements DeliveryLedger {
         },
       }),
     );
+  }
+
+  async delivered(
+    pairs: readonly { eventKey: string; channelKey: string }[],
+  ): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (let i = 0; i < pairs.length; i += 100) {
+      let keys: Record<string, AttributeValue>[] | undefined = pairs
+        .slice(i, i + 100)
+        .map((p) => this.key(p.eventKey, p.channelKey));
+      // Unprocessed keys (throttling) are asked for again, a bounded number of times.
+      for (let attempt = 0; keys?.length && attempt < 8; attempt++) {
+        if (attempt) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+        const out: BatchGetItemCommandOutput = await this.dynamodb.send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [this.options.tableName]: {
+                Keys: keys,
+                ProjectionExpression: 'pk, sk, #status',
+                ExpressionAttributeNames: { '#status': 'status' },
+              },
+            },
+          }),
+        );
+        for (const item of out.Responses?.[this.options.tableName] ?? []) {
+          if (item.status?.S !== DELIVERED) continue;
+          const eventKey = (item.pk?.S ?? '').replace(/^DELIVERY#/, '');
+          found.add(`${eventKey}|${item.sk?.S ?? ''}`);
+        }
+        keys = out.UnprocessedKeys?.[this.options.tableName]?.Keys;
+      }
+      if (keys?.length) {
+        throw new Error(`delivery ledger: ${keys.length} records could not be read (throttled)`);
+      }
+    }
+    return found;
   }
 
   async release(eventKey: string, channelKey: string, token: string): Promise<void> {

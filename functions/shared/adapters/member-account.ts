@@ -2,8 +2,18 @@ import {
   BackupClient,
   CreateBackupVaultCommand,
   DescribeBackupVaultCommand,
+  DescribeRegionSettingsCommand,
   AlreadyExistsException as BackupAlreadyExists,
+  paginateListBackupJobs,
+  paginateListCopyJobs,
+  paginateListProtectedResources,
+  paginateListRestoreJobs,
 } from '@aws-sdk/client-backup';
+import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import {
+  ResourceGroupsTaggingAPIClient,
+  paginateGetResources,
+} from '@aws-sdk/client-resource-groups-tagging-api';
 import {
   DescribeRuleCommand,
   EventBridgeClient,
@@ -43,8 +53,13 @@ import {
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
 import type {
   AccountAccess,
+  ChangeRecord,
+  JobHistoryEntry,
   MemberAccount,
   MemberBackup,
+  MemberTagging,
+  MemberTrail,
+  ProtectedResource,
   MemberEvents,
   MemberIam,
   MemberKms,
@@ -61,7 +76,12 @@ import type {
 export const ALIAS_TAG = 'backup-control-plane:alias';
 
 type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-type ClientOptions = { region: string; credentials: Credentials; maxAttempts: number };
+type ClientOptions = {
+  region: string;
+  credentials: Credentials;
+  maxAttempts: number;
+  retryMode: 'adaptive';
+};
 
 const tagList = (tags: Record<string, string>) =>
   Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
@@ -275,6 +295,184 @@ class Backup implements MemberBackup {
       return { arn: (await this.describeVault(name))!.arn };
     }
   }
+
+  async protectedResources(): Promise<ProtectedResource[]> {
+    const out: ProtectedResource[] = [];
+    for await (const page of paginateListProtectedResources({ client: this.backup }, {})) {
+      for (const r of page.Results ?? []) {
+        if (!r.ResourceArn) continue;
+        out.push({
+          arn: r.ResourceArn,
+          ...(r.ResourceType ? { type: r.ResourceType } : {}),
+          ...(r.ResourceName ? { name: r.ResourceName } : {}),
+          ...(r.LastBackupTime ? { lastBackupTime: r.LastBackupTime } : {}),
+        });
+      }
+    }
+    return out;
+  }
+
+  async optInPreferences(): Promise<Record<string, boolean>> {
+    const out = await this.backup.send(new DescribeRegionSettingsCommand({}));
+    return { ...(out.ResourceTypeOptInPreference ?? {}) };
+  }
+
+  async jobs(jobType: 'backup' | 'copy' | 'restore', since: Date): Promise<JobHistoryEntry[]> {
+    const out: JobHistoryEntry[] = [];
+    // Bounded: a day of one account's jobs; beyond that the digest's summaries still count them.
+    const LIMIT = 5000;
+    const base = { client: this.backup, pageSize: 1000 };
+    if (jobType === 'backup') {
+      for await (const page of paginateListBackupJobs(base, { ByCreatedAfter: since })) {
+        for (const j of page.BackupJobs ?? []) {
+          if (!j.BackupJobId || !j.State) continue;
+          out.push(
+            entry('backup', j.BackupJobId, j.State, {
+              accountId: j.AccountId,
+              statusMessage: j.StatusMessage,
+              messageCategory: j.MessageCategory,
+              resourceArn: j.ResourceArn,
+              resourceName: j.ResourceName,
+              resourceType: j.ResourceType,
+              backupVaultName: j.BackupVaultName,
+              backupVaultArn: j.BackupVaultArn,
+              recoveryPointArn: j.RecoveryPointArn,
+              backupPlanId: j.CreatedBy?.BackupPlanId,
+              backupPlanArn: j.CreatedBy?.BackupPlanArn,
+              backupRuleId: j.CreatedBy?.BackupRuleId,
+              iamRoleArn: j.IamRoleArn,
+              sizeBytes: j.BackupSizeInBytes,
+              creationDate: j.CreationDate,
+              completionDate: j.CompletionDate,
+            }),
+          );
+        }
+        if (out.length >= LIMIT) break;
+      }
+    } else if (jobType === 'copy') {
+      for await (const page of paginateListCopyJobs(base, { ByCreatedAfter: since })) {
+        for (const j of page.CopyJobs ?? []) {
+          if (!j.CopyJobId || !j.State) continue;
+          out.push(
+            entry('copy', j.CopyJobId, j.State, {
+              accountId: j.AccountId,
+              statusMessage: j.StatusMessage,
+              messageCategory: j.MessageCategory,
+              resourceArn: j.ResourceArn,
+              resourceName: j.ResourceName,
+              resourceType: j.ResourceType,
+              sourceBackupVaultArn: j.SourceBackupVaultArn,
+              destinationBackupVaultArn: j.DestinationBackupVaultArn,
+              recoveryPointArn: j.SourceRecoveryPointArn,
+              backupPlanId: j.CreatedBy?.BackupPlanId,
+              backupPlanArn: j.CreatedBy?.BackupPlanArn,
+              backupRuleId: j.CreatedBy?.BackupRuleId,
+              iamRoleArn: j.IamRoleArn,
+              sizeBytes: j.BackupSizeInBytes,
+              creationDate: j.CreationDate,
+              completionDate: j.CompletionDate,
+            }),
+          );
+        }
+        if (out.length >= LIMIT) break;
+      }
+    } else {
+      for await (const page of paginateListRestoreJobs(base, { ByCreatedAfter: since })) {
+        for (const j of page.RestoreJobs ?? []) {
+          if (!j.RestoreJobId || !j.Status) continue;
+          out.push(
+            entry('restore', j.RestoreJobId, j.Status, {
+              accountId: j.AccountId,
+              statusMessage: j.StatusMessage,
+              resourceType: j.ResourceType,
+              recoveryPointArn: j.RecoveryPointArn,
+              createdResourceArn: j.CreatedResourceArn,
+              restoreTestingPlanArn: j.CreatedBy?.RestoreTestingPlanArn,
+              iamRoleArn: j.IamRoleArn,
+              sizeBytes: j.BackupSizeInBytes,
+              creationDate: j.CreationDate,
+              completionDate: j.CompletionDate,
+            }),
+          );
+        }
+        if (out.length >= LIMIT) break;
+      }
+    }
+    return out;
+  }
+}
+
+/** A job history entry without the fields the API left out. */
+function entry(
+  jobType: JobHistoryEntry['jobType'],
+  jobId: string,
+  state: string,
+  fields: Omit<JobHistoryEntry, 'jobType' | 'jobId' | 'state'>,
+): JobHistoryEntry {
+  const e: JobHistoryEntry = { jobType, jobId, state };
+  for (const [k, v] of Object.entries(fields)) {
+    if (v !== undefined && v !== null && v !== '') (e as unknown as Record<string, unknown>)[k] = v;
+  }
+  return e;
+}
+
+class Tagging implements MemberTagging {
+  constructor(private readonly tagging: ResourceGroupsTaggingAPIClient) {}
+
+  async taggedResources(key: string, values: string[]): Promise<{ arn: string }[]> {
+    const out: { arn: string }[] = [];
+    for await (const page of paginateGetResources(
+      { client: this.tagging },
+      { TagFilters: [{ Key: key, ...(values.length ? { Values: values } : {}) }] },
+    )) {
+      for (const r of page.ResourceTagMappingList ?? []) {
+        if (r.ResourceARN) out.push({ arn: r.ResourceARN });
+      }
+    }
+    return out;
+  }
+}
+
+/** Calls made by the control plane's own roles are repairs, not what anyone is asking about. */
+const OWN_ROLE = /backup-control-plane/;
+
+class Trail implements MemberTrail {
+  constructor(private readonly cloudtrail: CloudTrailClient) {}
+
+  async lastChange(resourceName: string, since: Date): Promise<ChangeRecord | undefined> {
+    const out = await this.cloudtrail.send(
+      new LookupEventsCommand({
+        LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: resourceName }],
+        StartTime: since,
+        MaxResults: 50,
+      }),
+    );
+    for (const e of out.Events ?? []) {
+      if (e.ReadOnly === 'true') continue;
+      let identity = e.Username ?? 'unknown';
+      try {
+        const detail = JSON.parse(e.CloudTrailEvent ?? '{}') as {
+          readOnly?: boolean;
+          userIdentity?: { arn?: string; principalId?: string; invokedBy?: string };
+        };
+        if (detail.readOnly) continue;
+        identity =
+          detail.userIdentity?.arn ??
+          detail.userIdentity?.invokedBy ??
+          detail.userIdentity?.principalId ??
+          identity;
+      } catch {
+        // An unreadable detail still has the user name and the event name.
+      }
+      if (OWN_ROLE.test(identity)) continue;
+      return {
+        identity,
+        action: e.EventName ?? 'unknown',
+        time: e.EventTime?.toISOString() ?? 'unknown',
+      };
+    }
+    return undefined;
+  }
 }
 
 class Events implements MemberEvents {
@@ -353,7 +551,12 @@ export class StsAccountAccess implements AccountAccess {
 }
 
 export function memberAccount(accountId: string, credentials: Credentials): MemberAccount {
-  const options = (region: string): ClientOptions => ({ region, credentials, maxAttempts: 6 });
+  const options = (region: string): ClientOptions => ({
+    region,
+    credentials,
+    maxAttempts: 6,
+    retryMode: 'adaptive',
+  });
   const perRegion = <T>(make: (region: string) => T) => {
     const cache = new Map<string, T>();
     return (region: string) => {
@@ -368,5 +571,7 @@ export function memberAccount(accountId: string, credentials: Credentials): Memb
     kms: perRegion((r) => new Kms(new KMSClient(options(r)))),
     backup: perRegion((r) => new Backup(new BackupClient(options(r)))),
     events: perRegion((r) => new Events(new EventBridgeClient(options(r)))),
+    tagging: perRegion((r) => new Tagging(new ResourceGroupsTaggingAPIClient(options(r)))),
+    trail: perRegion((r) => new Trail(new CloudTrailClient(options(r)))),
   };
 }
