@@ -519,6 +519,7 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     onboardingEnvironment,
     accessRoleArns,
     reconcileSchedule: config.onboarding.schedule,
+    digestSchedule: config.watching.digest.schedule,
     backupPolicyResources: backupPolicyResources(config),
     notifyEnvironment: notifyEnv,
     notifyDeliveryPolicy: deliveryPolicy(config, topics),

@@ -6,7 +6,7 @@ import { ConfigError, MalformedEventError, errorMessage } from '../shared/errors
 import { LocalAwsError } from './sandbox/local-aws';
 import { runSandbox } from './sandbox/sandbox';
 import { runOnboard, runReconcile } from './onboarding-commands';
-import { coverageText, runCoverage } from './watch-commands';
+import { coverageText, parseSince, runCoverage, runDigest } from './watch-commands';
 import { isAccountId, isRegion } from '../shared/patterns';
 import { policiesQuery, showPolicies } from './policies';
 import { deliveries, previewEvent, unwrapEvent, type AccountHints } from './preview';
@@ -49,6 +49,7 @@ Commands:
   onboard <accountId>     make one account backup-ready now (--dry-run: only show what it would do)
   reconcile               sweep every account, queue onboarding and daily checks (--dry-run: check now)
   coverage                which resources tagged for a backup plan are protected, late or never backed up
+  digest                  the daily digest for the last day (or --since), as JSON, HTML or text
 
 Run 'backupctl <command> --help' for a command's options.
 `,
@@ -137,6 +138,26 @@ Options:
 
 Exit status: 0 rendered; 1 the event is ignored (nothing would be sent); 2 bad input or usage.
 `,
+  digest: `Usage: backupctl digest [--since 24h] [--format json|html|text] [--config <file>]
+
+Builds the daily digest as the scheduled sendDigest function does, and prints it instead of
+sending it: per account, backup jobs by state (AWS Backup's job summaries, counted by UTC day),
+the daily check's result and coverage; for the organization, top failure reasons, resources not
+backed up, and accounts not ready, failing onboarding or unverifiable. Reads only, with your
+credentials (the management account's, or the delegated administrator's, with cross-account
+monitoring on). Needs DELIVERY_TABLE_NAME (stack output LedgerTableName).
+
+Options:
+  --since <n>h|<n>d   the span back from now (default: the previous UTC day, as scheduled)
+  --format json|html|text
+                      json (default): {period, totals, accounts[], reasons[], missed[],
+                      notReady[], quiet}; html and text: the digest email as it would be sent
+  --config <file>     stage configuration (default: infra/config/example.yml)
+  -h, --help          this help
+
+Exit status: 0 done; 1 an account is unverifiable or was not checked; 2 bad usage or
+configuration.
+`,
   policies: `Usage: backupctl policies [--account <id>] [--ou <ou path>] [--tag key=value ...]
                          [--format text|json] [--config <file>]
 
@@ -193,6 +214,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await reconcile(rest, io);
       case 'coverage':
         return await coverage(rest, io);
+      case 'digest':
+        return await digest(rest, io);
       case undefined:
       case '-h':
       case '--help':
@@ -253,6 +276,12 @@ const COVERAGE_OPTIONS = {
   format: { type: 'string' },
 } as const;
 
+const DIGEST_OPTIONS = {
+  ...COMMON_OPTIONS,
+  since: { type: 'string' },
+  format: { type: 'string' },
+} as const;
+
 const POLICIES_OPTIONS = {
   ...COMMON_OPTIONS,
   account: { type: 'string' },
@@ -269,6 +298,7 @@ function parse<
     | typeof SANDBOX_OPTIONS
     | typeof POLICIES_OPTIONS
     | typeof COVERAGE_OPTIONS
+    | typeof DIGEST_OPTIONS
     | typeof RUN_OPTIONS,
 >(args: string[], options: O) {
   try {
@@ -386,6 +416,29 @@ async function reconcile(args: string[], io: Io): Promise<number> {
   });
   io.stdout(JSON.stringify(result, null, 2) + '\n');
   return result.counts.unverifiable > 0 ? 1 : 0;
+}
+
+async function digest(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, DIGEST_OPTIONS);
+  if (values.help) {
+    io.stdout(HELP.digest!);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const format = values.format ?? 'json';
+  if (!['json', 'html', 'text'].includes(format)) {
+    throw new UsageError('--format must be "json", "html" or "text"');
+  }
+  const sinceMs = values.since !== undefined ? parseSince(values.since) : undefined;
+  const { digest: d, notice } = await runDigest(loadConfig(values.config), {
+    ...(sinceMs !== undefined ? { sinceMs } : {}),
+  });
+  if (format === 'json') io.stdout(JSON.stringify(d, null, 2) + '\n');
+  else {
+    const email = renderEmail(notice);
+    io.stdout(format === 'html' ? email.html : email.text);
+  }
+  return d.totals.unverifiable + d.totals.notChecked ? 1 : 0;
 }
 
 async function coverage(args: string[], io: Io): Promise<number> {

@@ -1,13 +1,19 @@
 import { loadBaseline } from '../onboard-account/baseline';
 import type { SweepDecision, SweepResult } from '../reconcile/sweep';
 import { isInactive } from '../shared/accounts';
-import { organizationsClient, stsClient } from '../shared/adapters/clients';
+import { BackupJobSummaries } from '../shared/adapters/backup-job-summaries';
+import { dynamodbClient, organizationsClient, stsClient } from '../shared/adapters/clients';
+import { DynamoDbCheckLedger } from '../shared/adapters/dynamodb-check-ledger';
+import { DynamoDbOnboardingLedger } from '../shared/adapters/dynamodb-onboarding-ledger';
 import { StsAccountAccess } from '../shared/adapters/member-account';
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
 import type { Config } from '../shared/config';
 import { ConfigError } from '../shared/errors';
 import { CachedAccountContext } from '../shared/notices/account-context';
+import type { Notice } from '../shared/notices/notice';
 import type { PipelineDeps } from '../shared/notices/send';
+import { digestNotice, type Digest } from '../send-digest/digest';
+import { collectDigest, digestPeriod, type DigestDeps } from '../send-digest/send-digest';
 import {
   systemClock,
   type CheckLedger,
@@ -233,4 +239,40 @@ export function coverageText(report: CoverageReport): string {
   for (const u of report.unverifiable) lines.push(`UNVERIFIABLE ${u.accountId}: ${u.reason}`);
   if (!report.rows.length) lines.push('(no resource is tagged for a backup plan)');
   return lines.join('\n') + '\n';
+}
+
+/** `--since 24h` / `2d` in milliseconds. */
+export function parseSince(text: string): number {
+  const m = /^(\d{1,4})\s*(h|d)$/.exec(text.trim());
+  if (!m || Number(m[1]) === 0) {
+    throw new ConfigError(`--since "${text}" must be a number of hours or days, e.g. 24h or 2d`);
+  }
+  return Number(m[1]) * (m[2] === 'd' ? 24 : 1) * 3600 * 1000;
+}
+
+/** `backupctl digest`: the digest as the scheduled function would build it, sent to nobody. */
+export async function runDigest(
+  config: Config,
+  options: { sinceMs?: number },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ digest: Digest; notice: Notice }> {
+  const table = env.DELIVERY_TABLE_NAME;
+  if (!table) {
+    throw new ConfigError(
+      'set DELIVERY_TABLE_NAME (stack output LedgerTableName): the digest reads the daily checks and onboarding records there',
+    );
+  }
+  const org = new OrganizationsAdmin(organizationsClient());
+  const dynamodb = dynamodbClient();
+  const deps: DigestDeps = {
+    config,
+    org,
+    onboarding: new DynamoDbOnboardingLedger(dynamodb, table),
+    checks: new DynamoDbCheckLedger(dynamodb, table),
+    summaries: new BackupJobSummaries(),
+    pipeline: planningPipeline(config, org),
+    clock: systemClock,
+  };
+  const digest = await collectDigest(deps, digestPeriod(systemClock.now(), options.sinceMs));
+  return { digest, notice: digestNotice(digest, { kind: 'digest' }) };
 }

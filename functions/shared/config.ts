@@ -33,7 +33,14 @@ export type JobState = (typeof JOB_STATES)[number];
  * What a message is about. Every kind goes through the same pipeline (route, compose, render,
  * deliver once); rules can match on it.
  */
-export const NOTICE_KINDS = ['job', 'onboarding', 'drift', 'coverage', 'digest'] as const;
+export const NOTICE_KINDS = [
+  'job',
+  'onboarding',
+  'drift',
+  'coverage',
+  'digest',
+  'account-digest',
+] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 
 /**
@@ -179,10 +186,54 @@ export const OnboardingSchema = z
   })
   .strict();
 
+const SCHEDULE = z
+  .string()
+  .regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge schedule: rate(...) or cron(...)');
+
+/** Watching: the daily check's settings and the daily digest. */
+export const WatchingSchema = z
+  .object({
+    digest: z
+      .object({
+        /** When the digest goes out: after the sweep's checks (onboarding.schedule) are done. */
+        schedule: SCHEDULE.default('cron(0 8 * * ? *)'),
+        /** Who gets the organization's digest. */
+        email: z.array(NAME).default(['admins']),
+        sns: z.array(NAME).default(['chat']),
+        /** Also send each account owner (notifications.email account-owner) their accounts' digest. */
+        accountOwners: z.boolean().default(false),
+        /** On a quiet day, a short "all N accounts verified, nothing failed" (proof of life). */
+        heartbeat: z.boolean().default(true),
+      })
+      .strict()
+      .default({
+        schedule: 'cron(0 8 * * ? *)',
+        email: ['admins'],
+        sns: ['chat'],
+        accountOwners: false,
+        heartbeat: true,
+      }),
+    /** After a rule's interval and windows, how long before a backup counts as late. */
+    coverageGraceHours: z.number().int().min(0).max(168).default(6),
+    lostEvents: z
+      .object({
+        /** How far back the job history is compared with what was delivered. */
+        lookbackHours: z.number().int().min(1).max(168).default(26),
+        /** A job younger than this is not yet "lost": its event may still be on its way. */
+        settleMinutes: z.number().int().min(0).max(1440).default(60),
+      })
+      .strict()
+      .default({ lookbackHours: 26, settleMinutes: 60 }),
+  })
+  .strict();
+
+const WATCHING_DEFAULTS = WatchingSchema.parse({});
+
 export const ConfigSchema = z
   .object({
     organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must look like o-abc123def4'),
     onboarding: OnboardingSchema.optional(),
+    watching: WatchingSchema.default(WATCHING_DEFAULTS),
     notifications: z
       .object({
         email: z
@@ -258,6 +309,24 @@ export const ConfigSchema = z
           'needs an "admins" list when notifications.rules is not set (the default rules use it)',
       });
     }
+    config.watching.digest.email.forEach((list, j) => {
+      if (!(list in email.recipients)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['watching', 'digest', 'email', j],
+          message: `names recipient list "${list}" which is not under notifications.email.recipients (the daily digest goes to watching.digest.email, default [admins])`,
+        });
+      }
+    });
+    config.watching.digest.sns.forEach((topic, j) => {
+      if (!(topic in topics)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['watching', 'digest', 'sns', j],
+          message: `names topic "${topic}" which is not under notifications.topics`,
+        });
+      }
+    });
     const onboarding = config.onboarding;
     if (onboarding) {
       onboarding.email.forEach((list, j) => {
@@ -306,6 +375,7 @@ export type RouteMatch = z.infer<typeof RouteMatchSchema>;
 export type Classification = z.infer<typeof ClassificationSchema>;
 export type Onboarding = z.infer<typeof OnboardingSchema>;
 export type Profile = z.infer<typeof ProfileSchema>;
+export type Watching = z.infer<typeof WatchingSchema>;
 
 /** The recipient list every rule may name: the owner of the event's account. */
 export const ACCOUNT_OWNER_LIST = 'account-owner';
@@ -337,7 +407,21 @@ export function effectiveRules(config: Config): readonly RouteRule[] {
     ],
     sns: onboarding?.sns ?? ['chat'],
   };
-  return [...(config.notifications.rules ?? DEFAULT_RULES), onboardingRule];
+  const digest = config.watching.digest;
+  const digestRules: RouteRule[] = [
+    { name: 'daily-digest', match: { kind: ['digest'] }, email: digest.email, sns: digest.sns },
+    ...(digest.accountOwners
+      ? [
+          {
+            name: 'account-owner-digests',
+            match: { kind: ['account-digest' as const] },
+            email: [ACCOUNT_OWNER_LIST],
+            sns: [],
+          },
+        ]
+      : []),
+  ];
+  return [...(config.notifications.rules ?? DEFAULT_RULES), onboardingRule, ...digestRules];
 }
 
 function senderMatchesIdentity(sender: string, identity: string): boolean {

@@ -32,6 +32,23 @@ export class DeliveryInFlightError extends Error {
   override name = 'DeliveryInFlightError';
 }
 
+/**
+ * A failure on the control plane's own side (its ledger, SES, SNS) during a member check: never
+ * the member account's fault, whatever its message says.
+ */
+export class ControlPlaneSideError extends Error {
+  override name = 'ControlPlaneSideError';
+}
+
+/** Errors that mean "not allowed", not "try again": a check reports them, it does not retry. */
+export function isAccessDenied(error: unknown): boolean {
+  if (error instanceof ControlPlaneSideError) return false;
+  const text = `${(error as { name?: string })?.name ?? ''} ${errorMessage(error)}`;
+  return /AccessDenied|UnauthorizedOperation|AuthorizationError|not authorized|InvalidClientTokenId|ExpiredToken/i.test(
+    text,
+  );
+}
+
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

@@ -347,6 +347,24 @@ export interface CheckLedger {
   markReported(accountId: string, keys: string[], now: Date): Promise<void>;
 }
 
+/** One row of AWS Backup's daily job summaries (ListBackupJobSummaries, AccountId ANY). */
+export interface JobSummaryRow {
+  region: string;
+  accountId: string;
+  state: string;
+  resourceType?: string;
+  messageCategory?: string;
+  count: number;
+  start: Date;
+  end: Date;
+}
+
+/** Backup job counts across the organization, from the deployment account. */
+export interface JobSummaries {
+  /** Daily rows of the last 14 days in a region, one per account, state and category. */
+  daily(region: string): Promise<JobSummaryRow[]>;
+}
+
 /** The onboarding queue, as the sweep and the CLI fill it. */
 export interface WorkQueue {
   enqueue(messages: Record<string, unknown>[]): Promise<void>;

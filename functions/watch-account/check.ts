@@ -6,7 +6,9 @@ import {
   type OnboardDeps,
 } from '../onboard-account/onboard';
 import type { OnboardRequestMessage } from '../onboard-account/process-record';
-import { errorMessage } from '../shared/errors';
+import { errorMessage, isAccessDenied } from '../shared/errors';
+
+export { isAccessDenied };
 import { sendNotice, type PipelineDeps } from '../shared/notices/send';
 import type {
   CheckFinding,
@@ -57,14 +59,6 @@ export interface CheckContext {
   findings: CheckFinding[];
 }
 
-/** Errors that mean "not allowed", not "try again": the check reports them, it does not retry. */
-export function isAccessDenied(error: unknown): boolean {
-  const text = `${(error as { name?: string })?.name ?? ''} ${errorMessage(error)}`;
-  return /AccessDenied|UnauthorizedOperation|AuthorizationError|not authorized|InvalidClientTokenId|ExpiredToken/i.test(
-    text,
-  );
-}
-
 /** How far back CloudTrail is asked who made a change. */
 const WHO_LOOKBACK_MS = 7 * 24 * 3600 * 1000;
 const MAX_WHO_LOOKUPS = 20;
@@ -82,7 +76,8 @@ export async function checkAccount(req: WatchRequest, deps: WatchDeps): Promise<
   } catch (error) {
     const step = error instanceof StepFailure ? error.step : 'check';
     const cause = error instanceof StepFailure ? error.cause : error;
-    if (step !== 'access' && !isAccessDenied(cause ?? error)) throw error;
+    // Throttling and outages are retried with the record; only "not allowed" is a verdict.
+    if (!isAccessDenied(cause ?? error)) throw error;
     return unverifiable(req, deps, `${step}: ${errorMessage(error)}`, base);
   }
   if (dry.outcome !== 'planned') throw new Error(`a dry run ended with ${dry.outcome}`);

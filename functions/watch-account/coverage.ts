@@ -3,7 +3,7 @@ import {
   readEffectivePolicy,
   type PlanDescription,
 } from '../shared/backup-plans';
-import { errorMessage } from '../shared/errors';
+import { errorMessage, isAccessDenied } from '../shared/errors';
 import type {
   CoverageRow,
   CoverageStatus,
@@ -44,11 +44,13 @@ export function backupResourceType(arn: string): string | undefined {
     case 's3':
       return resource && !resource.includes('/') ? 'S3' : undefined;
     case 'storagegateway':
-      return 'Storage Gateway';
+      // Only a gateway's volumes are backed up, not the gateway or its tapes.
+      return /^gateway\/[^/]+\/volume\//.test(resource) ? 'Storage Gateway' : undefined;
     case 'redshift':
       return kind === 'cluster' ? 'Redshift' : undefined;
     case 'timestream':
-      return 'Timestream';
+      // Tables are backed up, not databases.
+      return /^database\/[^/]+\/table\//.test(resource) ? 'Timestream' : undefined;
     case 'cloudformation':
       return kind === 'stack' ? 'CloudFormation' : undefined;
     default:
@@ -249,10 +251,20 @@ export async function accountCoverage(
     const selections = selectionsFor(plans, region, accountId, deps.graceMs);
     if (!selections.length) continue;
     const backup = member.backup(region);
-    const [protectedList, optIn] = await Promise.all([
-      backup.protectedResources(),
-      backup.optInPreferences(),
-    ]);
+    let protectedList;
+    let optIn;
+    try {
+      [protectedList, optIn] = await Promise.all([
+        backup.protectedResources(),
+        backup.optInPreferences(),
+      ]);
+    } catch (error) {
+      if (isAccessDenied(error)) throw error;
+      notes.push(
+        `${region}: AWS Backup's protected resources could not be read: ${errorMessage(error)}`,
+      );
+      continue;
+    }
     const protectedResources = new Map(protectedList.map((p) => [p.arn, p]));
     const tagged = new Map<string, Selection>();
     for (const selection of selections) {
@@ -263,7 +275,7 @@ export async function accountCoverage(
           if (!tagged.has(r.arn)) tagged.set(r.arn, selection);
         }
       } catch (error) {
-        if (/AccessDenied|not authorized/i.test(errorMessage(error))) throw error;
+        if (isAccessDenied(error)) throw error;
         notes.push(
           `${region}: resources tagged ${selection.tagKey} could not be listed: ${errorMessage(error)}`,
         );

@@ -1,4 +1,4 @@
-import { errorMessage } from '../shared/errors';
+import { ControlPlaneSideError, errorMessage } from '../shared/errors';
 import { sendNotice, type PipelineDeps } from '../shared/notices/send';
 import type { CheckLedger, CheckRecord, OrganizationReader } from '../shared/ports';
 import type { CheckContext } from './check';
@@ -45,16 +45,23 @@ export function extraChecks(deps: ExtraCheckDeps) {
     const found = blockers(ctx);
     const everywhere = found.get('*') ?? [];
     const byRegion = new Map(regions.map((r) => [r, [...everywhere, ...(found.get(r) ?? [])]]));
+    const watching = config.watching;
     const coverage = await accountCoverage(ctx.member, regions, byRegion, {
       effectivePolicy: (id) => deps.org.effectiveBackupPolicy(id),
       firstSeen: (id, arns, at) => deps.checks.firstSeen(id, arns, at),
       now,
+      graceMs: watching.coverageGraceHours * 3600_000,
     });
     deps.onCoverage?.(coverage.rows);
     if (deps.alert) await alertNewGaps(ctx, coverage.rows, coverage.summary, deps);
     let lostEvents: CheckRecord['lostEvents'];
     if (deps.recover) {
-      lostEvents = await recoverLostEvents(ctx.member, regions, { pipeline: deps.pipeline, now });
+      lostEvents = await recoverLostEvents(ctx.member, regions, {
+        pipeline: deps.pipeline,
+        now,
+        lookbackMs: watching.lostEvents.lookbackHours * 3600_000,
+        settleMs: watching.lostEvents.settleMinutes * 60_000,
+      });
     }
     return { coverage: coverage.summary, ...(lostEvents ? { lostEvents } : {}) };
   };
@@ -69,7 +76,13 @@ async function alertNewGaps(
   const missed = rows.filter((r) => r.status !== 'protected');
   if (!missed.length) return;
   const key = (r: Judged) => `coverage#${r.resourceArn}#${r.incident}`;
-  const fresh = new Set(await deps.checks.unreported(ctx.accountId, missed.map(key)));
+  const fresh = new Set(
+    await deps.checks.unreported(ctx.accountId, missed.map(key)).catch((error: unknown) => {
+      throw new ControlPlaneSideError(`reading reported incidents: ${errorMessage(error)}`, {
+        cause: error,
+      });
+    }),
+  );
   const rowsToTell = missed.filter((r) => fresh.has(key(r)));
   if (!rowsToTell.length) return;
   try {
@@ -78,9 +91,13 @@ async function alertNewGaps(
       deps.pipeline,
     );
   } catch (error) {
-    throw new Error(`coverage alert for ${ctx.accountId}: ${errorMessage(error)}`, {
+    throw new ControlPlaneSideError(`coverage alert for ${ctx.accountId}: ${errorMessage(error)}`, {
       cause: error,
     });
   }
-  await deps.checks.markReported(ctx.accountId, [...fresh], deps.now());
+  await deps.checks.markReported(ctx.accountId, [...fresh], deps.now()).catch((error: unknown) => {
+    throw new ControlPlaneSideError(`recording the coverage alert: ${errorMessage(error)}`, {
+      cause: error,
+    });
+  });
 }

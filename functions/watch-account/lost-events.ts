@@ -2,7 +2,7 @@ import { classify } from '../notify-backup-event/classify';
 import { jobNotice } from '../notify-backup-event/job-notice';
 import { JOB_DETAIL_TYPES, type JobEvent } from '../notify-backup-event/schema';
 import { JOB_STATES, type JobState, type JobType } from '../shared/config';
-import { errorMessage } from '../shared/errors';
+import { ControlPlaneSideError, errorMessage } from '../shared/errors';
 import { enrichAccount, planNotice, sendNotice, type PipelineDeps } from '../shared/notices/send';
 import type { JobHistoryEntry, MemberAccount } from '../shared/ports';
 
@@ -109,11 +109,17 @@ export async function recoverLostEvents(
       }
       if (!candidates.length) continue;
       // One read for all: which channels each job already reached through its event.
-      const delivered = await pipeline.ledger.delivered(
-        candidates.flatMap((c) =>
-          c.targets.map((t) => ({ eventKey: c.notice.dedupKey, channelKey: t.key })),
-        ),
-      );
+      const delivered = await pipeline.ledger
+        .delivered(
+          candidates.flatMap((c) =>
+            c.targets.map((t) => ({ eventKey: c.notice.dedupKey, channelKey: t.key })),
+          ),
+        )
+        .catch((error: unknown) => {
+          throw new ControlPlaneSideError(`delivery ledger: ${errorMessage(error)}`, {
+            cause: error,
+          });
+        });
       for (const c of candidates) {
         const missing = c.targets.filter((t) => !delivered.has(`${c.notice.dedupKey}|${t.key}`));
         if (!missing.length) continue;
@@ -122,7 +128,7 @@ export async function recoverLostEvents(
           if (sent.deliveries.some((d) => d.status === 'sent')) recovered += 1;
         } catch (error) {
           // One job that cannot be sent now is retried with the record; say which.
-          throw new Error(
+          throw new ControlPlaneSideError(
             `recovering job ${c.notice.chat.context.jobId ?? '?'} in ${region}: ${errorMessage(error)}`,
             { cause: error },
           );

@@ -25,10 +25,19 @@ function cause(reason: string): string {
     .slice(0, 300);
 }
 
+/** The ISO week of a day: a cause that lasts is told again once a week, not every day. */
+function week(day: string): string {
+  const d = new Date(`${day}T00:00:00Z`);
+  const thursday = new Date(d.getTime() + (3 - ((d.getUTCDay() + 6) % 7)) * 86_400_000);
+  const firstThursday = new Date(Date.UTC(thursday.getUTCFullYear(), 0, 4));
+  const n = 1 + Math.round((thursday.getTime() - firstThursday.getTime()) / (7 * 86_400_000));
+  return `${thursday.getUTCFullYear()}-W${String(n).padStart(2, '0')}`;
+}
+
 export function unverifiableNotice(n: UnverifiableFacts): Notice {
   return {
     kind: 'drift',
-    dedupKey: `unverifiable#${n.accountId}#${short(cause(n.reason))}`,
+    dedupKey: `unverifiable#${n.accountId}#${week(n.day)}#${short(cause(n.reason))}`,
     severity: 'error',
     label: 'UNVERIFIABLE',
     what: 'Daily check',

@@ -806,3 +806,137 @@ export function onboardingWorld(
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The daily check: its ledger, the notification pipeline, and an onboarded account to check.
+
+import { onboardAccount } from '../../functions/onboard-account/onboard';
+import type { WatchDeps } from '../../functions/watch-account/check';
+import type { CheckLedger, CheckRecord, OrganizationReader } from '../../functions/shared/ports';
+import type { PipelineDeps } from '../../functions/shared/notices/send';
+import { CachedAccountContext } from '../../functions/shared/notices/account-context';
+import { FakeEmailSender, FakeTopicPublisher, InMemoryLedger } from './fakes';
+
+/** The check ledger's contract in memory; `saved` lists every record saved, in order. */
+export class InMemoryCheckLedger implements CheckLedger {
+  readonly saved: CheckRecord[] = [];
+  /** `${accountId}|${arn}` → first seen (ISO) */
+  readonly seen = new Map<string, string>();
+  /** `${accountId}|${key}` → reported at (ISO) */
+  readonly reported = new Map<string, string>();
+  readonly failures = new Map<string, Error>();
+
+  async saveCheck(record: CheckRecord): Promise<void> {
+    failIf(this.failures, 'saveCheck');
+    this.saved.push(copy(record));
+  }
+
+  async checks(accountIds: string[], day: string): Promise<Map<string, CheckRecord>> {
+    const found = new Map<string, CheckRecord>();
+    for (const r of this.saved) {
+      if (r.day === day && accountIds.includes(r.accountId)) found.set(r.accountId, copy(r));
+    }
+    return found;
+  }
+
+  async firstSeen(accountId: string, arns: string[], now: Date): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const arn of arns) {
+      const key = `${accountId}|${arn}`;
+      if (!this.seen.has(key)) this.seen.set(key, now.toISOString());
+      out.set(arn, this.seen.get(key)!);
+    }
+    return out;
+  }
+
+  async unreported(accountId: string, keys: string[]): Promise<string[]> {
+    return keys.filter((k) => !this.reported.has(`${accountId}|${k}`));
+  }
+
+  async markReported(accountId: string, keys: string[], now: Date): Promise<void> {
+    for (const k of keys) this.reported.set(`${accountId}|${k}`, now.toISOString());
+  }
+}
+
+export const TOPIC_ACCOUNT = '111122223333';
+export const topicArnOf = (topic: string) => `arn:aws:sns:us-east-1:${TOPIC_ACCOUNT}:${topic}`;
+
+export interface PipelineWorld {
+  pipeline: PipelineDeps;
+  email: FakeEmailSender;
+  sns: FakeTopicPublisher;
+  ledger: InMemoryLedger;
+  log: RecordingLog;
+}
+
+/** The notification pipeline with in-memory channels and ledger; accounts looked up in `org`. */
+export function pipelineWorld(
+  config: Config,
+  clock: Clock,
+  org: Pick<OrganizationReader, 'describeAccount' | 'parents' | 'accountTags'>,
+): PipelineWorld {
+  const email = new FakeEmailSender();
+  const sns = new FakeTopicPublisher();
+  const ledger = new InMemoryLedger();
+  const log = new RecordingLog();
+  return {
+    pipeline: {
+      config,
+      topicArn: topicArnOf,
+      accounts: new CachedAccountContext(org, 60_000, clock),
+      ledger,
+      email,
+      sns,
+      clock,
+      log,
+    },
+    email,
+    sns,
+    ledger,
+    log,
+  };
+}
+
+export const READ_ONLY_ROLE = 'backup-control-plane-read-only';
+
+/** Onboarding's dependencies without what the check replaces (its own ledger, no notifier). */
+const checkDepsOf = ({
+  owner: _owner,
+  ledger: _ledger,
+  notifier: _notifier,
+  ...rest
+}: OnboardDeps) => rest;
+
+export interface WatchWorld extends OnboardingWorld {
+  checks: InMemoryCheckLedger;
+  repairs: RecordingQueue;
+  sent: PipelineWorld;
+  /** The daily check's dependencies, through the read-only role (assumable here). */
+  watch: WatchDeps;
+}
+
+/**
+ * onboardingWorld with MEMBER_ID onboarded (ready, logs cleared), its read-only role
+ * assumable, and the daily check's dependencies around it.
+ */
+export async function watchWorld(
+  configure: (onboarding: Onboarding) => void = () => {},
+): Promise<WatchWorld> {
+  const w = onboardingWorld(configure);
+  const first = await onboardAccount({ accountId: MEMBER_ID, trigger: 'Manual' }, w.deps);
+  if (first.outcome !== 'ready') throw new Error(`test: onboarding ended ${first.outcome}`);
+  w.clearLogs();
+  w.notifier.driftNotices.length = 0;
+  w.member().reads.length = 0;
+  w.access.assumable.add(READ_ONLY_ROLE);
+  const checks = new InMemoryCheckLedger();
+  const repairs = new RecordingQueue();
+  const sent = pipelineWorld(w.config, w.clock, w.org);
+  return {
+    ...w,
+    checks,
+    repairs,
+    sent,
+    watch: { ...checkDepsOf(w.deps), checks, repairs, pipeline: sent.pipeline },
+  };
+}

@@ -34,12 +34,18 @@ describe('backupctl sandbox', () => {
     const { code, out, progress, outDir, pid } = await run(false);
     expect(code).toBe(0);
     expect(out).toContain('OK: every event did what it should.');
-    expect(progress).toMatch(/\[7\/7\]/);
+    expect(progress).toMatch(/\[8\/8\]/);
     const outbox = readdirSync(join(outDir, 'outbox'));
-    // 6 job notifications, 4 "backup-ready" messages, 1 failed account creation.
-    expect(outbox.filter((f) => f.endsWith('.html'))).toHaveLength(11);
+    // 6 job notifications, 4 "backup-ready" messages, 1 failed account creation; then watching:
+    // the coverage gap, the recovered failure (admins and DBAs), the drift repaired, the digest.
+    expect(outbox.filter((f) => f.endsWith('.html'))).toHaveLength(16);
     expect(outbox.filter((f) => /-is-backup-ready\.html$/.test(f))).toHaveLength(4);
-    expect(outbox.filter((f) => f.endsWith('.txt'))).toHaveLength(11);
+    expect(outbox.filter((f) => f.endsWith('.txt'))).toHaveLength(16);
+    for (const kind of ['not-backed-up', 'recovered', 'drift-repaired', 'digest']) {
+      expect(outbox.filter((f) => f.includes(kind) && f.endsWith('.html')).length).toBeGreaterThan(
+        0,
+      );
+    }
     const html = readFileSync(
       join(
         outDir,
@@ -50,7 +56,9 @@ describe('backupctl sandbox', () => {
     );
     expect(html).toMatch(/^<!DOCTYPE html>/);
     const chat = readdirSync(join(outDir, 'chat'));
-    expect(chat).toHaveLength(5); // 4 job failures and warnings, the failed account creation
+    // 4 job failures and warnings, the failed account creation; the coverage gap, the recovered
+    // failure, the drift repaired and the digest (a warning: something needs attention).
+    expect(chat).toHaveLength(9);
     expect(out).toMatch(/Dead-letter queue: 1 message/);
     expect(pid).toBeGreaterThan(0);
     expect(alive(pid)).toBe(false);

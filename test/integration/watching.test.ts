@@ -29,6 +29,8 @@ import { sweep } from '../../functions/reconcile/sweep';
 import { dynamodbClient } from '../../functions/shared/adapters/clients';
 import { DynamoDbCheckLedger } from '../../functions/shared/adapters/dynamodb-check-ledger';
 import type { CheckRecord } from '../../functions/shared/ports';
+import { buildDigestDeps } from '../../functions/send-digest/handler';
+import { digestPeriod, sendDigest } from '../../functions/send-digest/send-digest';
 import { freshWorld } from './harness';
 
 /**
@@ -283,5 +285,78 @@ describe('coverage and lost events', () => {
     ]);
     expect(recovered[0]!.subject).toMatch(/^\[FAILED \(RECOVERED\)\] Backup job · payments/);
     expect((await todaysCheck())?.lostEvents).toEqual({ jobsChecked: 1, recovered: 0 });
+  });
+});
+
+describe('the daily digest', () => {
+  it('counts jobs, checks and coverage per account, names what needs attention, and is sent once', async () => {
+    const other = world.org.accounts.find((a) => a.id !== accountId && a.name !== 'Ledger')!;
+    const at = Math.floor(Date.now() / 1000) - 3 * 3600;
+    for (const [state, category] of [
+      ['COMPLETED', 'Success'],
+      ['COMPLETED', 'Success'],
+      ['FAILED', 'AccessDenied'],
+      ['EXPIRED', undefined],
+    ] as const) {
+      await sandboxPost('/_sandbox/backup/jobs', {
+        accountId,
+        region: 'us-east-1',
+        jobType: 'backup',
+        state,
+        ...(category ? { messageCategory: category } : {}),
+        resourceArn: `arn:aws:dynamodb:us-east-1:${accountId}:table/orders`,
+        resourceType: 'DynamoDB',
+        backupVaultName: 'org-backup-vault',
+        creationDate: at,
+        completionDate: at + 600,
+        emit: true,
+      });
+    }
+    await dailyRun();
+
+    const deps = buildDigestDeps(world.env);
+    const period = digestPeriod(new Date(), 24 * 3600 * 1000);
+    const run = await sendDigest(deps, period);
+    const row = run.digest.accounts.find((a) => a.accountId === accountId)!;
+    expect(row).toMatchObject({
+      status: 'verified',
+      completed: 2,
+      failed: 1,
+      expired: 1,
+      topReason: 'AccessDenied (1)',
+    });
+    expect(run.digest.reasons[0]).toEqual({ category: 'AccessDenied', count: 1 });
+    // The other members were onboarded by this sweep, after it queued today's checks: they were
+    // not checked today, and the digest says so instead of counting them healthy.
+    expect(run.digest.notReady).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ accountId: other.id, status: 'not checked' }),
+      ]),
+    );
+    expect(run.digest.quiet).toBe(false);
+
+    await sendDigest(deps, period);
+    const digests = (await sentEmails()).filter((e) => e.subject.startsWith('[DIGEST]'));
+    expect(digests).toHaveLength(1);
+    expect(digests[0]!.text).toContain('2 completed, 1 failed, 1 expired');
+  });
+
+  it("an unverifiable account is in the digest and in backupctl digest's exit status", async () => {
+    const m = await inAccount(accountId);
+    const ro = 'backup-control-plane-read-only';
+    await m.iam.send(
+      new DeleteRolePolicyCommand({ RoleName: ro, PolicyName: 'read-for-daily-check' }),
+    );
+    await m.iam.send(new DeleteRoleCommand({ RoleName: ro }));
+    await sweep(buildSweepDeps(world.env));
+    await drainWatch(world);
+
+    const out = await cli(['digest', '--since', '24h']);
+    expect(out.code).toBe(1);
+    const digest = JSON.parse(out.stdout);
+    expect(digest.notReady).toEqual(
+      expect.arrayContaining([expect.objectContaining({ accountId, status: 'unverifiable' })]),
+    );
+    expect(digest.totals.unverifiable).toBe(1);
   });
 });

@@ -172,11 +172,21 @@ describe('parseConfig rejects bad settings, naming the path', () => {
       email: ['admins'],
       sns: ['chat'],
     };
-    expect(effectiveRules(config)).toEqual([...config.notifications.rules!, onboardingRule]);
+    const digestRule = {
+      name: 'daily-digest',
+      match: { kind: ['digest'] },
+      email: ['admins'],
+      sns: ['chat'],
+    };
+    expect(effectiveRules(config)).toEqual([
+      ...config.notifications.rules!,
+      onboardingRule,
+      digestRule,
+    ]);
     delete config.notifications.rules;
-    expect(effectiveRules(config)).toEqual([...DEFAULT_RULES, onboardingRule]);
+    expect(effectiveRules(config)).toEqual([...DEFAULT_RULES, onboardingRule, digestRule]);
     config.onboarding!.notifyAccountEmail = true;
-    expect(effectiveRules(config).at(-1)!.email).toEqual(['admins', 'account-owner']);
+    expect(effectiveRules(config).at(-2)!.email).toEqual(['admins', 'account-owner']);
   });
 });
 

@@ -390,12 +390,19 @@ describe('routing by OU path and account tags', () => {
   });
 });
 
+const DAILY_DIGEST_RULE = {
+  name: 'daily-digest',
+  match: { kind: ['digest'] },
+  email: ['admins'],
+  sns: ['chat'],
+};
+
 describe('effectiveRules and the onboarding-notices rule', () => {
   it('appends onboarding-notices after the configured rules, from the onboarding section', () => {
     const config = exampleConfig();
     config.onboarding!.email = ['admins', 'dba'];
     config.onboarding!.sns = ['chat'];
-    const rules = effectiveRules(config);
+    const rules = effectiveRules(config).filter((r) => r.name !== 'daily-digest');
     expect(rules.slice(0, -1)).toEqual(config.notifications.rules);
     expect(rules.at(-1)).toEqual({
       name: 'onboarding-notices',
@@ -408,7 +415,10 @@ describe('effectiveRules and the onboarding-notices rule', () => {
   it('adds the account owner with notifyAccountEmail', () => {
     const config = exampleConfig();
     config.onboarding!.notifyAccountEmail = true;
-    expect(effectiveRules(config).at(-1)!.email).toEqual(['admins', 'account-owner']);
+    expect(effectiveRules(config).find((r) => r.name === 'onboarding-notices')!.email).toEqual([
+      'admins',
+      'account-owner',
+    ]);
   });
 
   it('uses admins and chat without an onboarding section, after the default rules', () => {
@@ -423,7 +433,20 @@ describe('effectiveRules and the onboarding-notices rule', () => {
         email: ['admins'],
         sns: ['chat'],
       },
+      DAILY_DIGEST_RULE,
     ]);
+  });
+
+  it('sends the digest to watching.digest, and owner digests to the account owners when asked', () => {
+    const config = exampleConfig();
+    expect(effectiveRules(config).at(-1)).toEqual(DAILY_DIGEST_RULE);
+    config.watching.digest.accountOwners = true;
+    expect(effectiveRules(config).at(-1)).toEqual({
+      name: 'account-owner-digests',
+      match: { kind: ['account-digest'] },
+      email: ['account-owner'],
+      sns: [],
+    });
   });
 
   it('routes an onboarding notice by that rule only, and a job notice never by it', () => {

@@ -12,6 +12,7 @@ import {
   emitEvent,
   newMemberAccount,
   type EventToPut,
+  type OnboardingWorld,
   type World,
 } from './world';
 
@@ -37,6 +38,8 @@ export interface OnboardingOutcome {
   problems: string[];
   newAccountId: string;
   sweep: { accounts: number; onboard: number; verify: number };
+  /** The world with onboarding added, for what the sandbox plays next. */
+  world: OnboardingWorld;
 }
 
 function aimedSample(name: string, accountId: string): EventToPut {
@@ -110,6 +113,7 @@ export async function playOnboarding(
     problems,
     newAccountId,
     sweep: { accounts: swept.accounts, onboard: swept.counts.onboard, verify: swept.counts.verify },
+    world,
   };
 }
 

@@ -18,6 +18,7 @@ import {
   type OnboardingOutcome,
 } from './onboarding-scenario';
 import { subscribeQueue, type NotificationStack } from './provision';
+import { playWatching, type WatchingOutcome } from './watching-scenario';
 import {
   CHAT_FILTER_POLICY,
   MALFORMED_SAMPLE,
@@ -73,7 +74,7 @@ interface ChatMessage {
   } & Record<string, unknown>;
 }
 
-const STEPS = 7;
+const STEPS = 8;
 
 export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promise<number> {
   const step = (n: number, text: string) => io.progress(`[${n}/${STEPS}] ${text}`);
@@ -143,7 +144,13 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
     step(6, 'onboarding: a new account, a failed creation, then the reconcile sweep ...');
     const onboarding = await playOnboarding(world, io.progress);
 
-    step(7, 'collecting what SES sent, what the chat subscriber received and the DLQ ...');
+    step(
+      7,
+      'watching: drift, a table never backed up, a dropped event; the daily checks and the digest ...',
+    );
+    const watching = await playWatching(onboarding.world, io.progress);
+
+    step(8, 'collecting what SES sent, what the chat subscriber received and the DLQ ...');
     const emails = (await aws.data()).ses?.Message ?? [];
     const chatMessages = (await receiveAll(world.c, chat.url)).map(parseChatMessage);
     const published = (await receiveAll(world.c, audit.url)).map(parseChatMessage);
@@ -153,15 +160,17 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
     const problems = [
       ...verify(config, played, emails, chatMessages, published, dlq, malformedBody),
       ...onboarding.problems,
+      ...watching.problems,
       ...verifyOnboardingMail(emails, onboarding, world.org.accounts.length),
     ];
     io.out(summary(world, played, emails, chatMessages, published, dlq, files, options.outDir));
     io.out(onboardingSummary(onboarding));
+    io.out(watchingSummary(watching));
     io.out(`\nfinished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     if (options.keep) {
       keep = true;
       aws.detach();
-      io.out(keepInstructions(aws, world.stack));
+      io.out(keepInstructions(aws, world.stack, onboarding.world.env));
     }
     if (problems.length) {
       io.out(
@@ -398,16 +407,30 @@ function onboardingSummary(o: OnboardingOutcome): string {
   ].join('\n');
 }
 
+function watchingSummary(w: WatchingOutcome): string {
+  const rows = [['account', 'daily check', 'found (who)', 'coverage', 'lost events recovered']];
+  for (const r of w.rows) rows.push([r.account, r.check, r.found, r.coverage, String(r.recovered)]);
+  return [
+    '',
+    '',
+    'Watching (the next sweep queued a daily check per ready account):',
+    '',
+    table(rows),
+    '',
+    `The drift was repaired and told once ("[DRIFT REPAIRED]"), the table reported ("[NOT BACKED UP]"), the dropped failure sent late ("(RECOVERED)"), and the daily digest ${w.digest.subject} ("[DIGEST]").`,
+  ].join('\n');
+}
+
 function accountName(world: World, id: string): string {
   if (id === world.org.managementAccountId) return 'management';
   return world.org.accounts.find((a) => a.id === id)?.name ?? '';
 }
 
-function keepInstructions(aws: LocalAws, stack: NotificationStack): string {
+function keepInstructions(aws: LocalAws, stack: NotificationStack, env: NodeJS.ProcessEnv): string {
   return `
 moto keeps running (pid ${aws.pid}) on ${aws.endpoint}. Point tools at it:
 
-  export AWS_ENDPOINT_URL=${aws.endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+  export AWS_ENDPOINT_URL=${aws.endpoint} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
   aws sqs receive-message --queue-url ${stack.queueUrl}
   aws events list-rules --event-bus-name ${stack.busName}
   npx backupctl plan events/backup/backup-job-state-change.failed.json
@@ -419,12 +442,20 @@ For backupctl onboard and reconcile, also:
     'TOPIC_ARNS',
     'CENTRAL_BUS_ARN',
     'CONTROL_PLANE_ROLE_ARN',
+    'WATCH_ROLE_ARN',
     'ONBOARDING_QUEUE_URL',
+    'WATCH_QUEUE_URL',
   ]
-    .filter((k) => process.env[k])
-    .map((k) => `${k}='${process.env[k]}'`)
+    .filter((k) => env[k])
+    .map((k) => `${k}='${env[k]}'`)
     .join(' ')}
-  npx backupctl reconcile --dry-run
+  npx backupctl reconcile --dry-run     # each account's decision, checked now, read-only
+  npx backupctl coverage --format text
+  npx backupctl digest --since 24h --format text
+
+Nothing consumes the queues while moto runs alone: "backupctl reconcile" without --dry-run puts
+requests there that stay until the next "npm start" resets moto (running it twice queues each
+account twice). --dry-run shows what it would do; "backupctl onboard <id>" runs one directly.
 
 Stop it with: kill ${aws.pid}
 `;

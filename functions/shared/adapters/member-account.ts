@@ -440,39 +440,58 @@ class Trail implements MemberTrail {
   constructor(private readonly cloudtrail: CloudTrailClient) {}
 
   async lastChange(resourceName: string, since: Date): Promise<ChangeRecord | undefined> {
-    const out = await this.cloudtrail.send(
-      new LookupEventsCommand({
-        LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: resourceName }],
-        StartTime: since,
-        MaxResults: 50,
-      }),
-    );
-    for (const e of out.Events ?? []) {
-      if (e.ReadOnly === 'true') continue;
-      let identity = e.Username ?? 'unknown';
-      try {
-        const detail = JSON.parse(e.CloudTrailEvent ?? '{}') as {
-          readOnly?: boolean;
-          userIdentity?: { arn?: string; principalId?: string; invokedBy?: string };
-        };
-        if (detail.readOnly) continue;
-        identity =
-          detail.userIdentity?.arn ??
-          detail.userIdentity?.invokedBy ??
-          detail.userIdentity?.principalId ??
-          identity;
-      } catch {
-        // An unreadable detail still has the user name and the event name.
+    let token: string | undefined;
+    // Reads (the daily check's own, scanners') can fill whole pages: look a few pages deep.
+    for (let page = 0; page < 5; page++) {
+      const out = await this.cloudtrail.send(
+        new LookupEventsCommand({
+          LookupAttributes: [{ AttributeKey: 'ResourceName', AttributeValue: resourceName }],
+          StartTime: since,
+          MaxResults: 50,
+          ...(token ? { NextToken: token } : {}),
+        }),
+      );
+      for (const e of out.Events ?? []) {
+        const change = changeOf(e);
+        if (change) return change;
       }
-      if (OWN_ROLE.test(identity)) continue;
-      return {
-        identity,
-        action: e.EventName ?? 'unknown',
-        time: e.EventTime?.toISOString() ?? 'unknown',
-      };
+      token = out.NextToken;
+      if (!token) break;
     }
     return undefined;
   }
+}
+
+/** A write by someone other than the control plane, readable; undefined for anything else. */
+function changeOf(e: {
+  ReadOnly?: string;
+  Username?: string;
+  CloudTrailEvent?: string;
+  EventName?: string;
+  EventTime?: Date;
+}): ChangeRecord | undefined {
+  if (e.ReadOnly === 'true') return undefined;
+  let identity = e.Username ?? 'unknown';
+  try {
+    const detail = JSON.parse(e.CloudTrailEvent ?? '{}') as {
+      readOnly?: boolean;
+      userIdentity?: { arn?: string; principalId?: string; invokedBy?: string };
+    };
+    if (detail.readOnly) return undefined;
+    identity =
+      detail.userIdentity?.arn ??
+      detail.userIdentity?.invokedBy ??
+      detail.userIdentity?.principalId ??
+      identity;
+  } catch {
+    // An unreadable detail still has the user name and the event name.
+  }
+  if (OWN_ROLE.test(identity)) return undefined;
+  return {
+    identity,
+    action: e.EventName ?? 'unknown',
+    time: e.EventTime?.toISOString() ?? 'unknown',
+  };
 }
 
 class Events implements MemberEvents {

@@ -23,6 +23,8 @@ export interface Notice {
   /** A one-line summary for chat previews; default: headline, else what, label, item, account. */
   summary?: string;
   account?: AccountRef;
+  /** Who the "account-owner" list means for a notice about several accounts (a digest). */
+  owners?: string[];
   region?: string;
   /** Why, in the words of AWS or of the check (status message, error). */
   reason?: string;
@@ -70,7 +72,7 @@ export interface Section {
   rows: Cell[][];
   /** Detail most readers skip: folded in the HTML email, left out of chat. */
   collapsed?: boolean;
-  /** Rows beyond the first `chatRows` are counted, not listed, in chat. Default 10. */
+  /** Rows beyond the first `chatRows` are counted, not listed, in chat. Default 10; 0 counts all. */
   chatRows?: number;
 }
 

@@ -118,7 +118,13 @@ export function renderSns(notice: Notice): RenderedSns {
     const max = section.chatRows ?? DEFAULT_CHAT_ROWS;
     lines.push(`*${section.title}:*`);
     for (const row of section.rows.slice(0, max)) lines.push(`• ${row.map(cell).join(' · ')}`);
-    if (section.rows.length > max) lines.push(`• … and ${section.rows.length - max} more`);
+    if (section.rows.length > max) {
+      lines.push(
+        max
+          ? `• … and ${section.rows.length - max} more`
+          : `• ${section.rows.length}, listed in the email`,
+      );
+    }
   }
   // A bare URL: Slack and Teams both link it; markdown link syntax differs between them.
   if (n.link) lines.push(`*${n.link.label}:* ${oneLine(n.link.url)}`);

@@ -60,7 +60,9 @@ export function routingNeeds(
 export function accountOwners(
   account: AccountRef | undefined,
   email: Config['notifications']['email'],
+  owners?: readonly string[],
 ): string[] {
+  if (owners?.length) return [...owners];
   if (!account) return [];
   const configured = email.accountOwners[account.id];
   if (configured?.length) return configured;
@@ -79,6 +81,7 @@ export function route(
   rules: readonly RouteRule[],
   email: Config['notifications']['email'],
   account?: AccountRef,
+  owners?: readonly string[],
 ): Target[] {
   const targets = new Map<string, Target>();
   const addressed = new Set<string>();
@@ -94,7 +97,7 @@ export function route(
       // An address on two lists gets one email, from the first list that names it.
       const listed =
         list === ACCOUNT_OWNER_LIST
-          ? accountOwners(account, email)
+          ? accountOwners(account, email, owners)
           : (email.recipients[list] ?? []);
       const to: string[] = [];
       for (const address of listed) {

@@ -91,6 +91,7 @@ export function planNotice(
     effectiveRules(config),
     config.notifications.email,
     notice.account,
+    notice.owners,
   );
   return { targets, outgoing: compose(notice, targets, config, topicArn) };
 }
