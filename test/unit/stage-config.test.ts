@@ -85,7 +85,8 @@ describe('infra/stage-config.js', () => {
     );
     expect(JSON.stringify(parts.accessRoleArns)).toContain(':role/OrganizationAccountAccessRole');
     expect(JSON.stringify(parts.accessRoleArns)).toContain(':role/AWSControlTowerExecution');
-    expect(parts.reconcileSchedule).toBe('rate(1 day)');
+    expect(parts.reconcileSchedule).toBe('cron(0 5 * * ? *)');
+    expect(parts.digestSchedule).toBe('cron(0 8 * * ? *)');
     const policies = (
       parts.backupPolicyResources as {
         Resources: Record<string, { Type: string; Properties: { Name: string } }>;
