@@ -17,6 +17,8 @@ export default tseslint.config(
         process: 'readonly',
         __dirname: 'readonly',
         console: 'readonly',
+        // Given by jest to the modules it loads (infra/stage-config.js tells jest from osls by it).
+        jest: 'readonly',
       },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

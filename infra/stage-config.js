@@ -76,11 +76,13 @@ function chooseConfigFile(stage, options) {
 }
 
 /**
- * Loads one of the functions' TypeScript modules: through tsx under osls; under jest (its tests),
- * jest's own transform already handles TypeScript.
+ * Loads one of the functions' TypeScript modules: through tsx under osls; when jest itself loaded
+ * this file (its tests), jest's own transform already handles TypeScript. Jest is recognised by
+ * the `jest` object it gives every module it loads, never by an environment variable a child
+ * process could inherit.
  */
 function requireTs(relativePath) {
-  if (process.env.JEST_WORKER_ID) return require(relativePath);
+  if (typeof jest !== 'undefined') return require(relativePath);
   return require('tsx/cjs/api').require(relativePath, module.filename);
 }
 

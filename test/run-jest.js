@@ -4,11 +4,7 @@
 // the total as one plain "N passed, N failed" line, the form CI reads. Fails if either run did.
 // Arguments are passed to both runs (e.g. a test path filter).
 const { spawnSync } = require('node:child_process');
-const { mkdtempSync, readFileSync } = require('node:fs');
-const { tmpdir } = require('node:os');
-const { join } = require('node:path');
 
-const dir = mkdtempSync(join(tmpdir(), 'jest-'));
 const runs = [
   ['unit', []],
   ['integration', ['--runInBand']],
@@ -16,7 +12,8 @@ const runs = [
 const total = { passed: 0, failed: 0, skipped: 0 };
 let status = 0;
 for (const [project, extra] of runs) {
-  const out = join(dir, `${project}.json`);
+  // Jest reports to stderr; with --json alone the results come on stdout, read here (no file,
+  // no "Test results written to" line).
   const run = spawnSync(
     process.execPath,
     [
@@ -25,15 +22,14 @@ for (const [project, extra] of runs) {
       project,
       ...extra,
       '--json',
-      `--outputFile=${out}`,
       '--passWithNoTests',
       ...process.argv.slice(2),
     ],
-    { stdio: 'inherit' },
+    { stdio: ['inherit', 'pipe', 'inherit'], maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
   );
   if (run.status !== 0) status = run.status ?? 1;
   try {
-    const r = JSON.parse(readFileSync(out, 'utf8'));
+    const r = JSON.parse(run.stdout);
     total.passed += r.numPassedTests;
     total.failed += r.numFailedTests;
     total.skipped += r.numPendingTests;

@@ -63,8 +63,12 @@ verify, tags, notify). Prints the outcome and every change as JSON.
 Without it, set from the stack outputs: DELIVERY_TABLE_NAME, TOPIC_ARNS ({"chat":"<arn>"}),
 CENTRAL_BUS_ARN, CONTROL_PLANE_ROLE_ARN.
 
-Exit status: 0 ready, skipped or dry run; 1 the onboarding failed (the JSON says where);
-2 bad usage or configuration.
+Prints {"accountId", "outcome": "ready"|"skipped"|"planned"|"failed"|"busy", "profile",
+"changes", "differences" (a dry run: what differs from the baseline now), "skipReason",
+"error": {"step", "message"}}.
+
+Exit status: 0 ready, skipped or planned; 1 the onboarding failed or cannot be planned, or the
+account is not in the organization (the JSON says where); 2 bad usage or configuration.
 `,
   reconcile: `Usage: backupctl reconcile [--dry-run] [--config <file>]
 

@@ -3,6 +3,7 @@ import { buildOnboardingDeps } from '../onboard-account/handler';
 import {
   NO_LEDGER,
   SILENT_NOTIFIER,
+  StepFailure,
   onboardAccount,
   type OnboardDeps,
   type OnboardResult,
@@ -21,6 +22,7 @@ import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
 import { SqsWorkQueue } from '../shared/adapters/sqs-work-queue';
 import { CONFIG_ENV, type Config } from '../shared/config';
 import { ConfigError } from '../shared/errors';
+import { isAccountId } from '../shared/patterns';
 import type { WorkQueue } from '../shared/ports';
 import { systemClock } from '../shared/ports';
 
@@ -91,18 +93,52 @@ export async function runOnboard(
   options: { dryRun: boolean },
   deps: OnboardDeps = cliOnboardDeps(config, options.dryRun),
 ): Promise<{ exitCode: number; output: Record<string, unknown> }> {
-  if (!/^\d{12}$/.test(accountId))
+  if (!isAccountId(accountId)) {
     throw new ConfigError(`"${accountId}" is not a 12-digit account id`);
-  const result: OnboardResult = await onboardAccount(
-    { accountId, trigger: 'Manual', dryRun: options.dryRun },
-    deps,
-  );
-  const output: Record<string, unknown> = { accountId, outcome: result.outcome };
+  }
+  // A typo is not an onboarding failure: nothing is recorded or sent for an unknown account.
+  try {
+    await deps.org.describeAccount(accountId);
+  } catch (error) {
+    const name = (error as { name?: string }).name ?? '';
+    if (name !== 'AccountNotFoundException') throw error;
+    return {
+      exitCode: 1,
+      output: {
+        accountId,
+        outcome: 'failed',
+        error: {
+          step: 'resolve',
+          message: `account ${accountId} is not in this organization (AccountNotFoundException)`,
+        },
+      },
+    };
+  }
+  let result: OnboardResult;
+  try {
+    result = await onboardAccount({ accountId, trigger: 'Manual', dryRun: options.dryRun }, deps);
+  } catch (error) {
+    // A dry run that cannot finish (the role cannot be assumed, a read is denied) says where.
+    if (!(error instanceof StepFailure)) throw error;
+    return {
+      exitCode: 1,
+      output: {
+        accountId,
+        outcome: 'failed',
+        error: { step: error.step, message: error.message, advice: error.advice },
+      },
+    };
+  }
+  const output: Record<string, unknown> = {
+    accountId,
+    outcome: result.outcome === 'planned' && result.skipReason ? 'skipped' : result.outcome,
+  };
   if (result.outcome === 'planned') {
     Object.assign(output, {
-      profile: result.profile,
-      skipReason: result.skipReason,
+      ...(result.profile ? { profile: result.profile } : {}),
+      ...(result.skipReason ? { skipReason: result.skipReason } : {}),
       changes: result.changes,
+      ...(result.findings.length ? { differences: result.findings.map((f) => f.what) } : {}),
     });
   } else if (result.outcome === 'busy') {
     Object.assign(output, { lockedSince: result.since, lockedUntil: result.until });

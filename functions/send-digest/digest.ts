@@ -205,32 +205,7 @@ export function buildDigest(input: DigestInput): Digest {
       lostEventsRecovered: check?.lostEvents?.recovered ?? 0,
     };
   });
-  const sum = (f: (r: DigestAccountRow) => number) => accounts.reduce((n, r) => n + f(r), 0);
-  const is = (s: DigestAccountStatus) => accounts.filter((r) => r.status === s).length;
-  const totals: Digest['totals'] = {
-    accounts: accounts.length,
-    verified: is('verified'),
-    driftRepaired: is('drift repaired'),
-    unverifiable: is('unverifiable'),
-    notChecked: is('not checked'),
-    notReady: is('not ready') + is('onboarding failed'),
-    completed: sum((r) => r.completed),
-    completedWithIssues: sum((r) => r.completedWithIssues),
-    failed: sum((r) => r.failed),
-    expired: sum((r) => r.expired),
-    aborted: sum((r) => r.aborted),
-    partial: sum((r) => r.partial),
-    resources: sum((r) => r.resources),
-    protected: sum((r) => r.protected),
-    late: sum((r) => r.late),
-    never: sum((r) => r.never),
-    notOptedIn: sum((r) => r.notOptedIn),
-    coveragePercent: percent(
-      sum((r) => r.protected),
-      sum((r) => r.resources),
-    ),
-    lostEventsRecovered: sum((r) => r.lostEventsRecovered),
-  };
+  const totals = totalsOf(accounts);
   const missed = [...input.checks.values()].flatMap((c) => c.coverage?.missed ?? []);
   const notReady = accounts
     .filter((r) => !['verified', 'drift repaired', 'skipped'].includes(r.status))
@@ -240,17 +215,6 @@ export function buildDigest(input: DigestInput): Digest {
       status: r.status,
       detail: r.detail ?? '',
     }));
-  const troubles =
-    totals.failed +
-    totals.expired +
-    totals.aborted +
-    totals.partial +
-    totals.completedWithIssues +
-    totals.late +
-    totals.never +
-    totals.notOptedIn +
-    totals.driftRepaired +
-    notReady.length;
   return {
     period: { start: input.period.start.toISOString(), end: input.period.end.toISOString() },
     generatedAt: input.now.toISOString(),
@@ -261,27 +225,23 @@ export function buildDigest(input: DigestInput): Digest {
       .map(([category, n]) => ({ category, count: n })),
     missed,
     notReady,
-    quiet: troubles === 0,
+    quiet: isQuiet(totals, notReady.length),
   };
 }
 
-/** Only these accounts: an owner's digest. */
-export function digestFor(digest: Digest, accountIds: ReadonlySet<string>): Digest {
-  const keep = <T extends { accountId: string }>(rows: readonly T[]) =>
-    rows.filter((r) => accountIds.has(r.accountId));
-  const accounts = keep(digest.accounts);
+/** The organization's (or an owner's) totals, from the account rows: one way to count. */
+function totalsOf(accounts: readonly DigestAccountRow[]): Digest['totals'] {
   const sum = (f: (r: DigestAccountRow) => number) => accounts.reduce((n, r) => n + f(r), 0);
+  const is = (s: DigestAccountStatus) => accounts.filter((r) => r.status === s).length;
   const resources = sum((r) => r.resources);
   const protectedCount = sum((r) => r.protected);
-  const notReady = keep(digest.notReady);
-  const totals: Digest['totals'] = {
-    ...digest.totals,
+  return {
     accounts: accounts.length,
-    verified: accounts.filter((r) => r.status === 'verified').length,
-    driftRepaired: accounts.filter((r) => r.status === 'drift repaired').length,
-    unverifiable: accounts.filter((r) => r.status === 'unverifiable').length,
-    notChecked: accounts.filter((r) => r.status === 'not checked').length,
-    notReady: notReady.length,
+    verified: is('verified'),
+    driftRepaired: is('drift repaired'),
+    unverifiable: is('unverifiable'),
+    notChecked: is('not checked'),
+    notReady: is('not ready') + is('onboarding failed'),
     completed: sum((r) => r.completed),
     completedWithIssues: sum((r) => r.completedWithIssues),
     failed: sum((r) => r.failed),
@@ -296,20 +256,42 @@ export function digestFor(digest: Digest, accountIds: ReadonlySet<string>): Dige
     coveragePercent: percent(protectedCount, resources),
     lostEventsRecovered: sum((r) => r.lostEventsRecovered),
   };
-  const missed = keep(digest.missed);
-  const quiet =
-    !notReady.length &&
-    !missed.length &&
-    totals.failed +
-      totals.expired +
-      totals.aborted +
-      totals.partial +
-      totals.completedWithIssues ===
-      0 &&
-    totals.driftRepaired === 0;
+}
+
+/** Nothing failed, nothing missed, every watched account verified (opted-out ones aside). */
+function isQuiet(t: Digest['totals'], attention: number): boolean {
+  const troubles =
+    t.failed +
+    t.expired +
+    t.aborted +
+    t.partial +
+    t.completedWithIssues +
+    t.late +
+    t.never +
+    t.notOptedIn +
+    t.driftRepaired +
+    attention;
+  return troubles === 0;
+}
+
+/** Only these accounts: an owner's digest. */
+export function digestFor(digest: Digest, accountIds: ReadonlySet<string>): Digest {
+  const keep = <T extends { accountId: string }>(rows: readonly T[]) =>
+    rows.filter((r) => accountIds.has(r.accountId));
+  const accounts = keep(digest.accounts);
+  const totals = totalsOf(accounts);
+  const notReady = keep(digest.notReady);
   // The organization's failure categories are not split by account in the totals: an owner
   // sees each account's top reason in the table instead of a list that is not theirs.
-  return { ...digest, totals, accounts, reasons: [], missed, notReady, quiet };
+  return {
+    ...digest,
+    totals,
+    accounts,
+    reasons: [],
+    missed: keep(digest.missed),
+    notReady,
+    quiet: isQuiet(totals, notReady.length),
+  };
 }
 
 const short = (...parts: string[]) =>
@@ -355,8 +337,9 @@ export function digestNotice(d: Digest, audience: DigestAudience): Notice {
     ...(t.notReady ? [`${n(t.notReady, 'account', 'accounts')} not ready`] : []),
     ...(t.driftRepaired ? [`${n(t.driftRepaired, 'account', 'accounts')} repaired`] : []),
   ];
+  const skipped = t.accounts - t.verified;
   const headline = d.quiet
-    ? `All ${t.accounts} accounts verified, nothing failed`
+    ? `${t.verified === 1 ? 'The 1 account' : `All ${t.verified} accounts`} verified${skipped ? ` (${n(skipped, 'account', 'accounts')} opted out)` : ''}, nothing failed`
     : `Backups in ${scope}: ${attention.join(', ') || 'see below'}`;
   const severity =
     t.unverifiable || t.notChecked || t.notReady || t.never || t.late

@@ -441,6 +441,12 @@ export function formatConfigIssues(issues: readonly z.core.$ZodIssue[], source: 
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
+    case 'invalid_union': {
+      // "a value or a list": say what the value may be, from the branch that took a single value.
+      const branches = issue.errors.flat();
+      const inner = branches.find((i) => i.code === 'invalid_value') ?? branches[0];
+      return inner ? describeIssue(inner) : issue.message;
+    }
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'unrecognized_keys':

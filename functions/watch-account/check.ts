@@ -66,12 +66,26 @@ const MAX_WHO_LOOKUPS = 20;
 export async function checkAccount(req: WatchRequest, deps: WatchDeps): Promise<CheckRecord> {
   const roles = deps.roles ?? [deps.baseline.readOnlyRole.name];
   const now = deps.clock.now();
+  // The dry run and the checks after it share one set of credentials: one AssumeRole per check.
+  const assumed = new Map<string, Promise<MemberAccount>>();
+  const access: WatchDeps['access'] = {
+    assume: (accountId, role) => {
+      const key = `${accountId}/${role}`;
+      let member = assumed.get(key);
+      if (!member) {
+        member = deps.access.assume(accountId, role);
+        assumed.set(key, member);
+        member.catch(() => assumed.delete(key));
+      }
+      return member;
+    },
+  };
   const base = { accountId: req.accountId, day: req.day, checkedAt: now.toISOString() };
   let dry;
   try {
     dry = await onboardAccount(
       { accountId: req.accountId, trigger: 'Reconcile', dryRun: true, roles },
-      { ...deps, ledger: NO_LEDGER, notifier: SILENT_NOTIFIER, owner: 'daily-check' },
+      { ...deps, access, ledger: NO_LEDGER, notifier: SILENT_NOTIFIER, owner: 'daily-check' },
     );
   } catch (error) {
     const step = error instanceof StepFailure ? error.step : 'check';
@@ -95,7 +109,7 @@ export async function checkAccount(req: WatchRequest, deps: WatchDeps): Promise<
   let member: MemberAccount | undefined;
   for (const role of roles) {
     try {
-      member = await deps.access.assume(req.accountId, role);
+      member = await access.assume(req.accountId, role);
       break;
     } catch (error) {
       if (role === roles[roles.length - 1]) {

@@ -153,6 +153,55 @@ describe('OrganizationsAdmin', () => {
     });
   });
 
+  describe('the organization structure, shared by every account, is asked once per few minutes', () => {
+    it('asks for an OU’s parent once, but an account’s own parent every time', async () => {
+      orgTree();
+      const a = admin();
+      await a.parents(ACCOUNT);
+      await a.parents('333344445555');
+      const asked = organizations
+        .commandCalls(ListParentsCommand)
+        .map((c) => c.args[0].input.ChildId);
+      expect(asked).toEqual([ACCOUNT, PRODUCTION, WORKLOADS, '333344445555']);
+    });
+
+    it('reads the policies on an OU or the root once, on an account every time', async () => {
+      organizations.on(ListPoliciesForTargetCommand).resolves({ Policies: [] });
+      const a = admin();
+      for (let i = 0; i < 2; i++) {
+        await a.backupPoliciesOn(PRODUCTION);
+        await a.backupPoliciesOn(ROOT);
+        await a.backupPoliciesOn(ACCOUNT);
+      }
+      const targets = organizations
+        .commandCalls(ListPoliciesForTargetCommand)
+        .map((c) => c.args[0].input.TargetId);
+      expect(targets).toEqual([PRODUCTION, ROOT, ACCOUNT, ACCOUNT]);
+    });
+
+    it('reads the root’s policy types once, and again right after enabling one', async () => {
+      organizations.on(ListRootsCommand).resolves({ Roots: [{ Id: ROOT, PolicyTypes: [] }] });
+      organizations.on(EnablePolicyTypeCommand).resolves({});
+      const a = admin();
+      await a.backupPoliciesEnabled(ROOT);
+      await a.backupPoliciesEnabled(ROOT);
+      expect(organizations).toHaveReceivedCommandTimes(ListRootsCommand, 1);
+      await a.enableBackupPolicies(ROOT);
+      await a.backupPoliciesEnabled(ROOT);
+      expect(organizations).toHaveReceivedCommandTimes(ListRootsCommand, 2);
+    });
+
+    it('does not remember a failed call', async () => {
+      organizations
+        .on(ListRootsCommand)
+        .rejectsOnce(named('TooManyRequestsException'))
+        .resolves({ Roots: [{ Id: ROOT, PolicyTypes: [] }] });
+      const a = admin();
+      await expect(a.backupPoliciesEnabled(ROOT)).rejects.toThrow('TooManyRequestsException');
+      await expect(a.backupPoliciesEnabled(ROOT)).resolves.toBe(false);
+    });
+  });
+
   it('reads every page of an account’s tags', async () => {
     organizations
       .on(ListTagsForResourceCommand)

@@ -8,6 +8,9 @@
  *   sdkOnlyLoadMs: the same for a bundle of only the SDK clients the function imports.
  * - warmEventMs: median time per event through the real handler, SDK clients mocked with
  *   aws-sdk-client-mock, over 1,000 events (a mix of the samples in events/).
+ * - then, each in a process of its own against its own moto: onboarding-bench.ts (calls per
+ *   onboarded account, the sweep) and watching-bench.ts (the daily check's calls per account,
+ *   the digest, the extrapolation to 10,000 accounts), merged into the same JSON.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -72,6 +75,99 @@ const FUNCTIONS = [
         'CreateBackupVaultCommand',
       ],
       '@aws-sdk/client-eventbridge': ['EventBridgeClient', 'PutRuleCommand', 'PutTargetsCommand'],
+      // member-account.ts builds these clients for every member account too (daily check).
+      '@aws-sdk/client-cloudtrail': ['CloudTrailClient', 'LookupEventsCommand'],
+      '@aws-sdk/client-resource-groups-tagging-api': [
+        'ResourceGroupsTaggingAPIClient',
+        'GetResourcesCommand',
+      ],
+    } as Record<string, string[]>,
+  },
+  {
+    name: 'watchAccount',
+    entry: 'functions/watch-account/handler.ts',
+    sdk: {
+      '@aws-sdk/client-dynamodb': [
+        'DynamoDBClient',
+        'PutItemCommand',
+        'GetItemCommand',
+        'UpdateItemCommand',
+        'DeleteItemCommand',
+        'BatchGetItemCommand',
+        'BatchWriteItemCommand',
+      ],
+      '@aws-sdk/client-organizations': [
+        'OrganizationsClient',
+        'DescribeAccountCommand',
+        'DescribeOrganizationCommand',
+        'DescribeOrganizationalUnitCommand',
+        'DescribeEffectivePolicyCommand',
+        'ListParentsCommand',
+        'ListRootsCommand',
+        'ListPoliciesCommand',
+        'ListPoliciesForTargetCommand',
+        'ListTagsForResourceCommand',
+      ],
+      '@aws-sdk/client-sts': ['STSClient', 'AssumeRoleCommand'],
+      '@aws-sdk/client-sqs': ['SQSClient', 'SendMessageBatchCommand'],
+      '@aws-sdk/client-ses': ['SESClient', 'SendEmailCommand'],
+      '@aws-sdk/client-sns': ['SNSClient', 'PublishCommand'],
+      // In member accounts, through the read-only role.
+      '@aws-sdk/client-iam': [
+        'IAMClient',
+        'GetRoleCommand',
+        'GetRolePolicyCommand',
+        'ListAttachedRolePoliciesCommand',
+      ],
+      '@aws-sdk/client-kms': [
+        'KMSClient',
+        'DescribeKeyCommand',
+        'GetKeyPolicyCommand',
+        'GetKeyRotationStatusCommand',
+      ],
+      '@aws-sdk/client-backup': [
+        'BackupClient',
+        'DescribeBackupVaultCommand',
+        'DescribeRegionSettingsCommand',
+        'ListProtectedResourcesCommand',
+        'ListBackupJobsCommand',
+        'ListCopyJobsCommand',
+        'ListRestoreJobsCommand',
+      ],
+      '@aws-sdk/client-eventbridge': [
+        'EventBridgeClient',
+        'DescribeRuleCommand',
+        'ListTargetsByRuleCommand',
+      ],
+      '@aws-sdk/client-cloudtrail': ['CloudTrailClient', 'LookupEventsCommand'],
+      '@aws-sdk/client-resource-groups-tagging-api': [
+        'ResourceGroupsTaggingAPIClient',
+        'GetResourcesCommand',
+      ],
+    } as Record<string, string[]>,
+  },
+  {
+    name: 'sendDigest',
+    entry: 'functions/send-digest/handler.ts',
+    sdk: {
+      '@aws-sdk/client-backup': ['BackupClient', 'ListBackupJobSummariesCommand'],
+      '@aws-sdk/client-dynamodb': [
+        'DynamoDBClient',
+        'PutItemCommand',
+        'GetItemCommand',
+        'UpdateItemCommand',
+        'DeleteItemCommand',
+        'BatchGetItemCommand',
+      ],
+      '@aws-sdk/client-organizations': [
+        'OrganizationsClient',
+        'DescribeAccountCommand',
+        'DescribeOrganizationCommand',
+        'ListAccountsCommand',
+        'ListTagsForResourceCommand',
+      ],
+      '@aws-sdk/client-ses': ['SESClient', 'SendEmailCommand'],
+      '@aws-sdk/client-sns': ['SNSClient', 'PublishCommand'],
     } as Record<string, string[]>,
   },
   {
@@ -158,6 +254,18 @@ async function warmNotify(): Promise<{ warmEventMs: number; events: number }> {
   return { warmEventMs: round(median(times)), events: times.length };
 }
 
+/** A bench file run with tsx in a process of its own; it prints one JSON object. */
+function subBench(file: string): Record<string, unknown> {
+  return JSON.parse(
+    execFileSync(process.execPath, [require.resolve('tsx/cli'), join(__dirname, file)], {
+      encoding: 'utf8',
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 16 * 1024 * 1024,
+    }),
+  ) as Record<string, unknown>;
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-'));
   const results = [];
@@ -182,19 +290,11 @@ async function main(): Promise<void> {
       ...warm,
     });
   }
-  // Onboarding against moto, in a process of its own (the warm bench above mocks the SDK).
-  const onboarding = JSON.parse(
-    execFileSync(
-      process.execPath,
-      [require.resolve('tsx/cli'), join(__dirname, 'onboarding-bench.ts')],
-      {
-        encoding: 'utf8',
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    ),
-  ) as Record<string, unknown>;
-  const out = { node: process.version, cpus: cpus().length, results, ...onboarding };
+  // Onboarding and watching against moto, each in a process of its own (the warm bench above
+  // mocks the SDK classes; each starts its own moto).
+  const onboarding = subBench('onboarding-bench.ts');
+  const watching = subBench('watching-bench.ts');
+  const out = { node: process.version, cpus: cpus().length, results, ...onboarding, ...watching };
   writeFileSync(join(dir, 'bench.json'), JSON.stringify(out));
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
 }

@@ -37,7 +37,8 @@ async function main(): Promise<void> {
     useLocalAwsEnvironment(aws.endpoint);
     const config = readConfigFile(join(ROOT, 'infra', 'config', 'example.yml'));
     const world = await addOnboarding(await buildWorld(aws, config, 'bench'));
-    const deps = buildOnboardingDeps();
+    // The world gives the functions' environment (it no longer sets process.env).
+    const deps = buildOnboardingDeps(world.env);
 
     const first: number[] = [];
     const again: number[] = [];
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
         new CreateAccountCommand({ AccountName: `Sweep${i}`, Email: `aws-sweep-${i}@example.com` }),
       );
     }
-    const sweepDeps = buildSweepDeps();
+    const sweepDeps = buildSweepDeps(world.env);
     const before = requests(aws.logFile);
     const t = Date.now();
     const result = await sweep(sweepDeps);

@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { statSync, utimesSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CreateEventBusCommand,
@@ -8,6 +7,7 @@ import {
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { packagedTemplate, templateIsStale, TEMPLATE } from '../helpers/package-template';
 import { localClients } from '../../functions/cli/sandbox/provision';
 import { receiveAll } from '../../functions/cli/sandbox/world';
 import { ROOT } from '../helpers/fixtures';
@@ -23,7 +23,6 @@ import { localAws } from './harness';
 
 jest.setTimeout(120_000);
 
-const TEMPLATE = join(ROOT, '.serverless', 'cloudformation-template-update-stack.json');
 const JOB_DETAIL_TYPES = [
   'Backup Job State Change',
   'Copy Job State Change',
@@ -61,48 +60,6 @@ interface TemplateRule {
   logicalId: string;
   bus: string;
   pattern: unknown;
-}
-
-/** The packaged template; packaged again when serverless.yml or infra/ changed since. */
-function packagedTemplate(): {
-  Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
-} {
-  const inputs = [
-    join(ROOT, 'serverless.yml'),
-    ...readdirSync(join(ROOT, 'infra'), { recursive: true, withFileTypes: true })
-      .filter((d) => d.isFile())
-      .map((d) => join(d.parentPath, d.name)),
-  ];
-  const stale =
-    !existsSync(TEMPLATE) || inputs.some((f) => statSync(f).mtimeMs > statSync(TEMPLATE).mtimeMs);
-  if (stale) {
-    const env = { ...process.env };
-    for (const k of [
-      'AWS_PROFILE',
-      'AWS_ACCESS_KEY_ID',
-      'AWS_SECRET_ACCESS_KEY',
-      'AWS_SESSION_TOKEN',
-      'AWS_ENDPOINT_URL',
-    ])
-      delete env[k];
-    execFileSync(
-      process.execPath,
-      [
-        require.resolve('osls/bin/serverless.js'),
-        'package',
-        '--stage',
-        'dev',
-        '--region',
-        'us-east-1',
-      ],
-      {
-        cwd: ROOT,
-        env,
-        stdio: 'ignore',
-      },
-    );
-  }
-  return JSON.parse(readFileSync(TEMPLATE, 'utf8'));
 }
 
 function templateRules(): TemplateRule[] {
@@ -150,6 +107,20 @@ function samples(): Sample[] {
   }
   return out;
 }
+
+describe('the packaged template', () => {
+  // `npm run test:integration` right after editing serverless.yml or infra/ packages again, in a
+  // clean environment, whatever the order of the tests.
+  it('is packaged again when an input is newer, and the new template is read', () => {
+    const now = new Date(Date.now() + 2000);
+    utimesSync(join(ROOT, 'serverless.yml'), now, now);
+    expect(templateIsStale()).toBe(true);
+    const template = packagedTemplate();
+    expect(templateIsStale()).toBe(false);
+    expect(statSync(TEMPLATE).mtimeMs).toBeGreaterThanOrEqual(now.getTime() - 1000);
+    expect(Object.keys(template.Resources)).toContain('WatchQueue');
+  });
+});
 
 describe('EventBridge rule contract (patterns from the packaged template, matched by moto)', () => {
   const rules = templateRules();

@@ -26,6 +26,22 @@ export class OrganizationsAdmin implements OrganizationAdmin {
   /** OU names for a few minutes: a renamed OU is seen soon, a sweep does not ask per account. */
   private readonly ouNames = new Map<string, { name: string; until: number }>();
   private static readonly OU_NAME_TTL_MS = 5 * 60 * 1000;
+  /**
+   * What belongs to the organization's structure (an OU's parent, the policies on an OU or the
+   * root, the root's policy types) changes rarely and is shared by every account: a sweep or a
+   * run of daily checks in one container asks once per few minutes, not once per account.
+   */
+  private readonly structure = new Map<string, { value: Promise<unknown>; until: number }>();
+
+  private remembered<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.structure.get(key);
+    if (hit && hit.until > Date.now()) return hit.value as Promise<T>;
+    const value = Promise.resolve().then(load);
+    this.structure.set(key, { value, until: Date.now() + OrganizationsAdmin.OU_NAME_TTL_MS });
+    // A failed call is not remembered.
+    value.catch(() => this.structure.delete(key));
+    return value;
+  }
 
   /** An organization's id and management account never change: asked once per container. */
   private organization?: Promise<{ id: string; managementAccountId: string }>;
@@ -68,7 +84,11 @@ export class OrganizationsAdmin implements OrganizationAdmin {
     let child = accountId;
     // An organization is at most 5 OU levels deep; the loop bound guards against a bad answer.
     for (let depth = 0; depth < 10; depth++) {
-      const out = await this.organizations.send(new ListParentsCommand({ ChildId: child }));
+      const ask = () => this.organizations.send(new ListParentsCommand({ ChildId: child }));
+      // An account may move at any time; an OU's place in the tree is shared and stable.
+      const out = child.startsWith('ou-')
+        ? await this.remembered(`parents:${child}`, ask)
+        : await ask();
       const parent = out.Parents?.[0];
       if (!parent?.Id) break;
       if (parent.Type === 'ROOT') {
@@ -117,7 +137,9 @@ export class OrganizationsAdmin implements OrganizationAdmin {
   }
 
   async backupPoliciesEnabled(rootId: string): Promise<boolean> {
-    const out = await this.organizations.send(new ListRootsCommand({}));
+    const out = await this.remembered('roots', () =>
+      this.organizations.send(new ListRootsCommand({})),
+    );
     const root = out.Roots?.find((r) => r.Id === rootId);
     return Boolean(
       root?.PolicyTypes?.some((p) => p.Type === 'BACKUP_POLICY' && p.Status === 'ENABLED'),
@@ -125,6 +147,7 @@ export class OrganizationsAdmin implements OrganizationAdmin {
   }
 
   async enableBackupPolicies(rootId: string): Promise<void> {
+    this.structure.delete('roots');
     try {
       await this.organizations.send(
         new EnablePolicyTypeCommand({ RootId: rootId, PolicyType: 'BACKUP_POLICY' }),
@@ -146,6 +169,14 @@ export class OrganizationsAdmin implements OrganizationAdmin {
   }
 
   async backupPoliciesOn(targetId: string): Promise<PolicyRef[]> {
+    // Policies on OUs and the root apply to many accounts; an account's own are read each time.
+    if (/^(ou|r)-/.test(targetId)) {
+      return this.remembered(`policies:${targetId}`, () => this.readPoliciesOn(targetId));
+    }
+    return this.readPoliciesOn(targetId);
+  }
+
+  private async readPoliciesOn(targetId: string): Promise<PolicyRef[]> {
     const out: PolicyRef[] = [];
     for await (const page of paginateListPoliciesForTarget(
       { client: this.organizations },
