@@ -90,6 +90,18 @@ export async function checkAccount(req: WatchRequest, deps: WatchDeps): Promise<
   } catch (error) {
     const step = error instanceof StepFailure ? error.step : 'check';
     const cause = error instanceof StepFailure ? error.cause : error;
+    if ((cause as { name?: string } | undefined)?.name === 'AccountNotFoundException') {
+      // The account left (or was closed and removed) between the sweep and its check.
+      const record: CheckRecord = {
+        ...base,
+        status: 'skipped',
+        reason: 'the account is no longer in the organization',
+        findings: [],
+      };
+      if (!deps.dryRun) await deps.checks.saveCheck(record);
+      deps.log.info('account vanished before its check; skipped', { accountId: req.accountId });
+      return record;
+    }
     // Throttling and outages are retried with the record; only "not allowed" is a verdict.
     if (!isAccessDenied(cause ?? error)) throw error;
     return unverifiable(req, deps, `${step}: ${errorMessage(error)}`, base);

@@ -510,6 +510,13 @@ describe('checkAccount: accounts that are not checked', () => {
       },
       'opted out with tag backup-control-plane:opt-out=true',
     ],
+    [
+      'an account that left the organization after the sweep',
+      (w) => {
+        w.org.accounts.delete(MEMBER_ID);
+      },
+      'the account is no longer in the organization',
+    ],
   ])('records %s as skipped, without reading it', async (_, make, reason) => {
     const w = await watchWorld();
     make(w);
