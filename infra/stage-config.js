@@ -327,7 +327,7 @@ function deliveryPolicy(config, topics) {
     {
       Sid: 'SendEmailAsTheConfiguredIdentity',
       Effect: 'Allow',
-      Action: ['ses:SendEmail', 'ses:SendRawEmail'],
+      Action: 'ses:SendEmail',
       Resource: sesResources,
     },
   ];
@@ -521,6 +521,7 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     onboardingEnvironment,
     accessRoleArns,
     reconcileSchedule: config.onboarding.schedule,
+    logRetentionDays: config.logRetentionDays,
     digestSchedule: config.watching.digest.schedule,
     backupPolicyResources: backupPolicyResources(config),
     notifyEnvironment: notifyEnv,

@@ -23,9 +23,10 @@ export function buildOnboardingDeps(env: NodeJS.ProcessEnv = process.env): Onboa
     org,
     access: new StsAccountAccess(stsClient()),
     ledger: new DynamoDbOnboardingLedger(dynamodbClient(), runtime.DELIVERY_TABLE_NAME),
-    // The lease outlasts the function's 900 s timeout: a live send is never taken over.
+    // A claim outlasts the queue's visibility timeout (5,400 s) plus the function's timeout
+    // (900 s): a crash after SES accepted a notice is not sent again by the next receive.
     notifier: new PipelineNotifier(
-      buildPipelineDeps(config, runtime, { leaseMs: 16 * 60 * 1000, org }),
+      buildPipelineDeps(config, runtime, { leaseMs: 110 * 60 * 1000, org }),
     ),
     clock: systemClock,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -229,11 +229,25 @@ export const WatchingSchema = z
 
 const WATCHING_DEFAULTS = WatchingSchema.parse({});
 
+/** The retention periods CloudWatch Logs accepts, in days. */
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+];
+
 export const ConfigSchema = z
   .object({
     organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must look like o-abc123def4'),
     onboarding: OnboardingSchema.optional(),
     watching: WatchingSchema.default(WATCHING_DEFAULTS),
+    /** How long the functions' logs are kept (a value CloudWatch Logs accepts). */
+    logRetentionDays: z
+      .number()
+      .int()
+      .refine((n) => LOG_RETENTION_DAYS.includes(n), {
+        message: `must be a retention CloudWatch Logs accepts: ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(30),
     notifications: z
       .object({
         email: z

@@ -13,7 +13,8 @@ export interface EmailMessage {
 }
 
 export interface EmailSender {
-  send(message: EmailMessage): Promise<{ messageId: string }>;
+  /** `signal` aborts the call (and its retries) when the invocation's time runs out. */
+  send(message: EmailMessage, options?: { signal?: AbortSignal }): Promise<{ messageId: string }>;
 }
 
 export interface TopicMessage {
@@ -24,7 +25,10 @@ export interface TopicMessage {
 }
 
 export interface TopicPublisher {
-  publish(message: TopicMessage): Promise<{ messageId: string }>;
+  publish(
+    message: TopicMessage,
+    options?: { signal?: AbortSignal },
+  ): Promise<{ messageId: string }>;
 }
 
 export type ClaimResult =

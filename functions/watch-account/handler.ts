@@ -36,7 +36,8 @@ export function buildWatchDeps(env: NodeJS.ProcessEnv = process.env): WatchDeps 
   const org = new OrganizationsAdmin(organizationsClient());
   const dynamodb = dynamodbClient();
   const checks = new DynamoDbCheckLedger(dynamodb, runtime.DELIVERY_TABLE_NAME);
-  const pipeline = buildPipelineDeps(config, runtime, { leaseMs: 16 * 60 * 1000, org });
+  // A claim outlasts the watch queue's visibility timeout (1,800 s) plus the timeout (300 s).
+  const pipeline = buildPipelineDeps(config, runtime, { leaseMs: 40 * 60 * 1000, org });
   return {
     config,
     baseline: loadBaseline(),

@@ -303,3 +303,46 @@ describe('notify-backup-event handler', () => {
     }
   });
 });
+
+describe('notify-backup-event handler within its time', () => {
+  it('starts no record in the last 20 s of the invocation: they are retried, not cut off', async () => {
+    const h = createHandler(() => buildNotifyDeps());
+    const response = await h(
+      sqsEvent(
+        sqsRecord(sample('backup/backup-job-state-change.expired'), 'late-1'),
+        sqsRecord(sample('backup/backup-job-state-change.failed'), 'late-2'),
+      ),
+      lambdaContext({ getRemainingTimeInMillis: () => 15_000 }),
+    );
+    expect(failedIds(response)).toEqual(['late-1', 'late-2']);
+    expect(ses).not.toHaveReceivedCommand(SendEmailCommand);
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+    // No claim was taken: the retry sends everything.
+    expect(dynamodb).not.toHaveReceivedCommand(PutItemCommand);
+  });
+
+  it('processes records while there is time, and leaves the rest for the retry', async () => {
+    const h = createHandler(() => buildNotifyDeps());
+    let now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      // Each SES call takes 20 s of the invocation's 60 s; records start until 40 s.
+      ses.on(SendEmailCommand).callsFake(() => {
+        now += 20_000;
+        return { MessageId: `ses-${now}` };
+      });
+      const response = await h(
+        sqsEvent(
+          sqsRecord(sample('backup/backup-job-state-change.expired'), 'first'), // admins
+          sqsRecord(sample('backup/copy-job-state-change.failed'), 'second'), // admins and DBAs
+          sqsRecord(sample('backup/restore-job-state-change.failed'), 'third'),
+        ),
+        lambdaContext({ getRemainingTimeInMillis: () => 60_000 }),
+      );
+      expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 3);
+      expect(failedIds(response)).toEqual(['third']);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+});

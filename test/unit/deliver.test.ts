@@ -158,3 +158,58 @@ describe('deliverAll', () => {
     await expect(deliverAll(key, outgoing, d)).rejects.toThrow(/sns:chat: Rate exceeded/);
   });
 });
+
+describe('deliverAll within the invocation’s time', () => {
+  it('starts no channel with too little time left, and releases its claim for the retry', async () => {
+    const { key, outgoing } = await failedJob();
+    const d = deps();
+    const delivery = deliverAll(key, outgoing, { ...d, deadline: Date.now() + 500 });
+    await expect(delivery).rejects.toBeInstanceOf(DeliveryError);
+    await expect(delivery).rejects.toThrow(/not sent: \d+ ms left in this invocation/);
+    expect(d.email.sent).toEqual([]);
+    expect(d.sns.published).toEqual([]);
+    // Nothing is held: the retry with time enough sends every channel.
+    expect(d.ledger.entries.size).toBe(0);
+    await deliverAll(key, outgoing, d);
+    expect(d.email.sent).toHaveLength(2);
+    expect(d.sns.published).toHaveLength(1);
+  });
+
+  it('gives every send an abort signal that fires at the deadline', async () => {
+    const { key, outgoing } = await failedJob();
+    const d = deps();
+    const signals: (AbortSignal | undefined)[] = [];
+    const email = {
+      send: async (_m: unknown, options?: { signal?: AbortSignal }) => {
+        signals.push(options?.signal);
+        // A send that hangs until it is aborted (SES not answering).
+        await new Promise((_, reject) =>
+          options?.signal?.addEventListener('abort', () => reject(options.signal!.reason)),
+        );
+        return { messageId: 'never' };
+      },
+    };
+    const started = Date.now();
+    const delivery = deliverAll(key, outgoing, { ...d, email, deadline: Date.now() + 1800 });
+    await expect(delivery).rejects.toBeInstanceOf(DeliveryError);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(signals).toHaveLength(2);
+    expect(signals.every((s) => s?.aborted)).toBe(true);
+    // The chat message, which did not hang, went out once and is recorded.
+    expect(d.sns.published).toHaveLength(1);
+  });
+
+  it('passes no signal when there is no deadline (the CLI, tests)', async () => {
+    const { key, outgoing } = await failedJob();
+    const d = deps();
+    const seen: unknown[] = [];
+    const email = {
+      send: async (_m: unknown, options?: { signal?: AbortSignal }) => {
+        seen.push(options?.signal);
+        return { messageId: 'm' };
+      },
+    };
+    await deliverAll(key, outgoing, { ...d, email });
+    expect(seen).toEqual([undefined, undefined]);
+  });
+});

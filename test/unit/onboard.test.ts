@@ -190,6 +190,27 @@ describe('onboardAccount: a new account', () => {
           },
         },
       }),
+      // Grants only for AWS resources (AWS Backup's own use of the key), never for a person.
+      expect.objectContaining({
+        Action: 'kms:CreateGrant',
+        Condition: {
+          StringEquals: {
+            'kms:CallerAccount': MEMBER_ID,
+            'kms:ViaService': 'backup.us-east-1.amazonaws.com',
+          },
+          Bool: { 'kms:GrantIsForAWSResource': 'true' },
+        },
+      }),
+    ]);
+    expect(m.role(FORWARDER).trustPolicy.Statement).toEqual([
+      expect.objectContaining({
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': MEMBER_ID },
+          ArnLike: {
+            'aws:SourceArn': `arn:aws:events:*:${MEMBER_ID}:rule/${RULE}`,
+          },
+        },
+      }),
     ]);
     expect(m.vault('us-east-1', VAULT)?.encryptionKeyArn).toBe(key.keyArn);
     const rule = m.rule('us-east-1', RULE);

@@ -10,7 +10,10 @@ function tagValue(v: string): string {
 export class SesEmailSender implements EmailSender {
   constructor(private readonly ses: SESClient) {}
 
-  async send(message: EmailMessage): Promise<{ messageId: string }> {
+  async send(
+    message: EmailMessage,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ messageId: string }> {
     // The last guard: an ill-formed string would break this client for every later request.
     const m = wellFormedDeep(message);
     const out = await this.ses.send(
@@ -31,6 +34,7 @@ export class SesEmailSender implements EmailSender {
           Value: tagValue(Value),
         })),
       }),
+      options.signal ? { abortSignal: options.signal } : {},
     );
     return { messageId: out.MessageId ?? '' };
   }

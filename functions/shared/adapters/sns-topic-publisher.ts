@@ -5,7 +5,10 @@ import { wellFormedDeep } from '../format';
 export class SnsTopicPublisher implements TopicPublisher {
   constructor(private readonly sns: SNSClient) {}
 
-  async publish(message: TopicMessage): Promise<{ messageId: string }> {
+  async publish(
+    message: TopicMessage,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<{ messageId: string }> {
     // The last guard: an ill-formed string would break this client for every later request.
     const m = wellFormedDeep(message);
     const out = await this.sns.send(
@@ -17,6 +20,7 @@ export class SnsTopicPublisher implements TopicPublisher {
           Object.entries(m.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
         ),
       }),
+      options.signal ? { abortSignal: options.signal } : {},
     );
     return { messageId: out.MessageId ?? '' };
   }

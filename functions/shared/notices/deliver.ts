@@ -20,7 +20,15 @@ export interface DeliverDeps {
   clock: Clock;
   /** Where problems that do not fail the delivery are reported. */
   warn?: (message: string, extra: Record<string, unknown>) => void;
+  /**
+   * When the invocation must stop sending (epoch ms): each send, retries included, is aborted
+   * then, and a channel not started with too little time left fails (its record is retried).
+   */
+  deadline?: number;
 }
+
+/** Below this much time left, a channel is not started: it would only be cut off. */
+export const MIN_SEND_MS = 1500;
 
 export type DeliveryOutcome =
   | { channel: string; status: 'sent'; messageId: string }
@@ -62,6 +70,7 @@ async function deliverOne(
     return { channel, status: 'failed', error: `delivery ledger: ${errorMessage(error)}` };
   }
   if (claim.outcome === 'already-delivered') return { channel, status: 'duplicate' };
+  const timeLeft = deps.deadline === undefined ? undefined : deps.deadline - Date.now();
   if (claim.outcome === 'in-flight') {
     const err = new DeliveryInFlightError(
       `another invocation is delivering this message (lease until ${claim.leaseUntil ?? '?'})`,
@@ -70,10 +79,14 @@ async function deliverOne(
   }
   let messageId: string;
   try {
+    if (timeLeft !== undefined && timeLeft < MIN_SEND_MS) {
+      throw new Error(`not sent: ${Math.max(0, timeLeft)} ms left in this invocation (retried)`);
+    }
+    const options = timeLeft === undefined ? {} : { signal: AbortSignal.timeout(timeLeft) };
     messageId =
       o.channel === 'email'
-        ? (await deps.email.send(o.message)).messageId
-        : (await deps.sns.publish(o.message)).messageId;
+        ? (await deps.email.send(o.message, options)).messageId
+        : (await deps.sns.publish(o.message, options)).messageId;
   } catch (error) {
     // Give the claim back so the retry of this record sends it.
     await deps.ledger.release(dedupKey, channel, claim.token).catch((releaseError: unknown) => {

@@ -30,6 +30,8 @@ export interface SendOptions {
    * tags cannot be read, rather than keep an alert from everyone.
    */
   finalAttempt?: boolean;
+  /** When sends must stop (epoch ms), from the invocation's remaining time. */
+  deadline?: number;
 }
 
 export interface SendResult {
@@ -114,6 +116,7 @@ export async function sendNotice(
   const deliveries = await deliverAll(notice.dedupKey, outgoing, {
     ...deps,
     warn: (message, extra) => deps.log.warn(message, extra),
+    ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
   });
   deps.log.info('notice delivered', {
     kind: notice.kind,
