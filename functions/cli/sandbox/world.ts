@@ -196,14 +196,19 @@ export async function emitEvent(
       world.forwarding.add(key);
     }
   }
+  // A sample names its own account in its ARNs and roles: re-aimed at the account that sends it,
+  // so an event's resources always belong to the event's account.
+  const own = (event as { account?: unknown }).account;
+  const reaim = (text: string) =>
+    typeof own === 'string' && /^\d{12}$/.test(own) ? text.split(own).join(accountId) : text;
   const out = await sender.eventbridge.send(
     new PutEventsCommand({
       Entries: [
         {
           Source: event.source,
           DetailType: event['detail-type'],
-          Detail: JSON.stringify(event.detail),
-          Resources: event.resources,
+          Detail: reaim(JSON.stringify(event.detail)),
+          Resources: event.resources?.map(reaim),
         },
       ],
     }),
