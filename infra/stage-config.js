@@ -491,6 +491,7 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
       CONTROL_PLANE_ROLE_ARN: `arn:aws:iam::${SAMPLE_ACCOUNT_ID}:role/${prefix}-onboard-account`,
       WATCH_ROLE_ARN: `arn:aws:iam::${SAMPLE_ACCOUNT_ID}:role/${prefix}-watch-account`,
       ONBOARDING_QUEUE_URL: `https://sqs.${region}.amazonaws.com/${SAMPLE_ACCOUNT_ID}/${prefix}-onboarding`,
+      STACK_PREFIX: `${prefix}-`,
       WATCH_QUEUE_URL: `https://sqs.${region}.amazonaws.com/${SAMPLE_ACCOUNT_ID}/${prefix}-watch`,
     },
   });
@@ -502,6 +503,14 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     ONBOARDING_QUEUE_URL: ref('OnboardingQueue'),
     WATCH_QUEUE_URL: ref('WatchQueue'),
   };
+  // The notification function also judges CloudTrail calls (its own stack's are not alerts)
+  // and asks onboarding to repair what tampering changed.
+  const notifyFunctionEnvironment = {
+    ...notifyEnv,
+    STACK_PREFIX: `${prefix}-`,
+    CENTRAL_BUS_ARN: getAtt('BackupEventBus', 'Arn'),
+    ONBOARDING_QUEUE_URL: ref('OnboardingQueue'),
+  };
   if (isInvokeLocal()) {
     // `osls invoke local` cannot resolve CloudFormation functions: name the resources as the
     // stack (and the sandbox, for --stage sandbox) names them.
@@ -510,6 +519,11 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
       onboardingEnvironment,
       localEnvironment({ prefix, region, topics, onboarding: true }),
     );
+    const local = localEnvironment({ prefix, region, topics, onboarding: true });
+    Object.assign(notifyFunctionEnvironment, notifyEnv, {
+      CENTRAL_BUS_ARN: local.CENTRAL_BUS_ARN,
+      ONBOARDING_QUEUE_URL: local.ONBOARDING_QUEUE_URL,
+    });
   }
   const accessRoleArns = [
     ...new Set([config.onboarding.accessRole, config.onboarding.controlTowerAccessRole]),
@@ -525,6 +539,7 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     digestSchedule: config.watching.digest.schedule,
     backupPolicyResources: backupPolicyResources(config),
     notifyEnvironment: notifyEnv,
+    notifyFunctionEnvironment,
     notifyDeliveryPolicy: deliveryPolicy(config, topics),
     alarmActions: alarmTopic ? [alarmTopic.arn] : [],
     topicResources: { Resources: resources, Outputs: outputs },

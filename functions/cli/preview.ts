@@ -1,4 +1,4 @@
-import { decide } from '../notify-backup-event/decide';
+import { decide, decideContext, type Decision } from '../notify-backup-event/decide';
 import { creationFailedNotice } from '../onboard-account/notices';
 import { parseOnboardingEvent } from '../onboard-account/triggers';
 import type { Config } from '../shared/config';
@@ -31,6 +31,11 @@ export type Preview =
       summary: Record<string, unknown>;
     }
   | { flow: 'onboard' | 'ignore'; eventId?: string; summary: Record<string, unknown> };
+
+/** As deployed with onboarding: a tamper call that onboarding can put back shows the repair. */
+function planContext(config: Config) {
+  return decideContext(config, { canRepair: true });
+}
 
 /** Topic ARNs exist only once deployed; show the configured one or say who creates it. */
 export function topicArnFor(config: Config) {
@@ -83,6 +88,9 @@ export function previewEvent(event: unknown, config: Config, hints: AccountHints
       };
     }
     if (decision.flow === 'ignore') {
+      // Not an account event: it may still be a call on the control plane's backup policies.
+      const notify = decide(event, config, planContext(config));
+      if (notify.flow === 'notify') return notifyPreview(notify, config, hints);
       return {
         flow: 'ignore',
         eventId: decision.eventId,
@@ -107,18 +115,27 @@ export function previewEvent(event: unknown, config: Config, hints: AccountHints
       },
     };
   }
-  const decision = decide(event, config);
-  const e = decision.event;
-  const facts = e
-    ? { jobType: e.jobType, state: e.state, accountId: e.accountId, region: e.region }
-    : {};
+  const decision = decide(event, config, planContext(config));
   if (decision.flow === 'ignore') {
     return {
       flow: 'ignore',
       eventId: decision.eventId,
-      summary: { eventId: decision.eventId, flow: 'ignore', reason: decision.reason, ...facts },
+      summary: {
+        eventId: decision.eventId,
+        flow: 'ignore',
+        reason: decision.reason,
+        ...decision.facts,
+      },
     };
   }
+  return notifyPreview(decision, config, hints);
+}
+
+function notifyPreview(
+  decision: Extract<Decision, { flow: 'notify' }>,
+  config: Config,
+  hints: AccountHints,
+): Preview {
   const notice = withHints(decision.notice, hints);
   const { outgoing } = planNotice(notice, config, topicArnFor(config));
   return {
@@ -131,7 +148,13 @@ export function previewEvent(event: unknown, config: Config, hints: AccountHints
       flow: 'notify',
       kind: notice.kind,
       severity: notice.severity,
-      ...facts,
+      ...decision.facts,
+      ...(decision.policyCheck
+        ? {
+            onlyIf: `backup policy ${decision.policyCheck.policyId} is one of the onboarding profiles' (${[...new Set(config.onboarding?.profiles.flatMap((p) => p.backupPolicies) ?? [])].join(', ') || 'none configured'})`,
+          }
+        : {}),
+      ...(decision.repair ? { repair: `onboarding of account ${decision.repair.accountId}` } : {}),
       ...(decision.warnings.length ? { warnings: decision.warnings } : {}),
     },
   };

@@ -1,27 +1,145 @@
+import { loadBaseline, type Baseline } from '../onboard-account/baseline';
 import type { Config } from '../shared/config';
 import type { Notice } from '../shared/notices/notice';
 import { classify } from './classify';
+import { isApiCallEvent, readApiCall } from './cloudtrail';
+import { readEnvelope } from './envelope';
 import { jobNotice } from './job-notice';
 import { parseBackupEvent, type JobEvent } from './schema';
+import { decideServiceEvent, isServiceEvent, type ServiceEventContext } from './service-events';
+import { judgeApiCall, type RepairRequest, type TamperContext } from './tamper';
 
 /** What the notification flow will do with one event, decided without any AWS call. */
 export type Decision =
-  | { flow: 'notify'; eventId: string; event: JobEvent; notice: Notice; warnings: string[] }
-  | { flow: 'ignore'; eventId?: string; reason: string; event?: JobEvent; warnings: string[] };
+  | {
+      flow: 'notify';
+      eventId: string;
+      notice: Notice;
+      warnings: string[];
+      /** What `backupctl plan` shows about the event. */
+      facts: Record<string, string>;
+      /** Set for job state changes. */
+      event?: JobEvent;
+      /** Onboarding can put back what a tamper call changed in this account. */
+      repair?: RepairRequest;
+      /** The alert holds only if this backup policy is one of the control plane's. */
+      policyCheck?: { policyId: string };
+    }
+  | {
+      flow: 'ignore';
+      eventId?: string;
+      reason: string;
+      event?: JobEvent;
+      warnings: string[];
+      facts: Record<string, string>;
+    };
+
+/** What decisions need beyond the configuration: the baseline and the deployment's names. */
+export interface DecideContext {
+  service: ServiceEventContext;
+  tamper: TamperContext;
+}
+
+export interface DeploymentFacts {
+  /** `<service>-<stage>-`: the stack's roles and rules start with it. */
+  stackPrefix?: string;
+  centralBusArn?: string;
+  /** Whether the notification function can ask onboarding for a repair. */
+  canRepair?: boolean;
+}
+
+/** The session name onboarding uses in member accounts (member-account adapter). */
+export const ONBOARDING_SESSION_NAME = 'backup-control-plane-onboarding';
+
+export function decideContext(
+  config: Config,
+  deployment: DeploymentFacts = {},
+  baseline: Baseline = loadBaseline(),
+): DecideContext {
+  const profiles = config.onboarding?.profiles ?? [];
+  const baselineVaultNames = new Set([
+    baseline.vault.name,
+    ...profiles.map((p) => p.baseline.vaultName).filter((v): v is string => Boolean(v)),
+  ]);
+  return {
+    service: { classification: config.notifications.classification, baselineVaultNames },
+    tamper: {
+      baselineVaultNames,
+      baselineRoleNames: new Set([
+        baseline.serviceRole.name,
+        baseline.readOnlyRole.name,
+        baseline.forwarding.role.name,
+      ]),
+      forwardingRuleName: baseline.forwarding.ruleName,
+      forwardingPattern: baseline.forwarding.pattern,
+      ...(deployment.centralBusArn ? { centralBusArn: deployment.centralBusArn } : {}),
+      ...(deployment.stackPrefix ? { stackPrefix: deployment.stackPrefix } : {}),
+      accessRoles: config.onboarding
+        ? [config.onboarding.accessRole, config.onboarding.controlTowerAccessRole]
+        : [],
+      onboardingSessionName: ONBOARDING_SESSION_NAME,
+      backupPolicyNames: new Set(profiles.flatMap((p) => p.backupPolicies)),
+      canRepair: Boolean(config.onboarding && deployment.canRepair),
+    },
+  };
+}
 
 /**
- * Parses and classifies; the notice is routed by the pipeline once its account is known.
- * Throws MalformedEventError for an event with nothing useful to say.
+ * Parses and classifies any event the forwarding pattern lets through: job state changes, the
+ * other AWS Backup events, and CloudTrail calls on the control plane's resources. The notice is
+ * routed by the pipeline once its account is known. Throws MalformedEventError for an event with
+ * nothing useful to say.
  */
-export function decide(input: unknown, config: Config): Decision {
-  const parsed = parseBackupEvent(input);
+export function decide(
+  input: unknown,
+  config: Config,
+  ctx: DecideContext = decideContext(config),
+): Decision {
+  const envelope = readEnvelope(input);
+  if (isApiCallEvent(envelope)) {
+    const call = readApiCall(envelope);
+    if ('unreadable' in call) {
+      return {
+        flow: 'ignore',
+        eventId: envelope.eventId,
+        reason: `CloudTrail event cannot be attributed: ${call.unreadable}`,
+        warnings: [],
+        facts: {},
+      };
+    }
+    const judged = judgeApiCall(call, ctx.tamper);
+    if (judged.flow === 'ignore') {
+      return { ...judged, eventId: envelope.eventId, warnings: [] };
+    }
+    return { ...judged, eventId: envelope.eventId, warnings: envelope.warnings };
+  }
+  if (isServiceEvent(envelope)) {
+    const decided = decideServiceEvent(input, envelope, ctx.service);
+    return { ...decided, eventId: envelope.eventId, warnings: envelope.warnings };
+  }
+  // A job state change, or ignored with the reason (another source or detail-type).
+  const parsed = parseBackupEvent(input, envelope);
   if (parsed.kind === 'ignored') {
-    return { flow: 'ignore', eventId: parsed.eventId, reason: parsed.reason, warnings: [] };
+    return {
+      flow: 'ignore',
+      eventId: parsed.eventId,
+      reason: parsed.reason,
+      warnings: [],
+      facts: {},
+    };
   }
   const { event, warnings } = parsed;
+  const facts = jobFacts(event);
   const verdict = classify(event, config.notifications.classification);
   if (verdict.outcome === 'ignore') {
-    return { flow: 'ignore', eventId: event.eventId, reason: verdict.reason, event, warnings };
+    return {
+      flow: 'ignore',
+      eventId: event.eventId,
+      reason: verdict.reason,
+      event,
+      warnings,
+      facts,
+    };
   }
   return {
     flow: 'notify',
@@ -29,5 +147,15 @@ export function decide(input: unknown, config: Config): Decision {
     event,
     notice: jobNotice(event, verdict.severity, verdict.label),
     warnings,
+    facts,
+  };
+}
+
+function jobFacts(e: JobEvent): Record<string, string> {
+  return {
+    jobType: e.jobType,
+    state: e.state,
+    accountId: e.accountId,
+    ...(e.region ? { region: e.region } : {}),
   };
 }

@@ -1,6 +1,10 @@
-import { loadRuntimeConfig } from '../shared/config';
+import { organizationsClient, sqsClient } from '../shared/adapters/clients';
+import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
+import { SqsWorkQueue } from '../shared/adapters/sqs-work-queue';
+import { loadNotifyRuntime, loadRuntimeConfig } from '../shared/config';
 import { buildPipelineDeps } from '../shared/notices/wiring';
 import { isFinalAttempt, sqsBatchHandler } from '../shared/sqs-batch';
+import { decideContext } from './decide';
 import { notifyBackupEvent, type NotifyDeps } from './notify';
 
 /**
@@ -14,7 +18,22 @@ const RESERVE_MS = 20_000;
 /** The dependencies from the deployed environment; a bad configuration fails every record loudly. */
 export function buildNotifyDeps(env: NodeJS.ProcessEnv = process.env): NotifyDeps {
   const { config, runtime } = loadRuntimeConfig(env);
-  return buildPipelineDeps(config, runtime, { leaseMs: DELIVERY_LEASE_MS });
+  const deployment = loadNotifyRuntime(env);
+  const org = new OrganizationsAdmin(organizationsClient());
+  const repairs =
+    deployment.ONBOARDING_QUEUE_URL && config.onboarding
+      ? new SqsWorkQueue(sqsClient(), deployment.ONBOARDING_QUEUE_URL)
+      : undefined;
+  return {
+    ...buildPipelineDeps(config, runtime, { leaseMs: DELIVERY_LEASE_MS, org }),
+    decideContext: decideContext(config, {
+      ...(deployment.STACK_PREFIX ? { stackPrefix: deployment.STACK_PREFIX } : {}),
+      ...(deployment.CENTRAL_BUS_ARN ? { centralBusArn: deployment.CENTRAL_BUS_ARN } : {}),
+      canRepair: Boolean(repairs),
+    }),
+    policies: org,
+    ...(repairs ? { repairs } : {}),
+  };
 }
 
 /** The notification queue's consumer, built from its dependencies (created on first use). */

@@ -368,6 +368,23 @@ async function run(
       });
     }
 
+    // 4c. Calls on global services (IAM, Organizations) reach EventBridge only in the partition's
+    // home region: a forwarding rule there too, so tamper alerts about the baseline's roles arrive.
+    const home = globalEventsRegion(deps.centralBusArn);
+    if (!profile.regions.includes(home)) {
+      await step(`forwarding-${home}`, (changes) =>
+        ensureForwarding(
+          member,
+          home,
+          changes,
+          act,
+          baseline,
+          deps.centralBusArn,
+          forwarderRoleArn,
+        ),
+      );
+    }
+
     // 5. Organizations: backup policies
     await step('backup-policies', async (changes) => {
       const root = [...resolved.parents].reverse()[0];
@@ -749,6 +766,14 @@ async function ensureKey(
     );
   }
   return found.keyArn;
+}
+
+/** Where CloudTrail delivers global services' calls to EventBridge, by the bus's partition. */
+export function globalEventsRegion(busArn: string): string {
+  const partition = busArn.split(':')[1];
+  if (partition === 'aws-us-gov') return 'us-gov-west-1';
+  if (partition === 'aws-cn') return 'cn-north-1';
+  return 'us-east-1';
 }
 
 async function ensureForwarding(

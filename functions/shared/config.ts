@@ -35,6 +35,11 @@ export type JobState = (typeof JOB_STATES)[number];
  */
 export const NOTICE_KINDS = [
   'job',
+  'scan',
+  'index',
+  'vault',
+  'region-setting',
+  'tamper',
   'onboarding',
   'drift',
   'coverage',
@@ -47,7 +52,29 @@ export type NoticeKind = (typeof NOTICE_KINDS)[number];
  * The kinds a rule without `kind` matches: alerts. Onboarding notices and digests have their own
  * audiences (onboarding.email/sns, watching.digest) and reach a rule only when it names them.
  */
-export const ALERT_KINDS: readonly NoticeKind[] = ['job', 'drift', 'coverage'];
+export const ALERT_KINDS: readonly NoticeKind[] = [
+  'job',
+  'scan',
+  'index',
+  'vault',
+  'region-setting',
+  'tamper',
+  'drift',
+  'coverage',
+];
+
+/**
+ * What a malware scan found or how it ended: THREATS_FOUND whatever the scan's state, else the
+ * state (FAILED, COMPLETED_WITH_ISSUES, CANCELED), else NO_THREATS_FOUND for a clean COMPLETED.
+ */
+export const SCAN_OUTCOMES = [
+  'THREATS_FOUND',
+  'FAILED',
+  'COMPLETED_WITH_ISSUES',
+  'CANCELED',
+  'NO_THREATS_FOUND',
+] as const;
+export type ScanOutcome = (typeof SCAN_OUTCOMES)[number];
 
 const EMAIL = z.email({ message: 'must be an email address' });
 const NAME = z
@@ -63,8 +90,19 @@ export const ClassificationSchema = z
   .object({
     states: z.partialRecord(z.enum(JOB_STATES), SeverityOrIgnore).default({}),
     completedWithIssues: SeverityOrIgnore.default('warning'),
+    /** Malware scans (Scan Job State Change), by outcome; unset ones keep their default. */
+    scans: z.partialRecord(z.enum(SCAN_OUTCOMES), SeverityOrIgnore).default({}),
+    /** A recovery point's search index failed (Recovery Point Index State Change). */
+    indexFailed: SeverityOrIgnore.default('warning'),
+    /** A resource type's AWS Backup opt-in turned off in a region (Region Setting State Change). */
+    regionOptOut: SeverityOrIgnore.default('warning'),
+    /** A baseline vault deleted (Backup Vault State Change); other vaults are not ours to watch. */
+    baselineVaultDeleted: SeverityOrIgnore.default('error'),
   })
   .strict();
+
+/** The classification when the configuration says nothing. */
+export const DEFAULT_CLASSIFICATION: Classification = ClassificationSchema.parse({});
 
 const oneOrMany = <T extends z.ZodType>(item: T) =>
   z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
@@ -275,10 +313,7 @@ export const ConfigSchema = z
           })
           .strict(),
         topics: z.record(NAME, TopicSchema).default({}),
-        classification: ClassificationSchema.default({
-          states: {},
-          completedWithIssues: 'warning',
-        }),
+        classification: ClassificationSchema.default(() => ClassificationSchema.parse({})),
         rules: z.array(RouteRuleSchema).optional(),
         accountNameCacheSeconds: z.number().int().min(0).max(86_400).default(900),
         deliveryRecordDays: z.number().int().min(1).max(365).default(30),
@@ -555,6 +590,27 @@ export const OnboardingRuntimeSchema = z.object({
   ONBOARDING_QUEUE_URL: z.url('must be the onboarding queue URL').optional(),
 });
 export type OnboardingRuntime = z.infer<typeof OnboardingRuntimeSchema>;
+
+/** What the notification function knows of the deployment, for tamper alerts and repairs. */
+export const NotifyRuntimeSchema = z.object({
+  /** `<service>-<stage>-`: the stack's roles and rules start with it (its own calls). */
+  STACK_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{2,64}-$/, 'must be the stack prefix, <service>-<stage>-')
+    .optional(),
+  CENTRAL_BUS_ARN: z.string().startsWith('arn:', 'must be the central event bus ARN').optional(),
+  /** Where repairs after tampering are asked for. */
+  ONBOARDING_QUEUE_URL: z.url('must be the onboarding queue URL').optional(),
+});
+export type NotifyRuntime = z.infer<typeof NotifyRuntimeSchema>;
+
+export function loadNotifyRuntime(env: NodeJS.ProcessEnv = process.env): NotifyRuntime {
+  const parsed = NotifyRuntimeSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(formatConfigIssues(parsed.error.issues, 'the environment'));
+  }
+  return parsed.data;
+}
 
 /** The configuration (with its onboarding section) and the stack's onboarding settings. */
 export function loadOnboardingRuntime(env: NodeJS.ProcessEnv = process.env): {

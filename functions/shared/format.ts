@@ -34,20 +34,30 @@ const CONSOLE_JOB_PATH: Readonly<Record<JobType, string>> = {
 };
 
 /**
- * The AWS Backup console page of one job (open it signed in to the job's account). Without a
- * region, the console's default region page.
+ * A page of the AWS Backup console (open it signed in to the account it concerns): `fragment` is
+ * the part after `#`. Without a region, the console's default region.
  */
+export function consoleBackupUrl(region: string | undefined, fragment: string): string {
+  return consoleUrl('backup', region, fragment);
+}
+
+/** The AWS Backup console page of one job; without an id, the list of jobs of its type. */
 export function consoleJobUrl(
   jobType: JobType,
   region: string | undefined,
   jobId?: string,
 ): string {
-  const query = region ? `?region=${encodeURIComponent(region)}` : '';
+  const base = `/jobs/${CONSOLE_JOB_PATH[jobType]}`;
+  return consoleBackupUrl(region, jobId ? `${base}/details/${encodeURIComponent(jobId)}` : base);
+}
+
+/** A service's console page in a region: GuardDuty findings, CloudTrail event history. */
+export function consoleUrl(service: string, region: string | undefined, fragment = ''): string {
   const host = region
     ? `${encodeURIComponent(region)}.console.aws.amazon.com`
     : 'console.aws.amazon.com';
-  const base = `https://${host}/backup/home${query}#/jobs/${CONSOLE_JOB_PATH[jobType]}`;
-  return jobId ? `${base}/details/${encodeURIComponent(jobId)}` : base;
+  const query = region ? `?region=${encodeURIComponent(region)}` : '';
+  return `https://${host}/${service}/home${query}${fragment ? `#${fragment}` : ''}`;
 }
 
 /** `arn:aws:ec2:…:instance/i-0abc` → `i-0abc`; `arn:aws:rds:…:db:orders` → `orders`. */

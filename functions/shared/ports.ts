@@ -98,6 +98,8 @@ export interface OrganizationReader {
    * when no backup policy applies to it.
    */
   effectiveBackupPolicy(accountId: string): Promise<unknown>;
+  /** A policy's name (DescribePolicy), or undefined when no such policy exists (any more). */
+  policyName(policyId: string): Promise<string | undefined>;
 }
 
 /** What onboarding also changes in Organizations. */

@@ -6,6 +6,7 @@
 import { DescribeAccountCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -344,5 +345,49 @@ describe('notify-backup-event handler within its time', () => {
     } finally {
       clock.mockRestore();
     }
+  });
+
+  it('wired from the environment: a tamper alert asks the onboarding queue for a repair', async () => {
+    const sqs = mockClient(SQSClient);
+    sqs
+      .on(SendMessageBatchCommand)
+      .resolves({ Successful: [{ Id: '0', MessageId: 'm', MD5OfMessageBody: '' }] });
+    const queueUrl =
+      'https://sqs.us-east-1.amazonaws.com/123456789012/backup-control-plane-dev-onboarding';
+    const env = {
+      ...process.env,
+      STACK_PREFIX: 'backup-control-plane-dev-',
+      CENTRAL_BUS_ARN:
+        'arn:aws:events:us-east-1:123456789012:event-bus/backup-control-plane-dev-backup-events',
+      ONBOARDING_QUEUE_URL: queueUrl,
+    };
+    try {
+      const h = createHandler(() => buildNotifyDeps(env));
+      const response = await h(
+        sqsEvent(
+          sqsRecord(sample('cloudtrail/disable-rule.forwarding-rule'), 'tamper'),
+          sqsRecord(sample('cloudtrail/disable-rule.by-onboarding'), 'own'),
+        ),
+        lambdaContext(),
+      );
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(ses).toHaveReceivedCommandTimes(SendEmailCommand, 1);
+      expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
+      const entry = sqs.commandCalls(SendMessageBatchCommand)[0]!.args[0].input;
+      expect(entry.QueueUrl).toBe(queueUrl);
+      expect(JSON.parse(entry.Entries![0]!.MessageBody!)).toMatchObject({
+        kind: 'onboard-request',
+        accountId: '444455556666',
+        trigger: 'Drift',
+      });
+    } finally {
+      sqs.restore();
+    }
+  });
+
+  it('names a bad deployment setting', () => {
+    expect(() => buildNotifyDeps({ ...process.env, STACK_PREFIX: 'no dash' })).toThrow(
+      /STACK_PREFIX: must be the stack prefix/,
+    );
   });
 });

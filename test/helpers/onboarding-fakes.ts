@@ -176,6 +176,11 @@ export class FakeOrganization implements OrganizationAdmin {
     return id ? { id, name } : undefined;
   }
 
+  async policyName(policyId: string): Promise<string | undefined> {
+    failIf(this.failures, 'policyName');
+    return [...this.policies].find(([, id]) => id === policyId)?.[0];
+  }
+
   async backupPoliciesOn(targetId: string): Promise<PolicyRef[]> {
     const byId = new Map([...this.policies].map(([name, id]) => [id, name]));
     return [...(this.attachments.get(targetId) ?? [])].map((id) => ({

@@ -11,6 +11,8 @@ import { packagedTemplate, templateIsStale, TEMPLATE } from '../helpers/package-
 import { localClients } from '../../functions/cli/sandbox/provision';
 import { receiveAll } from '../../functions/cli/sandbox/world';
 import { ROOT } from '../helpers/fixtures';
+import { SERVICE_DETAIL_TYPES } from '../../functions/notify-backup-event/service-events';
+import { WATCHED_CALLS } from '../../functions/notify-backup-event/tamper';
 import { localAws } from './harness';
 
 /**
@@ -45,15 +47,38 @@ const ACCOUNT_EVENTS = [
   'UpdateManagedAccount',
 ];
 
+/** Names the control plane gives its rules and roles: only calls on them are forwarded. */
+const OWN_NAME = /^backup-control-plane-/;
+
+/**
+ * The notification flow's events: AWS Backup job state changes and the newer events it decides,
+ * and CloudTrail calls it judges for tamper alerts (on the control plane's rules and roles only,
+ * by name, so a busy organization's other IAM and EventBridge changes are not forwarded).
+ */
+function forNotifications(s: Sample): boolean {
+  if (
+    s.source === 'aws.backup' &&
+    [...JOB_DETAIL_TYPES, ...SERVICE_DETAIL_TYPES].includes(s['detail-type'])
+  ) {
+    return true;
+  }
+  if (s['detail-type'] !== 'AWS API Call via CloudTrail') return false;
+  const service = s.source.replace(/^aws\./, '');
+  const eventName = String(s.detail.eventName);
+  if (!(WATCHED_CALLS[service] ?? []).includes(eventName)) return false;
+  const params = (s.detail.requestParameters ?? {}) as Record<string, unknown>;
+  if (service === 'events') return OWN_NAME.test(String(params.name ?? params.rule ?? ''));
+  if (service === 'iam') return OWN_NAME.test(String(params.roleName ?? ''));
+  return true;
+}
+
 /** What each rule of the template is for. A new rule without an entry here fails the test. */
 const PURPOSE: Record<string, (s: Sample) => boolean> = {
   AccountEventsRule: (s) =>
     ['aws.organizations', 'aws.controltower'].includes(s.source) &&
     ACCOUNT_EVENTS.includes(String(s.detail.eventName)),
-  BackupJobsFromMembersRule: (s) =>
-    s.source === 'aws.backup' && JOB_DETAIL_TYPES.includes(s['detail-type']),
-  BackupJobsFromThisAccountRule: (s) =>
-    s.source === 'aws.backup' && JOB_DETAIL_TYPES.includes(s['detail-type']),
+  BackupJobsFromMembersRule: forNotifications,
+  BackupJobsFromThisAccountRule: forNotifications,
 };
 
 interface TemplateRule {

@@ -1,6 +1,7 @@
 import { loadBaseline } from '../../functions/onboard-account/baseline';
 import {
   AccountBusyError,
+  globalEventsRegion,
   onboardAccount,
   ouPathOf,
   type OnboardRequest,
@@ -214,18 +215,21 @@ describe('onboardAccount: a new account', () => {
     ]);
     expect(m.vault('us-east-1', VAULT)?.encryptionKeyArn).toBe(key.keyArn);
     const rule = m.rule('us-east-1', RULE);
-    expect(rule).toMatchObject({
-      state: 'ENABLED',
-      pattern: {
-        source: ['aws.backup'],
-        'detail-type': [
-          'Backup Job State Change',
-          'Copy Job State Change',
-          'Restore Job State Change',
-        ],
-      },
-      targets: [TARGET],
+    expect(rule).toMatchObject({ state: 'ENABLED', targets: [TARGET] });
+    // Job state changes and the newer AWS Backup events, and CloudTrail calls for tamper alerts.
+    const branches = (rule?.pattern as { $or: Record<string, unknown>[] }).$or;
+    expect(branches[0]).toEqual({
+      source: ['aws.backup'],
+      'detail-type': expect.arrayContaining([
+        'Backup Job State Change',
+        'Copy Job State Change',
+        'Restore Job State Change',
+        'Scan Job State Change',
+      ]),
     });
+    expect(branches.slice(1).map((b) => b['detail-type'])).toEqual(
+      branches.slice(1).map(() => ['AWS API Call via CloudTrail']),
+    );
     // No placeholder is left anywhere.
     const everything = JSON.stringify({
       roles: [...m.roles.values()].map((r) => ({ ...r, inline: [...r.inline.values()] })),
@@ -288,6 +292,58 @@ describe('onboardAccount: a new account', () => {
     expect(seen.map((s) => s[0])).toEqual(STEPS);
     for (const [step, ...stored] of seen) expect(stored).toContain(step);
     expect(w.ledger.records.get(MEMBER_ID)?.status).toBe('ready');
+  });
+
+  it('forwards from us-east-1 too when the profile has no us-east-1: IAM calls arrive only there', async () => {
+    const w = onboardingWorld((o) => {
+      for (const p of o.profiles) p.regions = ['eu-west-1'];
+    });
+    const result = await run(w);
+    expect(result.outcome).toBe('ready');
+    expect(Object.keys(recordOf(result).steps)).toEqual([
+      'resolve',
+      'profile',
+      'access',
+      'baseline-iam',
+      'baseline-eu-west-1',
+      'forwarding-us-east-1',
+      'backup-policies',
+      'verify',
+      'tags',
+    ]);
+    const m = w.member();
+    // Only the rule (and its target, through the forwarder role: another region): no key, no vault.
+    expect(m.rule('us-east-1', RULE)).toMatchObject({
+      state: 'ENABLED',
+      targets: [
+        expect.objectContaining({
+          arn: TARGET.arn,
+          roleArn: expect.stringMatching(/event-forwarder$/),
+        }),
+      ],
+    });
+    expect(m.vault('us-east-1', VAULT)).toBeUndefined();
+    // A second run changes nothing; a disabled rule there is drift, repaired.
+    w.clearLogs();
+    const again = await run(w);
+    expect('changes' in again && again.changes).toEqual([]);
+    m.rule('us-east-1', RULE)!.state = 'DISABLED';
+    const dry = await run(w, { dryRun: true });
+    expect(dry.outcome === 'planned' && dry.findings.map((f) => f.what)).toEqual([
+      `forwarding rule ${RULE} is DISABLED in us-east-1`,
+    ]);
+  });
+
+  it('knows the home region of each partition', () => {
+    expect(globalEventsRegion('arn:aws:events:eu-west-1:123456789012:event-bus/b')).toBe(
+      'us-east-1',
+    );
+    expect(globalEventsRegion('arn:aws-us-gov:events:us-gov-east-1:123456789012:event-bus/b')).toBe(
+      'us-gov-west-1',
+    );
+    expect(globalEventsRegion('arn:aws-cn:events:cn-northwest-1:123456789012:event-bus/b')).toBe(
+      'cn-north-1',
+    );
   });
 
   it('gives a Workloads/Production account the production profile in both its regions', async () => {

@@ -417,8 +417,10 @@ describe('SNS subject', () => {
 });
 
 describe('SNS attributes', () => {
-  const notifying = readdirSync(join(ROOT, 'events', 'backup'))
-    .map((f) => `backup/${f.replace(/\.json$/, '')}`)
+  const notifying = ['backup', 'cloudtrail']
+    .flatMap((dir) =>
+      readdirSync(join(ROOT, 'events', dir)).map((f) => `${dir}/${f.replace(/\.json$/, '')}`),
+    )
     .filter((name) => decide(sample(name), exampleConfig()).flow === 'notify');
 
   it('covers the notifying samples', () => {
@@ -427,12 +429,20 @@ describe('SNS attributes', () => {
 
   it.each(notifying)('are non-empty filter attributes for %s', (name) => {
     const decision = decide(sample(name), exampleConfig());
-    if (decision.flow !== 'notify') throw new Error('expected a notify decision');
+    if (decision.flow !== 'notify') throw new Error('expected an alert');
     const { attributes } = renderSns(decision.notice);
     expect(Object.keys(attributes).sort()).toEqual(
       ['accountId', 'jobType', 'kind', 'region', 'resourceType', 'severity', 'state'].sort(),
     );
     for (const value of Object.values(attributes)) expect(value.trim()).not.toBe('');
+    expect(attributes).toMatchObject({
+      severity: decision.notice.severity,
+      kind: decision.notice.kind,
+      state: decision.notice.state,
+      accountId: decision.notice.account?.id,
+    });
+    // Job alerts: the job's own facts.
+    if (!decision.event) return;
     expect(attributes).toMatchObject({
       severity: decision.notice.severity,
       kind: 'job',

@@ -257,7 +257,16 @@ describe('kind', () => {
   });
 
   it('keeps onboarding notices and digests away from rules that do not name them', () => {
-    expect(ALERT_KINDS).toEqual(['job', 'drift', 'coverage']);
+    expect(ALERT_KINDS).toEqual([
+      'job',
+      'scan',
+      'index',
+      'vault',
+      'region-setting',
+      'tamper',
+      'drift',
+      'coverage',
+    ]);
     expect(matches({ severity: ['error'] }, facts({ kind: 'onboarding' }))).toBe(false);
     expect(matches({ kind: ['onboarding'] }, facts({ kind: 'onboarding' }))).toBe(true);
     expect(matches({ kind: ['onboarding'] }, facts({ kind: 'job' }))).toBe(false);

@@ -35,6 +35,9 @@ type Raw = Record<string, unknown> & { detail: Record<string, unknown> };
 
 const decisions = readmeDecisions();
 const backupFiles = readdirSync(join(ROOT, 'events', 'backup')).filter((f) => f.endsWith('.json'));
+const cloudtrailFiles = readdirSync(join(ROOT, 'events', 'cloudtrail'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => `cloudtrail/${f}`);
 
 describe('events/README.md decisions', () => {
   it('lists every sample in events/backup', () => {
@@ -49,15 +52,23 @@ describe('events/README.md decisions', () => {
     expect(files.length).toBeGreaterThan(0);
   });
 
-  it.each(backupFiles)('backup/%s gets the decision the README states', (file) => {
-    const expected = decisions.get(`backup/${file}`);
-    const decision = decide(sample(`backup/${file.replace(/\.json$/, '')}`), exampleConfig());
-    if (expected === 'ignore') {
-      expect(decision).toMatchObject({ flow: 'ignore', reason: expect.any(String) });
-    } else {
-      expect(decision).toMatchObject({ flow: 'notify', notice: { severity: expected } });
-    }
+  it('lists every sample in events/cloudtrail', () => {
+    expect(cloudtrailFiles.filter((f) => !decisions.has(f))).toEqual([]);
+    expect(cloudtrailFiles.length).toBeGreaterThanOrEqual(10);
   });
+
+  it.each([...backupFiles.map((f) => `backup/${f}`), ...cloudtrailFiles])(
+    '%s gets the decision the README states',
+    (file) => {
+      const expected = decisions.get(file);
+      const decision = decide(sample(file.replace(/\.json$/, '')), exampleConfig());
+      if (expected === 'ignore') {
+        expect(decision).toMatchObject({ flow: 'ignore', reason: expect.any(String) });
+      } else {
+        expect(decision).toMatchObject({ flow: 'notify', notice: { severity: expected } });
+      }
+    },
+  );
 
   const malformed = [...decisions.entries()].filter(
     ([file]) => file.startsWith('malformed/') && file !== 'malformed/broken.json',

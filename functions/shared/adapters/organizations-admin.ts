@@ -4,10 +4,12 @@ import {
   DescribeOrganizationCommand,
   DetachPolicyCommand,
   DuplicatePolicyAttachmentException,
+  DescribePolicyCommand,
   EnablePolicyTypeCommand,
   ListParentsCommand,
   ListRootsCommand,
   PolicyNotAttachedException,
+  PolicyNotFoundException,
   PolicyTypeAlreadyEnabledException,
   TagResourceCommand,
   DescribeOrganizationalUnitCommand,
@@ -134,6 +136,16 @@ export class OrganizationsAdmin implements OrganizationAdmin {
         Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
       }),
     );
+  }
+
+  async policyName(policyId: string): Promise<string | undefined> {
+    try {
+      const out = await this.organizations.send(new DescribePolicyCommand({ PolicyId: policyId }));
+      return out.Policy?.PolicySummary?.Name;
+    } catch (error) {
+      if (error instanceof PolicyNotFoundException) return undefined;
+      throw error;
+    }
   }
 
   async backupPoliciesEnabled(rootId: string): Promise<boolean> {
