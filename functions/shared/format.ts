@@ -149,7 +149,13 @@ export function oneLine(text: string): string {
 /** Top-level domains attackers use most in bare links that chat and mail clients turn live. */
 const LINKED_TLDS =
   'com|net|org|io|co|info|biz|xyz|app|dev|me|ly|gl|link|site|online|top|click|ru|cn|tk|ml|ga|cf|gq|cc|us|uk|de|fr|eu|ai|sh|to|gg|tv|ws|zip|mov';
-const SCHEME_URL = /\b([a-z][a-z0-9+.-]{1,15}):\/\/([^\s/?#<>"'`]+)/gi;
+/**
+ * A `scheme://` anywhere: glued to a previous link (`(https://a.b)(https://evil.example)`) or to
+ * an identifier (`snap-0589HTTPS://evil.com`), so no word boundary is required.
+ */
+const SCHEME = /([a-z][a-z0-9+.-]{1,15}):\/\//gi;
+/** The host (and user@) after a defanged scheme: only what those are made of, so nothing runs on. */
+const DEFANGED_HOST = /(hxxps?|[a-z][a-z0-9+.-]{0,15}-x):\/\/([\p{L}\p{N}._~%@-]+)/giu;
 const WWW_HOST = /\bwww\.([a-z0-9-]+(?:\.[a-z0-9-]+)+)/gi;
 const BARE_DOMAIN = new RegExp(String.raw`\b(?:[a-z0-9-]+\.)+(?:${LINKED_TLDS})\b`, 'gi');
 /** Service principals (backup.amazonaws.com) name no page anyone could serve. */
@@ -175,11 +181,18 @@ export function defang(text: string): string {
  * `scheme://` inside it is defanged, which no real identifier contains.
  */
 export function inertId(text: string): string {
-  return oneLine(text).replace(SCHEME_URL, (match: string, scheme: string, host: string) => {
-    const s = scheme.toLowerCase();
-    if (/^hxxps?$|-x$/.test(s)) return match; // defanged already
-    return `${s === 'http' || s === 'https' ? s.replace('tt', 'xx') : `${s}-x`}://${defangHost(host)}`;
-  });
+  // Every scheme first (one pass over the whole text, so a link glued onto another is found),
+  // then the dots of every host that follows a defanged scheme.
+  return oneLine(text)
+    .replace(SCHEME, (match: string, scheme: string) => {
+      const s = scheme.toLowerCase();
+      if (/^hxxps?$|-x$/.test(s)) return match; // defanged already
+      return `${s === 'http' || s === 'https' ? s.replace('tt', 'xx') : `${s}-x`}://`;
+    })
+    .replace(
+      DEFANGED_HOST,
+      (_: string, scheme: string, host: string) => `${scheme}://${defangHost(host)}`,
+    );
 }
 
 /**

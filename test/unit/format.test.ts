@@ -173,6 +173,15 @@ describe('defang', () => {
     ['visit evil.com now', 'visit evil[.]com now'],
     ['mail a@evil.com', 'mail a@evil[.]com'],
     ['sub.domain.evil.io', 'sub[.]domain[.]evil[.]io'],
+    // A link glued onto another (found by npm run chaos): each scheme and host is defanged.
+    ['(https://a.b)(https://evil.example/login)', '(hxxps://a[.]b)(hxxps://evil[.]example/login)'],
+    [
+      '[click](https://evil.com)-https://evil.comEC2',
+      '[click](hxxps://evil[.]com)-hxxps://evil[.]comEC2',
+    ],
+    ['https://a.b,https://c.d', 'hxxps://a[.]b,hxxps://c[.]d'],
+    ['hxxps://evil[.]example/x', 'hxxps://evil[.]example/x'],
+    ['snap-0589HTTPS://EVIL.COM/a', 'snap-0589https-x://EVIL[.]COM/a'],
   ])('makes %p unclickable', (input, expected) => {
     expect(defang(input)).toBe(expected);
   });
