@@ -492,6 +492,7 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
       WATCH_ROLE_ARN: `arn:aws:iam::${SAMPLE_ACCOUNT_ID}:role/${prefix}-watch-account`,
       ONBOARDING_QUEUE_URL: `https://sqs.${region}.amazonaws.com/${SAMPLE_ACCOUNT_ID}/${prefix}-onboarding`,
       STACK_PREFIX: `${prefix}-`,
+      NOTIFICATION_QUEUE_URL: `https://sqs.${region}.amazonaws.com/${SAMPLE_ACCOUNT_ID}/${prefix}-notifications`,
       WATCH_QUEUE_URL: `https://sqs.${region}.amazonaws.com/${SAMPLE_ACCOUNT_ID}/${prefix}-watch`,
     },
   });
@@ -510,6 +511,7 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     STACK_PREFIX: `${prefix}-`,
     CENTRAL_BUS_ARN: getAtt('BackupEventBus', 'Arn'),
     ONBOARDING_QUEUE_URL: ref('OnboardingQueue'),
+    NOTIFICATION_QUEUE_URL: ref('NotificationQueue'),
   };
   if (isInvokeLocal()) {
     // `osls invoke local` cannot resolve CloudFormation functions: name the resources as the
@@ -523,6 +525,7 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     Object.assign(notifyFunctionEnvironment, notifyEnv, {
       CENTRAL_BUS_ARN: local.CENTRAL_BUS_ARN,
       ONBOARDING_QUEUE_URL: local.ONBOARDING_QUEUE_URL,
+      NOTIFICATION_QUEUE_URL: local.ONBOARDING_QUEUE_URL.replace(/-onboarding$/, '-notifications'),
     });
   }
   const accessRoleArns = [

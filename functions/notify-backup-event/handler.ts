@@ -1,7 +1,9 @@
-import { organizationsClient, sqsClient } from '../shared/adapters/clients';
+import { dynamodbClient, organizationsClient, sqsClient } from '../shared/adapters/clients';
+import { DynamoDbIncidentStore } from '../shared/adapters/dynamodb-incident-store';
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
 import { SqsWorkQueue } from '../shared/adapters/sqs-work-queue';
 import { loadNotifyRuntime, loadRuntimeConfig } from '../shared/config';
+import { ConfigError } from '../shared/errors';
 import { buildPipelineDeps } from '../shared/notices/wiring';
 import { isFinalAttempt, sqsBatchHandler } from '../shared/sqs-batch';
 import { decideContext } from './decide';
@@ -24,8 +26,20 @@ export function buildNotifyDeps(env: NodeJS.ProcessEnv = process.env): NotifyDep
     deployment.ONBOARDING_QUEUE_URL && config.onboarding
       ? new SqsWorkQueue(sqsClient(), deployment.ONBOARDING_QUEUE_URL)
       : undefined;
+  const aggregation = config.notifications.aggregation.enabled;
+  if (aggregation && !deployment.NOTIFICATION_QUEUE_URL) {
+    throw new ConfigError(
+      'NOTIFICATION_QUEUE_URL is not set: notifications.aggregation needs it for the summaries',
+    );
+  }
   return {
     ...buildPipelineDeps(config, runtime, { leaseMs: DELIVERY_LEASE_MS, org }),
+    ...(aggregation
+      ? {
+          incidents: new DynamoDbIncidentStore(dynamodbClient(), runtime.DELIVERY_TABLE_NAME),
+          summaries: new SqsWorkQueue(sqsClient(), deployment.NOTIFICATION_QUEUE_URL!),
+        }
+      : {}),
     decideContext: decideContext(config, {
       ...(deployment.STACK_PREFIX ? { stackPrefix: deployment.STACK_PREFIX } : {}),
       ...(deployment.CENTRAL_BUS_ARN ? { centralBusArn: deployment.CENTRAL_BUS_ARN } : {}),

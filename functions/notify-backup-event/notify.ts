@@ -1,14 +1,18 @@
 import type { OnboardRequestMessage } from '../onboard-account/process-record';
 import type { OrganizationReader, WorkQueue } from '../shared/ports';
+import type { SendOptions, SendResult } from '../shared/notices/send';
 import {
-  sendNotice,
-  type PipelineDeps,
-  type SendOptions,
-  type SendResult,
-} from '../shared/notices/send';
+  deliverAlert,
+  flushIncident,
+  isFlushMessage,
+  recoverResource,
+  type AggregateDeps,
+  type Delivery,
+} from './aggregate';
 import { decide, decideContext, type DecideContext, type Decision } from './decide';
+import { groupJobAlert, resourceKey } from './incidents';
 
-export interface NotifyDeps extends PipelineDeps {
+export interface NotifyDeps extends AggregateDeps {
   /** The baseline and the deployment's names; default: the baseline, no deployment facts. */
   decideContext?: DecideContext;
   /** Names backup policies that a tamper call names by id alone; without it such calls are ignored. */
@@ -20,8 +24,12 @@ export interface NotifyDeps extends PipelineDeps {
 export interface NotifyResult {
   decision: Decision;
   sent?: SendResult;
+  /** How the alert went: at once, folded into its incident, held back by flood control. */
+  delivery?: Delivery['delivery'];
   /** Set when onboarding was asked to put the baseline back. */
   repairRequested?: string;
+  /** Incidents this event (a job that succeeded) ended. */
+  recovered?: number;
 }
 
 /**
@@ -34,6 +42,12 @@ export async function notifyBackupEvent(
   deps: NotifyDeps,
   options: SendOptions = {},
 ): Promise<NotifyResult> {
+  if (isFlushMessage(input)) {
+    const outcome = await flushIncident(input, deps, options);
+    return {
+      decision: { flow: 'ignore', reason: `incident summary: ${outcome}`, warnings: [], facts: {} },
+    };
+  }
   const ctx = deps.decideContext ?? decideContext(deps.config);
   let decision = decide(input, deps.config, ctx);
   for (const warning of decision.warnings) {
@@ -45,18 +59,34 @@ export async function notifyBackupEvent(
   if (decision.flow === 'notify' && decision.policyCheck) {
     decision = await attributePolicy(decision, ctx, deps.policies);
   }
+  // A job that succeeded counts toward ending the incidents its resource was in.
+  const e = decision.event;
+  const recovered =
+    e?.state === 'COMPLETED' && e.resourceArn
+      ? await recoverResource(resourceKey(e.accountId, e.jobType, e.resourceArn), deps)
+      : 0;
   if (decision.flow === 'ignore') {
     deps.log.info('event ignored', { eventId: decision.eventId, reason: decision.reason });
-    return { decision };
+    return { decision, ...(recovered ? { recovered } : {}) };
   }
-  const sent = await sendNotice(decision.notice, deps, options);
-  if (!decision.repair) return { decision, sent };
+  const grouped = e
+    ? groupJobAlert(e, decision.notice, deps.config.notifications.aggregation, deps.clock.now())
+    : undefined;
+  const delivered = await deliverAlert(decision.notice, grouped, deps, options);
+  const sent = delivered.delivery === 'sent' ? delivered.sent : undefined;
+  const base = {
+    decision,
+    delivery: delivered.delivery,
+    ...(sent ? { sent } : {}),
+    ...(recovered ? { recovered } : {}),
+  };
+  if (!decision.repair) return base;
   if (!deps.repairs) {
     deps.log.warn('repair not requested: the onboarding queue is not configured', {
       eventId: decision.eventId,
       accountId: decision.repair.accountId,
     });
-    return { decision, sent };
+    return base;
   }
   const message: OnboardRequestMessage = {
     kind: 'onboard-request',
@@ -71,7 +101,7 @@ export async function notifyBackupEvent(
     eventId: decision.eventId,
     accountId: decision.repair.accountId,
   });
-  return { decision, sent, repairRequested: decision.repair.accountId };
+  return { ...base, repairRequested: decision.repair.accountId };
 }
 
 /** A call that names a backup policy by id alone is an alert only for the control plane's. */

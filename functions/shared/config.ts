@@ -104,6 +104,41 @@ export const ClassificationSchema = z
 /** The classification when the configuration says nothing. */
 export const DEFAULT_CLASSIFICATION: Classification = ClassificationSchema.parse({});
 
+/** What incidents group by, beyond the job type, the outcome and the failure category. */
+export const INCIDENT_GROUPING = ['vault', 'plan', 'region', 'resourceType'] as const;
+
+/**
+ * Aggregation of alerts into incidents (a storm of failures from one cause becomes one alert, then
+ * summaries, then one "recovered"), and flood control. Off by default: every alert on its own.
+ */
+export const AggregationSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** How long followers of an incident are collected before a summary goes out. */
+    windowMinutes: z.number().int().min(1).max(60).default(5),
+    /** How many alerts of one incident go out at once before the rest are folded. */
+    immediate: z.number().int().min(1).max(20).default(1),
+    /** One incident across the organization, or one per account (owners keep their own). */
+    scope: z.enum(['organization', 'account']).default('organization'),
+    /** Plan ids are per account: group by plan only with scope account. */
+    groupBy: z.array(z.enum(INCIDENT_GROUPING)).default(['vault']),
+    /** Which alerts are grouped into incidents. */
+    severities: z.array(z.enum(SEVERITIES)).min(1).default(['error', 'warning']),
+    /**
+     * Alerts sent at once per window, beyond which the rest are folded into one summary per
+     * window (never dropped): per account, and in total (every route's bound).
+     */
+    floodControl: z
+      .object({
+        perAccount: z.number().int().min(1).max(10_000).default(20),
+        total: z.number().int().min(1).max(100_000).default(100),
+      })
+      .strict()
+      .default({ perAccount: 20, total: 100 }),
+  })
+  .strict();
+export type Aggregation = z.infer<typeof AggregationSchema>;
+
 const oneOrMany = <T extends z.ZodType>(item: T) =>
   z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
 
@@ -315,6 +350,7 @@ export const ConfigSchema = z
         topics: z.record(NAME, TopicSchema).default({}),
         classification: ClassificationSchema.default(() => ClassificationSchema.parse({})),
         rules: z.array(RouteRuleSchema).optional(),
+        aggregation: AggregationSchema.default(() => AggregationSchema.parse({})),
         accountNameCacheSeconds: z.number().int().min(0).max(86_400).default(900),
         deliveryRecordDays: z.number().int().min(1).max(365).default(30),
       })
@@ -601,6 +637,8 @@ export const NotifyRuntimeSchema = z.object({
   CENTRAL_BUS_ARN: z.string().startsWith('arn:', 'must be the central event bus ARN').optional(),
   /** Where repairs after tampering are asked for. */
   ONBOARDING_QUEUE_URL: z.url('must be the onboarding queue URL').optional(),
+  /** The function's own queue: incident summaries are delayed messages on it. */
+  NOTIFICATION_QUEUE_URL: z.url('must be the notification queue URL').optional(),
 });
 export type NotifyRuntime = z.infer<typeof NotifyRuntimeSchema>;
 

@@ -1,4 +1,5 @@
 /** What the flows need from the outside world. Adapters under ./adapters implement these. */
+import type { JobType, Severity } from './config';
 
 export interface EmailMessage {
   from: string;
@@ -371,7 +372,127 @@ export interface JobSummaries {
   daily(region: string): Promise<JobSummaryRow[]>;
 }
 
-/** The onboarding queue, as the sweep and the CLI fill it. */
+export interface EnqueueOptions {
+  /** Delivered no sooner than this (SQS: at most 900 s). */
+  delaySeconds?: number;
+}
+
+/** A queue the functions fill: onboarding requests, daily checks, incident summaries. */
 export interface WorkQueue {
-  enqueue(messages: Record<string, unknown>[]): Promise<void>;
+  enqueue(messages: Record<string, unknown>[], options?: EnqueueOptions): Promise<void>;
+}
+
+// --- incidents (notify-backup-event/incidents.ts, aggregate.ts) ---------------------------------
+
+/** One folded alert, as kept until its summary: compact (a window holds up to MAX_LISTED). */
+export interface IncidentMember {
+  /** The alert's delivery key: an alert that arrives again is listed once. */
+  k: string;
+  /** Account, region. */
+  a?: string;
+  r?: string;
+  /** What and its outcome ("Backup job", "FAILED"), the item (resource name), severity. */
+  w: string;
+  l: string;
+  i: string;
+  s: Severity;
+  /** Resource ARN, type and job id, when known. */
+  arn?: string;
+  y?: string;
+  j?: string;
+  /** When (ISO) and why (short). */
+  t: string;
+  m?: string;
+}
+
+/** What every notice of an incident says about it. */
+export interface IncidentMeta {
+  kind: 'incident' | 'flood';
+  what: string;
+  label: string;
+  severity: Severity;
+  jobType?: JobType;
+  state: string;
+  /** "AccessDenied", or the reason's opening words. */
+  category?: string;
+  /** Set when the incident is one account's (scope account, or flood control per account). */
+  accountId?: string;
+  region?: string;
+  resourceType?: string;
+  vault?: string;
+  plan?: string;
+  /** The first alert's reason, as AWS wrote it. */
+  reason?: string;
+  firstAt: string;
+  windowMinutes: number;
+}
+
+/** How many folded alerts one window lists; beyond that they are counted (DynamoDB item size). */
+export const MAX_LISTED = 800;
+
+export interface SummaryWindow {
+  incidentId: string;
+  seq: number;
+  members: readonly IncidentMember[];
+  /** Alerts folded but not listed (beyond MAX_LISTED). */
+  overflow: number;
+  meta: IncidentMeta;
+}
+
+export interface RecoveredIncident {
+  incidentId: string;
+  meta: IncidentMeta;
+  total: number;
+  accounts: readonly string[];
+  lastAt?: string;
+  recoveredAt: string;
+}
+
+export type AdmitOutcome =
+  /**
+   * Send it now, in the incident's thread (the first alert, or one of the `immediate` ones). With
+   * `flushAt`, it opened the incident: the caller schedules the first window's summary then.
+   */
+  | { role: 'first'; incidentId: string; flushAt?: number }
+  /** Folded into window `seq` (with `flushAt`: it opened a flood window, schedule its summary). */
+  | { role: 'follower'; incidentId: string; seq: number; flushAt?: number }
+  /** The same alert again (a redelivery): already counted. */
+  | { role: 'duplicate'; incidentId: string };
+
+export interface AdmitOptions {
+  now: Date;
+  windowMs: number;
+  /** How many alerts of an incident are sent at once. */
+  immediate: number;
+  /** Flood control: the incident has no first alert, everything is folded. */
+  foldAll?: boolean;
+}
+
+/** Where incidents live between alerts (the ledger table; notify-backup-event/aggregate.ts). */
+export interface IncidentStore {
+  admit(
+    alert: { group: string; meta: IncidentMeta; member: IncidentMember; resource?: string },
+    options: AdmitOptions,
+  ): Promise<AdmitOutcome>;
+  /**
+   * Seals window `seq` (idempotent) and returns its followers, with the next window when the
+   * incident goes on (it had followers); `{ notBefore }` when the window has not ended yet;
+   * undefined when the incident is not known (expired).
+   */
+  seal(
+    group: string,
+    incidentId: string,
+    seq: number,
+    now: Date,
+    windowMs: number,
+  ): Promise<
+    | (SummaryWindow & { next?: { seq: number; flushAt: number } })
+    | { notBefore: number }
+    | undefined
+  >;
+  /** A job of this resource succeeded: the incidents it was the last open resource of. */
+  recover(resource: string, now: Date): Promise<(RecoveredIncident & { group: string })[]>;
+  markRecoveredSent(group: string, incidentId: string): Promise<void>;
+  /** Counts one alert sent at once in the window starting at `windowStart`; the count so far. */
+  countSent(scope: string, windowStart: number, windowMs: number): Promise<number>;
 }

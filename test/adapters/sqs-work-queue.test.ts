@@ -73,7 +73,7 @@ describe('SqsWorkQueue', () => {
     }));
 
     const assertion = expect(queue().enqueue([message(0), message(1)])).rejects.toThrow(
-      'onboarding queue refused 1 message(s)',
+      'queue refused 1 message(s)',
     );
     await jest.advanceTimersByTimeAsync(10_000);
     await assertion;

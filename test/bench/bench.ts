@@ -9,8 +9,9 @@
  * - warmEventMs: median time per event through the real handler, SDK clients mocked with
  *   aws-sdk-client-mock, over 1,000 events (a mix of the samples in events/).
  * - then, each in a process of its own against its own moto: onboarding-bench.ts (calls per
- *   onboarded account, the sweep) and watching-bench.ts (the daily check's calls per account,
- *   the digest, the extrapolation to 10,000 accounts), merged into the same JSON.
+ *   onboarded account, the sweep), watching-bench.ts (the daily check's calls per account,
+ *   the digest, the extrapolation to 10,000 accounts) and aggregation-bench.ts (a storm of 500
+ *   failures folded into incidents), merged into the same JSON.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -42,10 +43,16 @@ const FUNCTIONS = [
         'GetItemCommand',
         'UpdateItemCommand',
         'DeleteItemCommand',
+        'QueryCommand',
       ],
-      '@aws-sdk/client-organizations': ['OrganizationsClient', 'DescribeAccountCommand'],
+      '@aws-sdk/client-organizations': [
+        'OrganizationsClient',
+        'DescribeAccountCommand',
+        'DescribePolicyCommand',
+      ],
       '@aws-sdk/client-ses': ['SESClient', 'SendEmailCommand'],
       '@aws-sdk/client-sns': ['SNSClient', 'PublishCommand'],
+      '@aws-sdk/client-sqs': ['SQSClient', 'SendMessageBatchCommand'],
     } as Record<string, string[]>,
   },
   {
@@ -294,7 +301,15 @@ async function main(): Promise<void> {
   // mocks the SDK classes; each starts its own moto).
   const onboarding = subBench('onboarding-bench.ts');
   const watching = subBench('watching-bench.ts');
-  const out = { node: process.version, cpus: cpus().length, results, ...onboarding, ...watching };
+  const aggregation = subBench('aggregation-bench.ts');
+  const out = {
+    node: process.version,
+    cpus: cpus().length,
+    results,
+    ...onboarding,
+    ...watching,
+    ...aggregation,
+  };
   writeFileSync(join(dir, 'bench.json'), JSON.stringify(out));
   process.stdout.write(JSON.stringify(out, null, 2) + '\n');
 }

@@ -390,4 +390,19 @@ describe('notify-backup-event handler within its time', () => {
       /STACK_PREFIX: must be the stack prefix/,
     );
   });
+
+  it('with aggregation on, needs the notification queue for its summaries, and names it', () => {
+    const config = exampleConfig();
+    config.notifications.aggregation.enabled = true;
+    const env = { ...process.env, [CONFIG_ENV]: JSON.stringify(config) };
+    expect(() => buildNotifyDeps(env)).toThrow(/NOTIFICATION_QUEUE_URL is not set/);
+    const deps = buildNotifyDeps({
+      ...env,
+      NOTIFICATION_QUEUE_URL:
+        'https://sqs.us-east-1.amazonaws.com/123456789012/backup-control-plane-dev-notifications',
+    });
+    expect(deps.incidents).toBeDefined();
+    expect(deps.summaries).toBeDefined();
+    expect(buildNotifyDeps().incidents).toBeUndefined();
+  });
 });

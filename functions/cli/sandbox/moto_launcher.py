@@ -84,6 +84,8 @@
 12. STS AssumeRole of a role the control plane owns (backup-control-plane-*) that does not exist
     in the target account fails with AccessDenied, as in AWS (moto lets any ARN be assumed).
     Other roles (OrganizationAccountAccessRole, which moto never creates) stay assumable.
+13. DynamoDB requests are served one at a time: moto's tables are plain dicts in a threaded server,
+    so concurrent writes to one item could lose an update; DynamoDB applies each write atomically.
 
 Usage: python3 moto_launcher.py -H 127.0.0.1 -p PORT
 """
@@ -1348,6 +1350,25 @@ def assume_role(self, region_name, role_session_name, role_arn, policy, duration
 
 
 _sts_models.STSBackend.assume_role = assume_role
+
+
+# --- 13. DynamoDB: one request at a time -----------------------------------------------------------
+# moto_server is threaded and its DynamoDB tables are plain dicts: two concurrent UpdateItems on one
+# item can lose an update (a list_append, a conditional claim). DynamoDB applies each write to an
+# item atomically; serialising moto's DynamoDB requests gives the same guarantee.
+
+from moto.dynamodb.responses import DynamoHandler as _DynamoHandler  # noqa: E402
+
+_dynamodb_lock = threading.RLock()
+_original_dynamodb_call_action = _DynamoHandler.call_action
+
+
+def dynamodb_call_action(self):
+    with _dynamodb_lock:
+        return _original_dynamodb_call_action(self)
+
+
+_DynamoHandler.call_action = dynamodb_call_action
 
 if __name__ == "__main__":
     moto_main(sys.argv[1:])

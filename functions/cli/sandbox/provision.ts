@@ -74,6 +74,33 @@ export function localClients(
   };
 }
 
+/** The ledger table as the stack declares it (pk, sk, TTL on expiresAt). */
+export async function createLedgerTable(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+): Promise<void> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    }),
+  );
+  await dynamodb.send(
+    new UpdateTimeToLiveCommand({
+      TableName: tableName,
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    }),
+  );
+}
+
 /** Clients acting in a member account, through the role onboarding uses. */
 export async function memberClients(
   c: LocalClients,
@@ -206,26 +233,7 @@ export async function createNotificationStack(
     await c.ses.send(new VerifyDomainIdentityCommand({ Domain: identity }));
   }
 
-  await c.dynamodb.send(
-    new CreateTableCommand({
-      TableName: names.ledgerTable,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  await c.dynamodb.send(
-    new UpdateTimeToLiveCommand({
-      TableName: names.ledgerTable,
-      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-    }),
-  );
+  await createLedgerTable(c.dynamodb, names.ledgerTable);
 
   const dlq = await createQueue(c.sqs, names.notificationDlq);
   const queue = await createQueue(c.sqs, names.notificationQueue, {

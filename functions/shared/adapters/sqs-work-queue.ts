@@ -1,5 +1,5 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { WorkQueue } from '../ports';
+import type { EnqueueOptions, WorkQueue } from '../ports';
 
 export class SqsWorkQueue implements WorkQueue {
   constructor(
@@ -7,11 +7,16 @@ export class SqsWorkQueue implements WorkQueue {
     private readonly queueUrl: string,
   ) {}
 
-  async enqueue(messages: Record<string, unknown>[]): Promise<void> {
+  async enqueue(messages: Record<string, unknown>[], options: EnqueueOptions = {}): Promise<void> {
+    // SQS delays a message by at most 15 minutes.
+    const delay =
+      options.delaySeconds === undefined
+        ? {}
+        : { DelaySeconds: Math.max(0, Math.min(900, Math.ceil(options.delaySeconds))) };
     for (let i = 0; i < messages.length; i += 10) {
       let entries = messages
         .slice(i, i + 10)
-        .map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m) }));
+        .map((m, j) => ({ Id: String(j), MessageBody: JSON.stringify(m), ...delay }));
       // Entries SQS refused (throttling) are sent again, a bounded number of times.
       for (let attempt = 0; entries.length && attempt < 5; attempt++) {
         if (attempt) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
@@ -21,7 +26,7 @@ export class SqsWorkQueue implements WorkQueue {
         const failed = new Set((out.Failed ?? []).map((f) => f.Id));
         entries = entries.filter((e) => failed.has(e.Id));
       }
-      if (entries.length) throw new Error(`onboarding queue refused ${entries.length} message(s)`);
+      if (entries.length) throw new Error(`queue refused ${entries.length} message(s)`);
     }
   }
 }

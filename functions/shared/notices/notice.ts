@@ -12,6 +12,11 @@ export interface Notice {
   /** The same notice, however it was reached again (retry, redelivery, a later run), has the same key. */
   dedupKey: string;
   severity: Severity;
+  /**
+   * Who hears it, when not its own severity: an incident's "recovered" notice (info) reaches the
+   * lists and subscription filters that heard the incident (error).
+   */
+  routeSeverity?: Severity;
   /** The state word shown first and in the subject: FAILED, READY, DRIFT REPAIRED, ... */
   label: string;
   /** What the notice is about, in words: "Backup job", "Account onboarding", "Baseline drift". */

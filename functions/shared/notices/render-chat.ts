@@ -68,7 +68,7 @@ export function messageAttributes(n: Notice): Record<string, string> {
   const attr = (value: string | undefined, fallback: string) =>
     truncate(noMentions(value ?? ''), 256) || fallback;
   return {
-    severity: n.severity,
+    severity: n.routeSeverity ?? n.severity,
     kind: n.kind,
     state: attr(n.state, 'unknown'),
     jobType: n.jobType ?? n.kind,

@@ -29,7 +29,7 @@ export interface RouteFacts {
 export function routeFacts(n: Notice): RouteFacts {
   return {
     kind: n.kind,
-    severity: n.severity,
+    severity: n.routeSeverity ?? n.severity,
     jobType: n.jobType,
     state: n.state,
     accountId: n.account?.id,
