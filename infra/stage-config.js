@@ -532,9 +532,12 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     ...new Set([config.onboarding.accessRole, config.onboarding.controlTowerAccessRole]),
   ].map((role) => sub(`arn:\${AWS::Partition}:iam::*:role/${role}`));
 
+  const { forwardedPattern, loadBaseline } = requireTs('../functions/onboard-account/baseline.ts');
   return {
     configFile: relative(configFile),
     organizationId: config.organizationId,
+    // The central rules match what every member forwarding rule forwards (baseline.json).
+    forwardedEventPattern: forwardedPattern(loadBaseline()),
     onboardingEnvironment,
     accessRoleArns,
     reconcileSchedule: config.onboarding.schedule,

@@ -1,4 +1,4 @@
-import { loadBaseline, type Baseline } from '../onboard-account/baseline';
+import { forwardingRules, loadBaseline, type Baseline } from '../onboard-account/baseline';
 import type { Config } from '../shared/config';
 import type { Notice } from '../shared/notices/notice';
 import { classify } from './classify';
@@ -70,8 +70,7 @@ export function decideContext(
         baseline.readOnlyRole.name,
         baseline.forwarding.role.name,
       ]),
-      forwardingRuleName: baseline.forwarding.ruleName,
-      forwardingPattern: baseline.forwarding.pattern,
+      forwardingRules: new Map(forwardingRules(baseline).map((r) => [r.name, r.pattern])),
       ...(deployment.centralBusArn ? { centralBusArn: deployment.centralBusArn } : {}),
       ...(deployment.stackPrefix ? { stackPrefix: deployment.stackPrefix } : {}),
       accessRoles: config.onboarding

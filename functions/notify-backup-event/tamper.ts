@@ -18,8 +18,8 @@ export interface TamperContext {
   baselineVaultNames: ReadonlySet<string>;
   /** The baseline's IAM roles in member accounts. */
   baselineRoleNames: ReadonlySet<string>;
-  forwardingRuleName: string;
-  forwardingPattern: unknown;
+  /** The member accounts' forwarding rules, by name, with their baseline patterns. */
+  forwardingRules: ReadonlyMap<string, unknown>;
   /** The central bus the forwarding rule must target, when known. */
   centralBusArn?: string;
   /**
@@ -114,7 +114,7 @@ export function ownAction(call: ApiCall, ctx: TamperContext): string | undefined
 
 const isOurRule = (name: string | undefined, ctx: TamperContext) =>
   Boolean(name) &&
-  (name === ctx.forwardingRuleName ||
+  (ctx.forwardingRules.has(name!) ||
     (ctx.stackPrefix !== undefined && name!.startsWith(ctx.stackPrefix)));
 
 function ruleFinding(
@@ -124,7 +124,7 @@ function ruleFinding(
   title: string,
   impact: string,
 ): Finding {
-  const member = name === ctx.forwardingRuleName;
+  const member = ctx.forwardingRules.has(name);
   const where = `account ${call.accountId ?? '?'} in ${call.region ?? 'its region'}`;
   return {
     title,
@@ -268,7 +268,7 @@ const JUDGES: Readonly<Record<string, Readonly<Record<string, Judge>>>> = {
     },
     PutTargets: (call, ctx) => {
       const name = str(call.request.rule);
-      if (name !== ctx.forwardingRuleName)
+      if (!name || !ctx.forwardingRules.has(name))
         return `rule ${name ?? '(unnamed)'} is not the forwarding rule`;
       const targets = Array.isArray(call.request.targets) ? call.request.targets : [];
       const arns = targets.map((t) => arn(record(t)?.arn)).filter((a): a is string => Boolean(a));
@@ -289,7 +289,7 @@ const JUDGES: Readonly<Record<string, Readonly<Record<string, Judge>>>> = {
     },
     PutRule: (call, ctx) => {
       const name = str(call.request.name);
-      if (name !== ctx.forwardingRuleName)
+      if (!name || !ctx.forwardingRules.has(name))
         return `rule ${name ?? '(unnamed)'} is not the forwarding rule`;
       const state = str(call.request.state)?.toUpperCase();
       if (state && state !== 'ENABLED') {
@@ -311,7 +311,7 @@ const JUDGES: Readonly<Record<string, Readonly<Record<string, Judge>>>> = {
       } catch {
         pattern = patternText;
       }
-      if (samePolicy(pattern, ctx.forwardingPattern))
+      if (samePolicy(pattern, ctx.forwardingRules.get(name)))
         return "the forwarding rule keeps the baseline's pattern";
       return ruleFinding(
         call,

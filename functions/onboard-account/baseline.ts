@@ -29,6 +29,11 @@ export const BaselineSchema = z.object({
     ruleName: z.string().min(1),
     description: z.string(),
     pattern: Doc,
+    /**
+     * The second rule: the CloudTrail calls for tamper alerts. Two rules watch each other: the
+     * call that disables one reaches the control plane through the other.
+     */
+    watchdog: z.object({ ruleName: z.string().min(1), description: z.string(), pattern: Doc }),
     targetId: z.string().min(1),
     role: RoleSchema.extend({ inlinePolicyName: z.string(), inlinePolicy: Doc }),
   }),
@@ -45,6 +50,30 @@ export function loadBaseline(raw: unknown = baselineJson): Baseline {
     );
   }
   return parsed.data;
+}
+
+export interface ForwardingRule {
+  name: string;
+  description: string;
+  pattern: Record<string, unknown>;
+}
+
+/** The member account's forwarding rules, the job events' first. */
+export function forwardingRules(baseline: Baseline): ForwardingRule[] {
+  const f = baseline.forwarding;
+  return [
+    { name: f.ruleName, description: f.description, pattern: f.pattern },
+    { name: f.watchdog.ruleName, description: f.watchdog.description, pattern: f.watchdog.pattern },
+  ];
+}
+
+/** What the central rules match: every forwarding rule's pattern (infra/stage-config.js too). */
+export function forwardedPattern(baseline: Baseline): Record<string, unknown> {
+  return {
+    $or: forwardingRules(baseline).flatMap((r) =>
+      Array.isArray(r.pattern.$or) ? (r.pattern.$or as unknown[]) : [r.pattern],
+    ),
+  };
 }
 
 export interface BaselineVars {

@@ -14,7 +14,14 @@ import type {
   StepRecord,
 } from '../shared/ports';
 import { chooseProfile } from '../shared/profiles';
-import { fill, samePolicy, type Baseline, type BaselineVars } from './baseline';
+import {
+  fill,
+  forwardingRules,
+  samePolicy,
+  type Baseline,
+  type BaselineVars,
+  type ForwardingRule,
+} from './baseline';
 import type { OnboardingNotifier } from './notices';
 import { readEffectivePolicy, type PlanDescription } from '../shared/backup-plans';
 import { ouPathOf } from '../shared/notices/account-context';
@@ -528,8 +535,14 @@ async function run(
     await deps.notifier.ready({ ...ready, record, changes: allChanges, plans });
     record.notified = { status: 'ready', baselineVersion: baseline.version };
     await save();
+  } else if (req.drift?.length && !allChanges.length) {
+    // Another run (a tamper alert's, or a human) put it back already: that run told admins.
+    deps.log.info('drift already repaired; nothing to tell', {
+      accountId: req.accountId,
+      drift: req.drift.length,
+    });
   } else if (req.drift?.length) {
-    // The daily check found drift and sent this run: say what it was, who, and that it is fixed.
+    // The daily check (or a tamper alert) found drift and sent this run: what, who, fixed.
     await deps.notifier.driftRepaired({
       ...ready,
       record,
@@ -776,6 +789,7 @@ export function globalEventsRegion(busArn: string): string {
   return 'us-east-1';
 }
 
+/** Every forwarding rule in one region: enabled, with its pattern, targeting the central bus. */
 async function ensureForwarding(
   member: MemberAccount,
   region: string,
@@ -785,17 +799,33 @@ async function ensureForwarding(
   centralBusArn: string,
   roleArn: string,
 ): Promise<void> {
+  for (const f of forwardingRules(baseline)) {
+    await ensureForwardingRule(member, region, changes, act, f, baseline.forwarding.targetId, {
+      centralBusArn,
+      roleArn,
+    });
+  }
+}
+
+async function ensureForwardingRule(
+  member: MemberAccount,
+  region: string,
+  changes: string[],
+  act: Act,
+  f: ForwardingRule,
+  targetId: string,
+  bus: { centralBusArn: string; roleArn: string },
+): Promise<void> {
   const events = member.events(region);
-  const f = baseline.forwarding;
-  const rule = await events.describeRule(f.ruleName);
+  const rule = await events.describeRule(f.name);
   if (!rule) {
     await act(
       changes,
-      `create rule ${f.ruleName} in ${region}`,
-      () => events.putRule(f.ruleName, f.pattern, f.description),
+      `create rule ${f.name} in ${region}`,
+      () => events.putRule(f.name, f.pattern, f.description),
       {
-        what: `forwarding rule ${f.ruleName} is missing in ${region}`,
-        resource: f.ruleName,
+        what: `forwarding rule ${f.name} is missing in ${region}`,
+        resource: f.name,
         region,
       },
     );
@@ -803,34 +833,35 @@ async function ensureForwarding(
     const disabled = rule.state !== 'ENABLED';
     await act(
       changes,
-      `${disabled ? 'enable' : 'update the pattern of'} rule ${f.ruleName} in ${region}`,
-      () => events.putRule(f.ruleName, f.pattern, f.description),
+      `${disabled ? 'enable' : 'update the pattern of'} rule ${f.name} in ${region}`,
+      () => events.putRule(f.name, f.pattern, f.description),
       {
         what: disabled
-          ? `forwarding rule ${f.ruleName} is ${rule.state} in ${region}`
-          : `forwarding rule ${f.ruleName} in ${region} has another event pattern`,
-        resource: f.ruleName,
+          ? `forwarding rule ${f.name} is ${rule.state} in ${region}`
+          : `forwarding rule ${f.name} in ${region} has another event pattern`,
+        resource: f.name,
         region,
       },
     );
   }
-  const targets = rule ? await events.targets(f.ruleName) : [];
-  const target = targets.find((t) => t.id === f.targetId);
+  const targets = rule ? await events.targets(f.name) : [];
+  const target = targets.find((t) => t.id === targetId);
+  const { centralBusArn, roleArn } = bus;
   // A bus in the same account and region needs no role; any other bus does.
   const sameAccountRegion = centralBusArn.includes(`:${region}:${member.accountId}:`);
-  const want = { id: f.targetId, arn: centralBusArn, ...(sameAccountRegion ? {} : { roleArn }) };
+  const want = { id: targetId, arn: centralBusArn, ...(sameAccountRegion ? {} : { roleArn }) };
   if (!target || target.arn !== want.arn || (target.roleArn ?? undefined) !== want.roleArn) {
     await act(
       changes,
-      `point rule ${f.ruleName} in ${region} at the central bus`,
-      () => events.putTarget(f.ruleName, want),
+      `point rule ${f.name} in ${region} at the central bus`,
+      () => events.putTarget(f.name, want),
       {
         what: !rule
-          ? `forwarding rule ${f.ruleName} is missing in ${region}`
+          ? `forwarding rule ${f.name} is missing in ${region}`
           : target
-            ? `forwarding rule ${f.ruleName} in ${region} targets ${target.arn}${target.roleArn !== want.roleArn ? ' with another role' : ''}, not the central bus`
-            : `forwarding rule ${f.ruleName} in ${region} has no target on the central bus`,
-        resource: f.ruleName,
+            ? `forwarding rule ${f.name} in ${region} targets ${target.arn}${target.roleArn !== want.roleArn ? ' with another role' : ''}, not the central bus`
+            : `forwarding rule ${f.name} in ${region} has no target on the central bus`,
+        resource: f.name,
         region,
       },
     );
@@ -855,19 +886,15 @@ export async function verifyReady(
     if (!(await member.backup(region).describeVault(vaultName))) {
       problems.push(`vault ${vaultName} is missing in ${region}`);
     }
-    const rule = await member.events(region).describeRule(baseline.forwarding.ruleName);
-    if (!rule || rule.state !== 'ENABLED') {
-      problems.push(
-        `rule ${baseline.forwarding.ruleName} is ${rule ? 'disabled' : 'missing'} in ${region}`,
-      );
-    } else if (
-      !(await member.events(region).targets(baseline.forwarding.ruleName)).some(
-        (t) => t.arn === centralBusArn,
-      )
-    ) {
-      problems.push(
-        `rule ${baseline.forwarding.ruleName} in ${region} does not target the central bus`,
-      );
+    for (const f of forwardingRules(baseline)) {
+      const rule = await member.events(region).describeRule(f.name);
+      if (!rule || rule.state !== 'ENABLED') {
+        problems.push(`rule ${f.name} is ${rule ? 'disabled' : 'missing'} in ${region}`);
+      } else if (
+        !(await member.events(region).targets(f.name)).some((t) => t.arn === centralBusArn)
+      ) {
+        problems.push(`rule ${f.name} in ${region} does not target the central bus`);
+      }
     }
   }
   return problems;

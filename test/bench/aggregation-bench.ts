@@ -14,10 +14,25 @@ import { parseConfig } from '../../functions/shared/config';
 import { logger } from '../../functions/shared/logger';
 import { exampleConfig } from '../helpers/fixtures';
 import { createLedgerTable } from '../../functions/cli/sandbox/provision';
-import { runStorm } from './storm';
+import { runStorm } from '../../functions/cli/sandbox/storm';
+import { FakeDirectory, FakeEmailSender, FakeTopicPublisher } from '../helpers/fakes';
 
 const FAILURES = Number(process.env.BENCH_STORM_FAILURES ?? 500);
 const ACCOUNTS = Number(process.env.BENCH_STORM_ACCOUNTS ?? 10);
+
+/** Accounts 200000000000, 200000000001, ... named Workload 0, 1, ... */
+function stormAccounts(n: number) {
+  const accounts = Array.from({ length: n }, (_, i) => String(200000000000 + i));
+  return {
+    accounts,
+    directory: new FakeDirectory(
+      Object.fromEntries(accounts.map((id, i) => [id, { name: `Workload ${i}` }])),
+    ),
+    email: new FakeEmailSender(),
+    sns: new FakeTopicPublisher(),
+    topicArn: (topic: string) => `arn:aws:sns:us-east-1:123456789012:${topic}`,
+  };
+}
 
 async function main(): Promise<void> {
   logger.setLogLevel('SILENT');
@@ -35,11 +50,11 @@ async function main(): Promise<void> {
       table: 'storm',
       config,
       failures: FAILURES,
-      accounts: ACCOUNTS,
+      ...stormAccounts(ACCOUNTS),
       spreadMs: 5 * 60_000,
       recover: true,
     });
-    const lists = Object.values(storm.emailsByList);
+    const lists: number[] = Object.values(storm.emailsByList);
     process.stdout.write(
       JSON.stringify({
         aggregation: {

@@ -2,7 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localClientConfig } from '../../functions/cli/sandbox/local-aws';
 import { parseConfig } from '../../functions/shared/config';
 import { createLedgerTable } from '../../functions/cli/sandbox/provision';
-import { runStorm } from '../bench/storm';
+import { runStorm } from '../../functions/cli/sandbox/storm';
+import { FakeDirectory, FakeEmailSender, FakeTopicPublisher } from '../helpers/fakes';
 import { exampleConfig } from '../helpers/fixtures';
 import { localAws } from './harness';
 
@@ -22,6 +23,17 @@ beforeAll(async () => {
   dynamodb = new DynamoDBClient(localClientConfig(aws.endpoint, 'us-east-1'));
 });
 
+function senders(n: number) {
+  const accounts = Array.from({ length: n }, (_, i) => String(200000000000 + i));
+  return {
+    accounts,
+    directory: new FakeDirectory(Object.fromEntries(accounts.map((id) => [id, { name: id }]))),
+    email: new FakeEmailSender(),
+    sns: new FakeTopicPublisher(),
+    topicArn: (topic: string) => `arn:aws:sns:us-east-1:123456789012:${topic}`,
+  };
+}
+
 function config(aggregation: Record<string, unknown>) {
   const raw = exampleConfig() as unknown as { notifications: Record<string, unknown> };
   raw.notifications.aggregation = aggregation;
@@ -35,7 +47,7 @@ it('folds 60 failures across 3 accounts into one alert and one summary per list,
     table: 'storm-on',
     config: config({ enabled: true, windowMinutes: 5 }),
     failures: 60,
-    accounts: 3,
+    ...senders(3),
     spreadMs: 4 * 60_000,
     recover: true,
   });
@@ -63,7 +75,7 @@ it('sends every failure on its own with aggregation off (the default)', async ()
     table: 'storm-off',
     config: exampleConfig(),
     failures: 12,
-    accounts: 3,
+    ...senders(3),
     spreadMs: 60_000,
     recover: false,
   });

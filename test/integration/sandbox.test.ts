@@ -34,14 +34,24 @@ describe('backupctl sandbox', () => {
     const { code, out, progress, outDir, pid } = await run(false);
     expect(code).toBe(0);
     expect(out).toContain('OK: every event did what it should.');
-    expect(progress).toMatch(/\[8\/8\]/);
+    expect(progress).toMatch(/\[9\/9\]/);
     const outbox = readdirSync(join(outDir, 'outbox'));
-    // 6 job notifications, 4 "backup-ready" messages, 1 failed account creation; then watching:
-    // the coverage gap, the recovered failure (admins and DBAs), the drift repaired, the digest.
-    expect(outbox.filter((f) => f.endsWith('.html'))).toHaveLength(16);
+    // 7 job and malware notifications, 4 "backup-ready" messages, 1 failed account creation;
+    // then watching: the tamper alert, the coverage gap, the recovered failure (admins and DBAs),
+    // the drift repaired, the digest; then the incident: its first alert and its summary (admins
+    // and DBAs each), and one recovered notice.
+    expect(outbox.filter((f) => f.endsWith('.html'))).toHaveLength(23);
     expect(outbox.filter((f) => /-is-backup-ready\.html$/.test(f))).toHaveLength(4);
-    expect(outbox.filter((f) => f.endsWith('.txt'))).toHaveLength(16);
-    for (const kind of ['not-backed-up', 'recovered', 'drift-repaired', 'digest']) {
+    expect(outbox.filter((f) => f.endsWith('.txt'))).toHaveLength(23);
+    for (const kind of [
+      'not-backed-up',
+      'recovered',
+      'drift-repaired',
+      'digest',
+      'tampering',
+      'threats-found',
+      '39-more-backup-jobs',
+    ]) {
       expect(outbox.filter((f) => f.includes(kind) && f.endsWith('.html')).length).toBeGreaterThan(
         0,
       );
@@ -56,9 +66,10 @@ describe('backupctl sandbox', () => {
     );
     expect(html).toMatch(/^<!DOCTYPE html>/);
     const chat = readdirSync(join(outDir, 'chat'));
-    // 4 job failures and warnings, the failed account creation; the coverage gap, the recovered
-    // failure, the drift repaired and the digest (a warning: something needs attention).
-    expect(chat).toHaveLength(9);
+    // 5 job failures, warnings and malware, the failed account creation; the tamper alert, the
+    // coverage gap, the recovered failure, the drift repaired and the digest (a warning:
+    // something needs attention); the incident's alert, summary and recovered notice.
+    expect(chat).toHaveLength(14);
     expect(out).toMatch(/Dead-letter queue: 1 message/);
     expect(pid).toBeGreaterThan(0);
     expect(alive(pid)).toBe(false);

@@ -309,6 +309,10 @@ describe('checkAccount: drift', () => {
       drift: [{ what: `forwarding rule ${RULE} is DISABLED in us-east-1`, who: MALLORY }],
       detectedAt: NOW,
     });
+    // The same repair asked again (the tamper alert and the daily check both ask): nothing to
+    // change, nothing told twice.
+    await processOnboardingRecord(message, undefined, w.deps);
+    expect(w.notifier.driftNotices).toHaveLength(1);
     // The next day's check finds nothing.
     w.clock.advance(24 * 3600_000);
     expect((await checkAccount({ accountId: MEMBER_ID, day: '2025-03-14' }, w.watch)).status).toBe(

@@ -36,6 +36,8 @@ const FOR_RESTORES = 'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRoleP
 const ALIAS = 'alias/backup-control-plane';
 const VAULT = 'org-backup-vault';
 const RULE = 'backup-control-plane-forward-backup-events';
+/** The second forwarding rule: CloudTrail calls for tamper alerts (each rule watches the other). */
+const WATCHDOG = 'backup-control-plane-forward-api-calls';
 const KEY_ID = 'key-us-east-1-1';
 const KEY_ARN = `arn:aws:kms:us-east-1:${MEMBER_ID}:key/${KEY_ID}`;
 const STATUS_TAG = 'backup-control-plane:status';
@@ -60,6 +62,8 @@ const NEW_ACCOUNT_WRITES: Write[] = [
   ['backup.createVault', 'us-east-1', VAULT, KEY_ARN],
   ['events.putRule', 'us-east-1', RULE],
   ['events.putTarget', 'us-east-1', RULE, TARGET],
+  ['events.putRule', 'us-east-1', WATCHDOG],
+  ['events.putTarget', 'us-east-1', WATCHDOG, TARGET],
 ];
 
 const NEW_ACCOUNT_CHANGES = [
@@ -74,6 +78,8 @@ const NEW_ACCOUNT_CHANGES = [
   `baseline-us-east-1: create backup vault ${VAULT} in us-east-1`,
   `baseline-us-east-1: create rule ${RULE} in us-east-1`,
   `baseline-us-east-1: point rule ${RULE} in us-east-1 at the central bus`,
+  `baseline-us-east-1: create rule ${WATCHDOG} in us-east-1`,
+  `baseline-us-east-1: point rule ${WATCHDOG} in us-east-1 at the central bus`,
   'backup-policies: enable the BACKUP_POLICY policy type on the root',
   'backup-policies: attach backup policy daily-35-days',
   `tags: tag the account ${STATUS_TAG}=ready, ${VERSION_TAG}=${BASELINE_VERSION}`,
@@ -208,7 +214,7 @@ describe('onboardAccount: a new account', () => {
         Condition: {
           StringEquals: { 'aws:SourceAccount': MEMBER_ID },
           ArnLike: {
-            'aws:SourceArn': `arn:aws:events:*:${MEMBER_ID}:rule/${RULE}`,
+            'aws:SourceArn': `arn:aws:events:*:${MEMBER_ID}:rule/backup-control-plane-forward-*`,
           },
         },
       }),
@@ -270,6 +276,8 @@ describe('onboardAccount: a new account', () => {
       `create backup vault ${VAULT} in us-east-1`,
       `create rule ${RULE} in us-east-1`,
       `point rule ${RULE} in us-east-1 at the central bus`,
+      `create rule ${WATCHDOG} in us-east-1`,
+      `point rule ${WATCHDOG} in us-east-1 at the central bus`,
     ]);
 
     expect(w.notifier.failedNotices).toEqual([]);
@@ -703,6 +711,8 @@ describe('onboardAccount: backup policies', () => {
       'kms.createAlias eu-west-1',
       'kms.enableRotation eu-west-1',
       'backup.createVault eu-west-1',
+      'events.putRule eu-west-1',
+      'events.putTarget eu-west-1',
       'events.putRule eu-west-1',
       'events.putTarget eu-west-1',
     ]);

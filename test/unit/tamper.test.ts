@@ -3,7 +3,7 @@ import { decide, decideContext } from '../../functions/notify-backup-event/decid
 import { readEnvelope } from '../../functions/notify-backup-event/envelope';
 import { notifyBackupEvent } from '../../functions/notify-backup-event/notify';
 import { WATCHED_CALLS } from '../../functions/notify-backup-event/tamper';
-import { loadBaseline } from '../../functions/onboard-account/baseline';
+import { forwardedPattern, loadBaseline } from '../../functions/onboard-account/baseline';
 import { renderEmail } from '../../functions/shared/notices/render-email';
 import { FakeClock, FakeDirectory } from '../helpers/fakes';
 import { exampleConfig, sample } from '../helpers/fixtures';
@@ -64,6 +64,35 @@ describe('tamper alerts', () => {
     const d = decideSample(name);
     expect(d.flow).toBe('ignore');
     if (d.flow === 'ignore') expect(d.reason).toMatch(reason);
+  });
+
+  it('reaches the control plane when either forwarding rule is disabled: each forwards the calls on the other', () => {
+    const baseline = loadBaseline();
+    const matches = (pattern: unknown, rule: string) =>
+      (
+        pattern as {
+          $or: { source: string[]; detail?: { requestParameters?: { name?: unknown[] } } }[];
+        }
+      ).$or.some(
+        (b) =>
+          b.source.includes('aws.events') &&
+          (b.detail?.requestParameters?.name ?? []).some((n) =>
+            typeof n === 'string'
+              ? n === rule
+              : rule.startsWith(String((n as { prefix?: string }).prefix)),
+          ),
+      );
+    const main = baseline.forwarding;
+    expect(matches(main.watchdog.pattern, main.ruleName)).toBe(true);
+    expect(matches(main.pattern, main.watchdog.ruleName)).toBe(true);
+    const d = decideCall(
+      (() => {
+        const e = sample('cloudtrail/disable-rule.forwarding-rule');
+        detailOf(e).requestParameters = { name: main.watchdog.ruleName };
+        return e;
+      })(),
+    );
+    expect(d).toMatchObject({ flow: 'notify', repair: { accountId: '444455556666' } });
   });
 
   it("ignores the control plane's own stack roles, but not the access role under another session", () => {
@@ -205,14 +234,16 @@ describe('tamper alerts', () => {
   });
 
   it('watches the calls the forwarding pattern lets through, and no other', () => {
-    const pattern = loadBaseline().forwarding.pattern as {
+    const pattern = forwardedPattern(loadBaseline()) as {
       $or: { source: string[]; 'detail-type': string[]; detail?: { eventName: string[] } }[];
     };
     const forwarded: Record<string, string[]> = {};
     for (const branch of pattern.$or) {
       if (!branch.detail) continue;
       const service = branch.source[0]!.replace(/^aws\./, '');
-      forwarded[service] = [...(forwarded[service] ?? []), ...branch.detail.eventName].sort();
+      forwarded[service] = [
+        ...new Set([...(forwarded[service] ?? []), ...branch.detail.eventName]),
+      ].sort();
     }
     const watched = Object.fromEntries(
       Object.entries(WATCHED_CALLS).map(([s, names]) => [s, [...names].sort()]),

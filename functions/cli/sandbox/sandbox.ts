@@ -18,6 +18,7 @@ import {
   type OnboardingOutcome,
 } from './onboarding-scenario';
 import { subscribeQueue, type NotificationStack } from './provision';
+import { BURST, playIncident, type IncidentOutcome } from './incident-scenario';
 import { playWatching, type WatchingOutcome } from './watching-scenario';
 import {
   CHAT_FILTER_POLICY,
@@ -74,7 +75,7 @@ interface ChatMessage {
   } & Record<string, unknown>;
 }
 
-const STEPS = 8;
+const STEPS = 9;
 
 export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promise<number> {
   const step = (n: number, text: string) => io.progress(`[${n}/${STEPS}] ${text}`);
@@ -150,7 +151,10 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
     );
     const watching = await playWatching(onboarding.world, io.progress);
 
-    step(8, 'collecting what SES sent, what the chat subscriber received and the DLQ ...');
+    step(8, 'incidents: a burst of failures from one cause, folded, then recovered ...');
+    const incident = await playIncident(world, io.progress);
+
+    step(9, 'collecting what SES sent, what the chat subscriber received and the DLQ ...');
     const emails = (await aws.data()).ses?.Message ?? [];
     const chatMessages = (await receiveAll(world.c, chat.url)).map(parseChatMessage);
     const published = (await receiveAll(world.c, audit.url)).map(parseChatMessage);
@@ -162,10 +166,13 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
       ...onboarding.problems,
       ...watching.problems,
       ...verifyOnboardingMail(emails, onboarding, world.org.accounts.length),
+      ...verifyTamperMail(emails),
+      ...incident.problems,
     ];
     io.out(summary(world, played, emails, chatMessages, published, dlq, files, options.outDir));
     io.out(onboardingSummary(onboarding));
     io.out(watchingSummary(watching));
+    io.out(incidentSummary(incident, emails));
     io.out(`\nfinished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     if (options.keep) {
       keep = true;
@@ -404,6 +411,35 @@ function onboardingSummary(o: OnboardingOutcome): string {
     table(rows),
     '',
     'Each ready account got a "[READY] Account … is backup-ready" email; the failed creation an alert.',
+  ].join('\n');
+}
+
+/** The tamper alert of the watching story: at once, once, naming who. */
+function verifyTamperMail(emails: MotoSentEmail[]): string[] {
+  const tamper = emails.filter((e) => e.subject.startsWith('[TAMPERING] Forwarding rule disabled'));
+  if (tamper.length !== 1)
+    return [`${tamper.length} tamper alerts for the disabled rule, expected 1`];
+  if (!(tamper[0]!.text ?? '').includes('IAM user mallory')) {
+    return ['the tamper alert does not name who disabled the rule (IAM user mallory)'];
+  }
+  return [];
+}
+
+function incidentSummary(o: IncidentOutcome, emails: MotoSentEmail[]): string {
+  const tamper = emails.find((e) => e.subject.startsWith('[TAMPERING]'));
+  const threats = emails.find((e) => e.subject.startsWith('[THREATS FOUND]'));
+  const lists = Object.entries(o.storm.emailsByList)
+    .map(([list, n]) => `${n} to ${list}`)
+    .join(', ');
+  return [
+    '',
+    '',
+    'Tampering, malware and incidents:',
+    '',
+    `  tamper alert: ${tamper?.subject ?? '(none)'}`,
+    `  malware:      ${threats?.subject ?? '(none)'}`,
+    `  incident:     ${BURST} failures → ${lists}, ${o.storm.chatMessages} chat messages; all ${o.storm.namedInEmail} jobs named; ${o.storm.recoveredNotices} recovered notice`,
+    ...o.storm.subjects.map((s) => `                ${s}`),
   ].join('\n');
 }
 

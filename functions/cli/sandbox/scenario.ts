@@ -62,6 +62,12 @@ export const SCENARIO: readonly ScenarioStep[] = [
     expect: { emails: [], chat: false, published: true },
   },
   {
+    title: 'malware scan THREATS_FOUND (EC2)',
+    sample: 'backup/scan-job-state-change.threats-found',
+    from: { account: 'member', name: 'Analytics' },
+    expect: { emails: ['admins'], chat: true, published: true },
+  },
+  {
     title: 'restore FAILED (EC2)',
     sample: 'backup/restore-job-state-change.failed',
     from: { account: 'member', name: 'Staging' },

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, type ScalarTag, type CollectionTag } from 'yaml';
+import { forwardedPattern, loadBaseline } from '../../onboard-account/baseline';
 
 /**
  * The settings of serverless.yml that the local stack must copy so it behaves like the deployed
@@ -100,7 +101,12 @@ export function readStackSettings(stage = 'sandbox', file = SERVERLESS_YML): Sta
     at(doc, 'functions.notifyBackupEvent.events') as { sqs?: { batchSize?: number } }[] | undefined
   )?.find((e) => e.sqs)?.sqs;
   const pattern = (path: string) => {
-    const value = resolveFileRefs(at(doc, path), dir);
+    const raw = at(doc, path);
+    // Built by infra/stage-config.js from the baseline: the same function gives it here.
+    if (raw === '${self:custom.stageConfig.forwardedEventPattern}') {
+      return forwardedPattern(loadBaseline());
+    }
+    const value = resolveFileRefs(raw, dir);
     if (!value || typeof value !== 'object') throw new Error(`${file}: ${path} is missing`);
     return value as Record<string, unknown>;
   };

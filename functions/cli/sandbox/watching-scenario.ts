@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DisableRuleCommand } from '@aws-sdk/client-eventbridge';
 import { buildDigestDeps } from '../../send-digest/handler';
@@ -8,7 +10,16 @@ import { dynamodbClient } from '../../shared/adapters/clients';
 import { DynamoDbCheckLedger } from '../../shared/adapters/dynamodb-check-ledger';
 import type { CheckRecord } from '../../shared/ports';
 import { memberClients } from './provision';
-import { drainNotifications, drainOnboarding, drainWatch, type OnboardingWorld } from './world';
+import {
+  drainNotifications,
+  drainOnboarding,
+  drainWatch,
+  emitEvent,
+  type EventToPut,
+  type OnboardingWorld,
+} from './world';
+
+const ROOT = join(__dirname, '..', '..', '..');
 
 /**
  * The sandbox's watching story, after onboarding: someone disables the forwarding rule in one
@@ -51,7 +62,9 @@ export async function playWatching(
   if (!drifted || !untagged || !dropped) throw new Error('the sandbox needs three member accounts');
   const endpoint = world.aws.endpoint;
 
-  progress(`      ${drifted.name}: a member admin (mallory) disables ${RULE}`);
+  progress(
+    `      ${drifted.name}: a member admin (mallory) disables ${RULE}: tamper alert at once`,
+  );
   const inDrifted = await memberClients(world.c, endpoint, drifted.id, 'us-east-1');
   await inDrifted.eventbridge.send(new DisableRuleCommand({ Name: RULE }));
   await sandboxPost(endpoint, '/_sandbox/cloudtrail/events', {
@@ -66,6 +79,24 @@ export async function playWatching(
       readOnly: false,
     },
   });
+
+  // CloudTrail's record of that call (moto makes none): the other forwarding rule carries it.
+  world.forwarding.add(`${drifted.id}/us-east-1`); // its baseline rules forward, not the sandbox's
+  const trail = JSON.parse(
+    readFileSync(join(ROOT, 'events', 'cloudtrail', 'disable-rule.forwarding-rule.json'), 'utf8'),
+  ) as EventToPut & { account: string; detail: Record<string, unknown> };
+  Object.assign(trail.detail, {
+    awsRegion: 'us-east-1',
+    eventTime: new Date().toISOString(),
+    userIdentity: {
+      type: 'IAMUser',
+      principalId: 'AIDASANDBOXMALLORY01',
+      arn: `arn:aws:iam::${trail.account}:user/mallory`,
+      accountId: trail.account,
+      userName: 'mallory',
+    },
+  });
+  await emitEvent(world, { account: 'member', id: drifted.id }, { ...trail, region: 'us-east-1' });
 
   progress(`      ${untagged.name}: table "orders" tagged backup-plan=daily, never backed up`);
   const inUntagged = await memberClients(world.c, endpoint, untagged.id, 'us-east-1');

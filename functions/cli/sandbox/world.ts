@@ -62,7 +62,7 @@ export async function buildWorld(
   const c = localClients(aws.endpoint);
   const org = await createOrganization(c);
   const stack = await createNotificationStack(c, settings, config, org.id);
-  const env = stackEnvironment(config, stack);
+  const env = stackEnvironment(config, stack, `${settings.service}-${stage}-`);
   return {
     aws,
     c,
@@ -77,12 +77,18 @@ export async function buildWorld(
 }
 
 /** The environment the deployed functions get from the stack, pointing at the local resources. */
-export function stackEnvironment(config: Config, stack: NotificationStack): NodeJS.ProcessEnv {
+export function stackEnvironment(
+  config: Config,
+  stack: NotificationStack,
+  stackPrefix?: string,
+): NodeJS.ProcessEnv {
   return {
     ...process.env,
     [CONFIG_ENV]: JSON.stringify(config),
     DELIVERY_TABLE_NAME: stack.tableName,
     TOPIC_ARNS: JSON.stringify(stack.topicArns),
+    NOTIFICATION_QUEUE_URL: stack.queueUrl,
+    ...(stackPrefix ? { STACK_PREFIX: stackPrefix } : {}),
   };
 }
 
@@ -105,6 +111,8 @@ export async function addOnboarding(world: World): Promise<OnboardingWorld> {
     ...world,
     env,
     onboarding,
+    // Tamper alerts now ask onboarding for repairs, as the deployed function does.
+    notify: notifyHandler(() => buildNotifyDeps(env)),
     onboard: onboardingHandler(() => buildOnboardingDeps(env)),
     watch: watchHandler(() => buildWatchDeps(env)),
   };

@@ -1,31 +1,52 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { notifyBackupEvent, type NotifyDeps } from '../../functions/notify-backup-event/notify';
-import { DynamoDbDeliveryLedger } from '../../functions/shared/adapters/dynamodb-delivery-ledger';
-import { DynamoDbIncidentStore } from '../../functions/shared/adapters/dynamodb-incident-store';
-import type { Config } from '../../functions/shared/config';
-import { CachedAccountContext } from '../../functions/shared/notices/account-context';
-import type { EnqueueOptions, Log, WorkQueue } from '../../functions/shared/ports';
-import { FakeClock, FakeDirectory, FakeEmailSender, FakeTopicPublisher } from '../helpers/fakes';
-import { sample } from '../helpers/fixtures';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { notifyBackupEvent, type NotifyDeps } from '../../notify-backup-event/notify';
+import { DynamoDbDeliveryLedger } from '../../shared/adapters/dynamodb-delivery-ledger';
+import { DynamoDbIncidentStore } from '../../shared/adapters/dynamodb-incident-store';
+import type { Config } from '../../shared/config';
+import { CachedAccountContext } from '../../shared/notices/account-context';
+import type {
+  Clock,
+  EmailMessage,
+  EmailSender,
+  EnqueueOptions,
+  Log,
+  OrganizationReader,
+  TopicMessage,
+  TopicPublisher,
+  WorkQueue,
+} from '../../shared/ports';
 
 /**
  * A storm of failures from one cause through the real notification flow, with the incident
  * store and the delivery ledger on a real DynamoDB (moto), on simulated time: summaries are
- * delayed queue messages delivered when due. Used by the bench (the aggregation figure) and by
- * the integration test (a smaller storm).
+ * delayed queue messages delivered when due (a real SQS delay of 5 minutes would not fit a
+ * sandbox run). Used by the sandbox, the bench (the aggregation figure) and an integration test.
  */
+
+const ROOT = join(__dirname, '..', '..', '..');
 
 export interface StormOptions {
   dynamodb: DynamoDBClient;
   table: string;
   config: Config;
   failures: number;
-  accounts: number;
+  /** The accounts the failures come from, in turn. */
+  accounts: readonly string[];
+  /** Who the accounts are (names in messages). */
+  directory: Pick<OrganizationReader, 'describeAccount' | 'parents' | 'accountTags'>;
+  /** Where messages go: moto's SES and SNS in the sandbox, recorders in the bench. */
+  email: EmailSender;
+  sns: TopicPublisher;
+  topicArn: (topic: string) => string;
   /** Over how long the failures arrive (evenly). */
   spreadMs: number;
   /** Then the next job of every resource succeeds. */
   recover: boolean;
+  /** Resource names start with it (tables `<prefix>-0000`, ...). */
+  resourcePrefix?: string;
 }
 
 export interface StormResult {
@@ -48,15 +69,45 @@ export interface StormResult {
   followerMedianMs: number;
 }
 
-const ACCOUNT = (i: number) => String(200000000000 + i);
-
 const silent: Log = { info: () => undefined, warn: () => undefined };
 
+class SimulatedClock implements Clock {
+  constructor(private current: number) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current += ms;
+  }
+}
+
+function sample(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(ROOT, 'events', `${name}.json`), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+}
+
 export async function runStorm(o: StormOptions): Promise<StormResult> {
-  const start = new Date('2026-11-28T03:00:00Z');
-  const clock = new FakeClock(start);
-  const email = new FakeEmailSender();
-  const sns = new FakeTopicPublisher();
+  const start = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+  const clock = new SimulatedClock(start.getTime());
+  // What was sent, whatever the senders are.
+  const sentEmails: EmailMessage[] = [];
+  const published: TopicMessage[] = [];
+  const email: EmailSender = {
+    send: async (message, options) => {
+      const out = await o.email.send(message, options);
+      sentEmails.push(message);
+      return out;
+    },
+  };
+  const sns: TopicPublisher = {
+    publish: async (message, options) => {
+      const out = await o.sns.publish(message, options);
+      published.push(message);
+      return out;
+    },
+  };
   const due: { at: number; body: Record<string, unknown> }[] = [];
   const summaries: WorkQueue = {
     enqueue: async (messages: Record<string, unknown>[], options?: EnqueueOptions) => {
@@ -64,15 +115,10 @@ export async function runStorm(o: StormOptions): Promise<StormResult> {
       for (const body of messages) due.push({ at, body });
     },
   };
-  const directory = new FakeDirectory(
-    Object.fromEntries(
-      Array.from({ length: o.accounts }, (_, i) => [ACCOUNT(i), { name: `Workload ${i}` }]),
-    ),
-  );
   const deps: NotifyDeps = {
     config: o.config,
-    topicArn: (topic) => `arn:aws:sns:us-east-1:123456789012:${topic}`,
-    accounts: new CachedAccountContext(directory, 60_000, clock),
+    topicArn: o.topicArn,
+    accounts: new CachedAccountContext(o.directory, 60_000, clock),
     ledger: new DynamoDbDeliveryLedger(o.dynamodb, {
       tableName: o.table,
       leaseMs: 8 * 60_000,
@@ -101,8 +147,8 @@ export async function runStorm(o: StormOptions): Promise<StormResult> {
     const at = start.getTime() + Math.floor((i * o.spreadMs) / o.failures);
     clock.advance(at - clock.now().getTime());
     await deliverDue();
-    const account = ACCOUNT(i % o.accounts);
-    const table = `orders-${String(i).padStart(4, '0')}`;
+    const account = o.accounts[i % o.accounts.length]!;
+    const table = `${o.resourcePrefix ?? 'orders'}-${String(i).padStart(4, '0')}`;
     resources.push(table);
     const event = sample('backup/backup-job-state-change.failed');
     const detail = event.detail as Record<string, unknown>;
@@ -123,13 +169,13 @@ export async function runStorm(o: StormOptions): Promise<StormResult> {
     await deliverDue();
   }
 
-  const stormChat = sns.published.length;
-  const stormEmails = email.sent.length;
+  const stormChat = published.length;
+  const stormEmails = sentEmails.length;
   let recoveredNotices = 0;
   if (o.recover) {
     clock.advance(24 * 3600_000);
     for (let i = 0; i < o.failures; i++) {
-      const account = ACCOUNT(i % o.accounts);
+      const account = o.accounts[i % o.accounts.length]!;
       const event = sample('backup/backup-job-state-change.completed');
       Object.assign(event, { id: randomUUID(), account, region: 'us-east-1' });
       Object.assign(event.detail as Record<string, unknown>, {
@@ -146,11 +192,11 @@ export async function runStorm(o: StormOptions): Promise<StormResult> {
     Object.entries(o.config.notifications.email.recipients).find(
       ([, addresses]) => addresses.join() === to.join(),
     )?.[0] ?? to.join();
-  const recoveredEmails = email.sent.filter((m) => m.subject.startsWith('[RECOVERED]'));
-  for (const m of email.sent.slice(0, stormEmails)) {
+  const recoveredEmails = sentEmails.filter((m) => m.subject.startsWith('[RECOVERED]'));
+  for (const m of sentEmails.slice(0, stormEmails)) {
     emailsByList[listOf(m.to)] = (emailsByList[listOf(m.to)] ?? 0) + 1;
   }
-  const adminText = email.sent
+  const adminText = sentEmails
     .filter((m) => listOf(m.to) === 'admins')
     .map((m) => m.text)
     .join('\n');
@@ -160,16 +206,14 @@ export async function runStorm(o: StormOptions): Promise<StormResult> {
     failures: o.failures,
     emailsByList,
     chatMessages: stormChat,
-    recoveryPhaseChatMessages: sns.published.length - stormChat,
+    recoveryPhaseChatMessages: published.length - stormChat,
     namedInEmail: resources.length - missing.length,
     missing: missing.slice(0, 10),
-    summaries: email.sent.filter((m) => /\bmore backup jobs\b/.test(m.subject)).length,
+    summaries: sentEmails.filter((m) => /\bmore backup jobs\b/.test(m.subject)).length,
     recoveredNotices,
     recoveredEmails: recoveredEmails.length,
-    subjects: [...new Set(email.sent.map((m) => m.subject))],
+    subjects: [...new Set(sentEmails.map((m) => m.subject))],
     firstAlertMs: Math.round(times[0]! * 10) / 10,
     followerMedianMs: Math.round((sorted[Math.floor(sorted.length / 2)] ?? 0) * 10) / 10,
   };
 }
-
-export { ACCOUNT as stormAccount };
