@@ -17,6 +17,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { Buffer } = require('node:buffer');
+const { channelTopics, pascal, subscriptionResources } = require('./subscription-resources');
 
 const REQUIRED_REGION = 'us-east-1';
 /** Lambda refuses a function whose environment (keys and values, as JSON) exceeds 4 KB. */
@@ -86,6 +87,10 @@ function requireTs(relativePath) {
   return require('tsx/cjs/api').require(relativePath, module.filename);
 }
 
+function subscriptionsModule() {
+  return requireTs('../functions/shared/notices/subscriptions.ts');
+}
+
 /** Validates with functions/shared/config.ts, so package time and run time agree. */
 function readConfig(file) {
   const { readConfigFile } = requireTs('../functions/shared/config.ts');
@@ -94,6 +99,36 @@ function readConfig(file) {
   } catch (error) {
     if (error && error.name === 'ConfigError') throw userError(error.message);
     throw error;
+  }
+}
+
+/**
+ * A real stage must not deploy the example's stand-ins (the example organization, example.com
+ * recipients, the example chat ids, the example central account in the backup policies): each
+ * one left is named with its file and key. `dev` and `sandbox` may package the example as is.
+ */
+function refusePlaceholders(stage, config, configFile) {
+  const { configPlaceholders, policyPlaceholders } = requireTs(
+    '../functions/shared/placeholders.ts',
+  );
+  const { loadBackupPolicies, BACKUP_POLICIES_DIR } = requireTs(
+    '../functions/shared/backup-policy.ts',
+  );
+  const found = configPlaceholders(config).map((p) => `${relative(configFile)}: ${p}`);
+  let policies = new Map();
+  try {
+    policies = loadBackupPolicies(BACKUP_POLICIES_DIR);
+  } catch {
+    // backupPolicyResources reports an unreadable policy with its own message.
+  }
+  for (const policy of policies.values()) {
+    for (const p of policyPlaceholders(policy.document))
+      found.push(`${relative(policy.file)}: ${p}`);
+  }
+  if (found.length) {
+    throw userError(
+      `stage "${stage}" still has the example's placeholder values; replace each:\n  - ${found.join('\n  - ')}`,
+    );
   }
 }
 
@@ -143,22 +178,13 @@ function backupPolicyResources(config) {
   return { Resources: resources, Outputs: outputs };
 }
 
-/** "security-alerts" → "SecurityAlerts": topic names become parts of logical ids. */
-function pascal(name) {
-  return name
-    .split('-')
-    .filter(Boolean)
-    .map((part) => part[0].toUpperCase() + part.slice(1))
-    .join('');
-}
-
 const sub = (text) => ({ 'Fn::Sub': text });
 const ref = (logicalId) => ({ Ref: logicalId });
 const getAtt = (logicalId, attribute) => ({ 'Fn::GetAtt': [logicalId, attribute] });
 const ACCOUNT_ROOT = sub('arn:${AWS::Partition}:iam::${AWS::AccountId}:root');
 
 function buildTopics(config, prefix, region) {
-  const topics = Object.entries(config.notifications.topics).map(([name, topic]) => {
+  const configured = Object.entries(config.notifications.topics).map(([name, topic]) => {
     const logicalId = `${pascal(name)}Topic`;
     if (topic.arn) {
       return {
@@ -181,16 +207,22 @@ function buildTopics(config, prefix, region) {
       sampleArn: `arn:aws:sns:${region}:${SAMPLE_ACCOUNT_ID}:${topicName}`,
     };
   });
+  const topics = [
+    ...configured,
+    ...channelTopics(config, prefix, region, SAMPLE_ACCOUNT_ID, subscriptionsModule()),
+  ];
   const seen = new Map();
   for (const topic of topics) {
-    const other = seen.get(topic.logicalId);
-    if (other) {
-      throw userError(
-        `notifications.topics: "${other}" and "${topic.name}" would both become ` +
-          `resource ${topic.logicalId}; rename one of them`,
-      );
+    for (const taken of [topic.logicalId, topic.topicName].filter(Boolean)) {
+      const other = seen.get(taken);
+      if (other) {
+        throw userError(
+          `notifications.topics: "${other}" and "${topic.name}" would both become ` +
+            `${taken}; rename one of them`,
+        );
+      }
+      seen.set(taken, topic.name);
     }
-    seen.set(topic.logicalId, topic.name);
   }
   return topics;
 }
@@ -307,6 +339,30 @@ function topicResources(prefix, topic) {
       },
     },
   };
+}
+
+/** CloudWatch takes at most five actions per state. */
+const ALARM_ACTIONS_MAX = 5;
+
+/**
+ * Where the stack's alarms go: the "chat" topic, and the own topics of its filtered channels
+ * whose filter accepts an organization-wide error (an unfiltered channel reads the topic).
+ */
+function alarmActions(config, topics, alarmTopic) {
+  if (!alarmTopic) return [];
+  const { alarmChannels, channelTopicKey } = subscriptionsModule();
+  const channelTopicArns = alarmChannels(config.notifications.topics.chat).map(
+    (c) => topics.find((t) => t.name === channelTopicKey('chat', c.name)).arn,
+  );
+  const actions = [alarmTopic.arn, ...channelTopicArns];
+  if (actions.length > ALARM_ACTIONS_MAX) {
+    process.stderr.write(
+      `\nWARNING: the stack's alarms reach the "chat" topic and only the first ` +
+        `${ALARM_ACTIONS_MAX - 1} of its ${channelTopicArns.length} filtered channels that accept ` +
+        'errors (CloudWatch takes 5 actions).\n\n',
+    );
+  }
+  return actions.slice(0, ALARM_ACTIONS_MAX);
 }
 
 /** What the notify function may send through: its SES identity and the configured topics. */
@@ -452,11 +508,20 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
 
   const configFile = chooseConfigFile(stage, options);
   const config = readConfig(configFile);
+  if (!EXAMPLE_FALLBACK_STAGES.includes(stage)) refusePlaceholders(stage, config, configFile);
   const topics = buildTopics(config, prefix, region);
   const created = topics.filter((t) => t.created);
 
   const resources = created.length ? topicKeyResources(prefix, topics) : {};
   for (const topic of created) Object.assign(resources, topicResources(prefix, topic));
+  const readers = subscriptionResources({
+    config,
+    prefix,
+    topics,
+    subscriptions: subscriptionsModule(),
+    userError,
+  });
+  Object.assign(resources, readers.resources);
   const outputs = Object.fromEntries(
     topics.map((t) => [
       `${t.logicalId}Arn`,
@@ -547,8 +612,12 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     notifyEnvironment: notifyEnv,
     notifyFunctionEnvironment,
     notifyDeliveryPolicy: deliveryPolicy(config, topics),
-    alarmActions: alarmTopic ? [alarmTopic.arn] : [],
-    topicResources: { Resources: resources, Outputs: outputs },
+    alarmActions: alarmActions(config, topics, alarmTopic),
+    topicResources: {
+      Resources: resources,
+      Outputs: outputs,
+      ...(Object.keys(readers.conditions).length ? { Conditions: readers.conditions } : {}),
+    },
   };
 }
 

@@ -486,7 +486,7 @@ async function plan(args: string[], io: Io): Promise<number> {
     const out = {
       ...(many ? { file: source } : {}),
       ...preview.summary,
-      deliveries: 'outgoing' in preview ? deliveries(preview.outgoing) : [],
+      deliveries: 'outgoing' in preview ? deliveries(preview.outgoing, config) : [],
     };
     io.stdout(many ? JSON.stringify(out) + '\n' : JSON.stringify(out, null, 2) + '\n');
   }

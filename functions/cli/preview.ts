@@ -6,6 +6,7 @@ import { MalformedEventError } from '../shared/errors';
 import type { Outgoing } from '../shared/notices/compose';
 import type { AccountRef, Notice } from '../shared/notices/notice';
 import { planNotice } from '../shared/notices/send';
+import { receptions } from '../shared/notices/subscriptions';
 
 /**
  * What the control plane would do with an event, without calling AWS: the same decisions and
@@ -57,17 +58,38 @@ function withHints(notice: Notice, hints: AccountHints): Notice {
   return { ...notice, account };
 }
 
-export function deliveries(outgoing: readonly Outgoing[]): Record<string, unknown>[] {
-  return outgoing.map((o) =>
-    o.channel === 'email'
-      ? { channel: 'email', list: o.target.list, to: o.message.to, subject: o.message.subject }
-      : {
-          channel: 'sns',
-          topic: o.target.topic,
-          subject: o.message.subject,
-          attributes: o.message.attributes,
-        },
-  );
+/**
+ * What each message is and who gets it. For a topic, its configured readers (chat channels and
+ * subscribers) after their filter policies; a filtered channel's own topic is not listed again.
+ */
+export function deliveries(
+  outgoing: readonly Outgoing[],
+  config: Config,
+): Record<string, unknown>[] {
+  return outgoing.flatMap((o): Record<string, unknown>[] => {
+    if (o.channel === 'email') {
+      return [
+        { channel: 'email', list: o.target.list, to: o.message.to, subject: o.message.subject },
+      ];
+    }
+    const topic = config.notifications.topics[o.target.topic];
+    if (!topic) return []; // a filtered channel's own topic: shown as its topic's reader
+    const readers = receptions(o.target.topic, topic, o.message.attributes);
+    return [
+      {
+        channel: 'sns',
+        topic: o.target.topic,
+        subject: o.message.subject,
+        attributes: o.message.attributes,
+        ...(readers.length
+          ? {
+              receivedBy: readers.filter((r) => r.receives).map((r) => r.reader),
+              filteredOut: readers.filter((r) => !r.receives).map((r) => r.reader),
+            }
+          : {}),
+      },
+    ];
+  });
 }
 
 export function previewEvent(event: unknown, config: Config, hints: AccountHints = {}): Preview {

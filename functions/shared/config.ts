@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { filterPolicyProblems, type AttributeSchema } from './filter-policy';
 import { ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE, REGION_PATTERN, REGION_RULE } from './patterns';
 
 /**
@@ -47,6 +48,22 @@ export const NOTICE_KINDS = [
   'account-digest',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
+
+/**
+ * The SNS message attributes every published message carries (render-chat.ts sets them), as
+ * subscription filter policies see them. `ouPath` is set when the account's OU path is known; it
+ * is looked up whenever a filter names it.
+ */
+export const MESSAGE_ATTRIBUTES: AttributeSchema = {
+  severity: { type: 'String', values: SEVERITIES, alwaysPresent: true },
+  kind: { type: 'String', values: NOTICE_KINDS, alwaysPresent: true },
+  state: { type: 'String', alwaysPresent: true },
+  jobType: { type: 'String', alwaysPresent: true },
+  accountId: { type: 'String', alwaysPresent: true },
+  region: { type: 'String', alwaysPresent: true },
+  resourceType: { type: 'String', alwaysPresent: true },
+  ouPath: { type: 'String' },
+};
 
 /**
  * The kinds a rule without `kind` matches: alerts. Onboarding notices and digests have their own
@@ -171,6 +188,102 @@ export const RouteRuleSchema = z
     message: 'a rule must name at least one email list or sns topic',
   });
 
+/** An SNS filter policy over MESSAGE_ATTRIBUTES (checked in full by ConfigSchema). */
+const FilterSchema = z.record(z.string(), z.unknown());
+const CHANNEL_NAME = z
+  .string()
+  .regex(
+    /^[A-Za-z][A-Za-z0-9-]{0,31}$/,
+    'must start with a letter and use letters, digits, "-" (at most 32)',
+  );
+const LOGGING_LEVEL = z.enum(['ERROR', 'INFO', 'NONE']);
+const IAM_POLICY_ARN = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::(aws|\d{12}):policy\/[\w+=,.@/-]+$/, 'must be an IAM policy ARN');
+const UUID = /^[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}$/;
+
+/** What every chat channel configuration (Amazon Q Developer in chat applications) takes. */
+const channelBase = {
+  /** Names the channel in resources, `plan` and the sandbox (unique within its topic). */
+  name: CHANNEL_NAME,
+  /** Only the messages this SNS filter policy accepts reach the channel (all without one). */
+  filter: FilterSchema.optional(),
+  loggingLevel: LOGGING_LEVEL.default('ERROR'),
+  /**
+   * What people in the channel may do through it. Default: nothing (AWSDenyAll): the channel is
+   * for notifications; commands on the organization only if the configuration says so.
+   */
+  guardrailPolicies: z.array(IAM_POLICY_ARN).min(1).default(['arn:aws:iam::aws:policy/AWSDenyAll']),
+};
+
+export const SlackChannelSchema = z
+  .object({
+    ...channelBase,
+    /** The Slack workspace (team) id, authorised once in the Amazon Q Developer console. */
+    workspaceId: z
+      .string()
+      .regex(/^[0-9A-Z]{1,255}$/, 'must be a Slack workspace id such as T07EA123LEP'),
+    /** The channel id (channel details in Slack, at the bottom), not its name. */
+    channelId: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9]{1,256}$/,
+        'must be a Slack channel id such as C07EZ1ABC23, not its name',
+      ),
+  })
+  .strict();
+
+export const TeamsChannelSchema = z
+  .object({
+    ...channelBase,
+    teamId: z.string().regex(UUID, 'must be the Microsoft Teams team id (a GUID)'),
+    tenantId: z.string().regex(UUID, 'must be the Microsoft Entra tenant id (a GUID)'),
+    /** From "Get link to channel": 19:…@thread.tacv2 (plain or URL-encoded). */
+    channelId: z
+      .string()
+      .regex(
+        /^19(:|%3[aA])[A-Za-z0-9_=+/.,-]+(@|%40)thread\.(tacv2|skype)$/,
+        'must be a Teams channel id such as 19:a1b2c3...@thread.tacv2 (from "Get link to channel")',
+      ),
+  })
+  .strict();
+
+export const SUBSCRIBER_PROTOCOLS = ['email', 'https', 'sqs', 'lambda'] as const;
+
+export const SubscriberSchema = z
+  .object({
+    protocol: z.enum(SUBSCRIBER_PROTOCOLS),
+    /** An address, an https:// URL, a queue ARN or a function ARN, as the protocol says. */
+    endpoint: z.string().min(1).max(2048),
+    filter: FilterSchema.optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const ok =
+      s.protocol === 'email'
+        ? EMAIL.safeParse(s.endpoint).success
+        : s.protocol === 'https'
+          ? /^https:\/\/[^\s/]+(\/\S*)?$/.test(s.endpoint)
+          : s.protocol === 'sqs'
+            ? /^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}$/.test(s.endpoint)
+            : /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$/.test(
+                s.endpoint,
+              );
+    if (!ok) {
+      const what = {
+        email: 'an email address',
+        https: 'an https:// URL',
+        sqs: 'an SQS queue ARN',
+        lambda: 'a Lambda function ARN',
+      }[s.protocol];
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoint'],
+        message: `must be ${what} (protocol ${s.protocol})`,
+      });
+    }
+  });
+
 export const TopicSchema = z
   .object({
     /** An existing topic. Without it the stack creates one (encrypted with its own key). */
@@ -183,8 +296,15 @@ export const TopicSchema = z
       .optional(),
     /** Whether an AWS Chatbot / Q Developer configuration subscribes (grants it the key). */
     chat: z.boolean().default(true),
+    /** Slack channels the stack connects (Amazon Q Developer in chat applications). */
+    slack: z.array(SlackChannelSchema).default([]),
+    /** Microsoft Teams channels the stack connects. */
+    teams: z.array(TeamsChannelSchema).default([]),
+    /** Email, HTTPS, SQS and Lambda subscriptions the stack makes, with their filter policies. */
+    subscribers: z.array(SubscriberSchema).default([]),
   })
   .strict();
+export type Topic = z.infer<typeof TopicSchema>;
 
 const POLICY_NAME = z
   .string()
@@ -444,6 +564,9 @@ export const ConfigSchema = z
         seen.add(profile.name);
       });
     }
+    for (const [name, topic] of Object.entries(topics)) {
+      subscriptionIssues(name, topic).forEach((issue) => ctx.addIssue(issue));
+    }
     if (!rules && !('chat' in topics)) {
       ctx.addIssue({
         code: 'custom',
@@ -453,6 +576,45 @@ export const ConfigSchema = z
       });
     }
   });
+
+/** A topic's channels and subscribers: unique channel names, chat allowed, filters that can match. */
+function subscriptionIssues(name: string, topic: Topic) {
+  const issues: { code: 'custom'; path: (string | number)[]; message: string }[] = [];
+  const at = ['notifications', 'topics', name];
+  const channels = [
+    ...topic.slack.map((c, i) => ({ name: c.name, filter: c.filter, path: [...at, 'slack', i] })),
+    ...topic.teams.map((c, i) => ({ name: c.name, filter: c.filter, path: [...at, 'teams', i] })),
+  ];
+  if (channels.length && !topic.chat) {
+    issues.push({
+      code: 'custom',
+      path: [...at, 'chat'],
+      message: 'must be true when slack or teams channels are set (they read the topic)',
+    });
+  }
+  const named = new Set<string>();
+  for (const channel of channels) {
+    if (named.has(channel.name)) {
+      issues.push({
+        code: 'custom',
+        path: [...channel.path, 'name'],
+        message: `channel name "${channel.name}" is used twice in topic "${name}"`,
+      });
+    }
+    named.add(channel.name);
+  }
+  const filtered = [
+    ...channels,
+    ...topic.subscribers.map((s, i) => ({ filter: s.filter, path: [...at, 'subscribers', i] })),
+  ];
+  for (const { filter, path } of filtered) {
+    if (filter === undefined) continue;
+    for (const problem of filterPolicyProblems(filter, MESSAGE_ATTRIBUTES)) {
+      issues.push({ code: 'custom', path: [...path, 'filter'], message: problem });
+    }
+  }
+  return issues;
+}
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type RouteRule = z.infer<typeof RouteRuleSchema>;

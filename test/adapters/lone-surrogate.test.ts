@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { notifyBackupEvent } from '../../functions/notify-backup-event/notify';
 import { SesEmailSender } from '../../functions/shared/adapters/ses-email-sender';
 import { SnsTopicPublisher } from '../../functions/shared/adapters/sns-topic-publisher';
+import { TopicSchema } from '../../functions/shared/config';
 import { CachedAccountContext } from '../../functions/shared/notices/account-context';
 import type { PipelineDeps } from '../../functions/shared/notices/send';
 import type { EmailMessage, TopicMessage } from '../../functions/shared/ports';
@@ -278,7 +279,7 @@ describe('a job event with lone surrogates through notifyBackupEvent and the rea
       admins: ['platform-team@example.com'],
       dba: ['dba-oncall@example.com'],
     };
-    config.notifications.topics = { chat: { chat: true } };
+    config.notifications.topics = { chat: TopicSchema.parse({}) };
     config.notifications.rules = [
       {
         name: 'errors-and-warnings',

@@ -3,7 +3,7 @@ import { parseSince, runDigest } from '../../functions/cli/watch-commands';
 import { buildDigest, digestNotice, type Digest } from '../../functions/send-digest/digest';
 import { ConfigError } from '../../functions/shared/errors';
 import type { CheckRecord } from '../../functions/shared/ports';
-import { exampleConfig } from '../helpers/fixtures';
+import { exampleConfig, exampleConfigWithChannels } from '../helpers/fixtures';
 
 /** `backupctl digest`: options, output formats and exit status, with the AWS part replaced. */
 
@@ -128,7 +128,7 @@ describe('backupctl digest', () => {
     expect(JSON.parse(stdout)).toEqual(JSON.parse(JSON.stringify(digest)));
     expect(runDigestMock).toHaveBeenCalledTimes(1);
     expect(runDigestMock.mock.calls[0]![1]).toEqual({});
-    expect(runDigestMock.mock.calls[0]![0]).toEqual(exampleConfig());
+    expect(runDigestMock.mock.calls[0]![0]).toEqual(exampleConfigWithChannels());
   });
 
   it('passes --since on as milliseconds', async () => {

@@ -65,11 +65,25 @@ describe('backupctl sandbox', () => {
       'utf8',
     );
     expect(html).toMatch(/^<!DOCTYPE html>/);
-    const chat = readdirSync(join(outDir, 'chat'));
+    // One directory per chat channel of example.yml.
+    expect(readdirSync(join(outDir, 'chat')).sort()).toEqual([
+      'backup-alerts',
+      'production-backups',
+    ]);
     // 5 job failures, warnings and malware, the failed account creation; the tamper alert, the
     // coverage gap, the recovered failure, the drift repaired and the digest (a warning:
     // something needs attention); the incident's alert, summary and recovered notice.
-    expect(chat).toHaveLength(14);
+    expect(readdirSync(join(outDir, 'chat', 'backup-alerts'))).toHaveLength(14);
+    // The Teams channel of one OU: messages about that OU's accounts only, whatever severity.
+    const teams = readdirSync(join(outDir, 'chat', 'production-backups')).map(
+      (f) =>
+        JSON.parse(readFileSync(join(outDir, 'chat', 'production-backups', f), 'utf8')) as {
+          attributes: Record<string, string>;
+        },
+    );
+    expect(teams.length).toBeGreaterThan(0);
+    for (const m of teams) expect(m.attributes.ouPath).toMatch(/^Workloads\/Production(\/|$)/);
+    expect(teams.some((m) => m.attributes.severity === 'info')).toBe(true);
     expect(out).toMatch(/Dead-letter queue: 1 message/);
     expect(pid).toBeGreaterThan(0);
     expect(alive(pid)).toBe(false);

@@ -44,7 +44,15 @@ describe('the example configuration', () => {
     const config = readConfigFile(join(ROOT, 'infra', 'config', 'example.yml'));
     expect(config.organizationId).toBe('o-exampleorg1');
     expect(config.notifications.email.recipients.admins).toEqual(['platform-team@example.com']);
-    expect(config.notifications.topics.chat).toEqual({ chat: true });
+    expect(config.notifications.topics.chat).toMatchObject({
+      chat: true,
+      slack: [{ name: 'backup-alerts', filter: { severity: ['error', 'warning'] } }],
+      teams: [{ name: 'production-backups', loggingLevel: 'ERROR' }],
+      subscribers: [],
+    });
+    expect(config.notifications.topics.chat!.slack[0]!.guardrailPolicies).toEqual([
+      'arn:aws:iam::aws:policy/AWSDenyAll',
+    ]);
     expect(config.notifications.rules?.map((r) => r.name)).toEqual([
       'errors-and-warnings',
       'info-to-chat',

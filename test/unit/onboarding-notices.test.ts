@@ -11,7 +11,7 @@ import {
   type ReadyFacts,
 } from '../../functions/onboard-account/notices';
 import { readEffectivePolicy, type PlanDescription } from '../../functions/shared/backup-plans';
-import type { Config } from '../../functions/shared/config';
+import { TopicSchema, type Config } from '../../functions/shared/config';
 import { CachedAccountContext } from '../../functions/shared/notices/account-context';
 import type { AccountRecord } from '../../functions/shared/ports';
 import {
@@ -420,7 +420,7 @@ describe('PipelineNotifier', () => {
 
   it('sends no email without recipients, and publishes to every configured topic', async () => {
     const { n, email, sns, topics } = notifier((c) => {
-      c.notifications.topics.security = { chat: false };
+      c.notifications.topics.security = TopicSchema.parse({ chat: false });
       c.onboarding!.email = [];
       c.onboarding!.sns = ['chat', 'security'];
     });

@@ -5,7 +5,7 @@ import {
   sendDigest,
   type DigestDeps,
 } from '../../functions/send-digest/send-digest';
-import type { Config } from '../../functions/shared/config';
+import { TopicSchema, type Config } from '../../functions/shared/config';
 import { ConfigError } from '../../functions/shared/errors';
 import type {
   AccountRecord,
@@ -123,7 +123,7 @@ function world(configure: (config: Config) => void = () => {}): World {
   };
   config.notifications.email.accountOwners = {};
   delete config.notifications.email.accountOwnerTag;
-  config.notifications.topics = { chat: { chat: true } };
+  config.notifications.topics = { chat: TopicSchema.parse({}) };
   config.watching.digest = {
     schedule: 'cron(0 8 * * ? *)',
     email: ['admins'],

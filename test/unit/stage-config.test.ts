@@ -62,6 +62,21 @@ describe('infra/stage-config.js', () => {
     await expect(run()).rejects.toThrow(/organizationId: must look like o-abc123def4/);
   });
 
+  it("refuses the example's placeholders for a real stage, naming each with its file and key", async () => {
+    process.env.BACKUP_CONFIG_FILE = configWith((t) => t);
+    const error = await run({ stage: 'prod' }).catch((e: Error) => e);
+    expect(String(error)).toMatch(/stage "prod" still has the example's placeholder values/);
+    expect(String(error)).toMatch(
+      /config\.yml: organizationId: "o-exampleorg1" is the example organization/,
+    );
+    expect(String(error)).toMatch(/slack\.0\.workspaceId: "T0123ABCDEF"/);
+    expect(String(error)).toMatch(
+      /infra\/backup-policies\/production-critical\.json: .*target_backup_vault_arn.*account 444455556666/,
+    );
+    // The example stages package it as it is.
+    await expect(run({ stage: 'sandbox' })).resolves.toBeDefined();
+  });
+
   it('names a profile whose backup policy has no file', async () => {
     process.env.BACKUP_CONFIG_FILE = configWith((t) =>
       t.replace('backupPolicies: [daily-35-days]', 'backupPolicies: [no-such-policy]'),
@@ -131,6 +146,10 @@ describe('infra/stage-config.js', () => {
         DELIVERY_TABLE_NAME: 'backup-control-plane-sandbox-ledger',
         TOPIC_ARNS: JSON.stringify({
           chat: 'arn:aws:sns:us-east-1:123456789012:backup-control-plane-sandbox-chat',
+          'chat/backup-alerts':
+            'arn:aws:sns:us-east-1:123456789012:backup-control-plane-sandbox-chat-backup-alerts',
+          'chat/production-backups':
+            'arn:aws:sns:us-east-1:123456789012:backup-control-plane-sandbox-chat-production-backups',
         }),
         CENTRAL_BUS_ARN:
           'arn:aws:events:us-east-1:123456789012:event-bus/backup-control-plane-sandbox-backup-events',
@@ -139,5 +158,109 @@ describe('infra/stage-config.js', () => {
     } finally {
       process.argv = argv;
     }
+  });
+
+  describe('chat channels and subscribers', () => {
+    type Resources = Record<
+      string,
+      { Type: string; Condition?: string; Properties: Record<string, unknown> }
+    >;
+    const topicsPart = async () =>
+      (await run()).topicResources as {
+        Resources: Resources;
+        Conditions?: Record<string, unknown>;
+      };
+    const withChat = (chat: string) =>
+      configWith((t) =>
+        t.replace(/^ {2}topics:\n {4}chat:\n( {4}.*\n)*/m, `  topics:\n    chat:\n${chat}\n`),
+      );
+
+    it('subscribes email, HTTPS and Lambda endpoints with their filter policies', async () => {
+      process.env.BACKUP_CONFIG_FILE = withChat(
+        [
+          '      subscribers:',
+          '        - { protocol: email, endpoint: oncall@example.com, filter: { severity: [error] } }',
+          "        - { protocol: https, endpoint: 'https://hooks.example.com/backup' }",
+          "        - { protocol: lambda, endpoint: 'arn:aws:lambda:us-east-1:123456789012:function:pager' }",
+        ].join('\n'),
+      );
+      const { Resources, Conditions } = await topicsPart();
+      expect(Resources.ChatSubscriber1).toEqual({
+        Type: 'AWS::SNS::Subscription',
+        Properties: {
+          TopicArn: { Ref: 'ChatTopic' },
+          Protocol: 'email',
+          Endpoint: 'oncall@example.com',
+          FilterPolicyScope: 'MessageAttributes',
+          FilterPolicy: { severity: ['error'] },
+        },
+      });
+      expect(Resources.ChatSubscriber2!.Properties.FilterPolicy).toBeUndefined();
+      // SNS may invoke a function of this account only with its permission; elsewhere its owner's.
+      expect(Resources.ChatSubscriber3Permission).toMatchObject({
+        Type: 'AWS::Lambda::Permission',
+        Condition: 'ChatSubscriber3InThisAccount',
+        Properties: { Principal: 'sns.amazonaws.com', SourceArn: { Ref: 'ChatTopic' } },
+      });
+      expect(Conditions?.ChatSubscriber3InThisAccount).toEqual({
+        'Fn::Equals': ['123456789012', { Ref: 'AWS::AccountId' }],
+      });
+      expect(Object.values(Resources).some((r) => r.Type.startsWith('AWS::Chatbot::'))).toBe(false);
+    });
+
+    it('lets an unfiltered channel read the topic itself', async () => {
+      process.env.BACKUP_CONFIG_FILE = withChat(
+        [
+          '      slack:',
+          '        - { name: everything, workspaceId: T0123ABCDEF, channelId: C0123ABCDEF }',
+        ].join('\n'),
+      );
+      const { Resources } = await topicsPart();
+      expect(Resources.ChatEverythingSlackChannel!.Properties.SnsTopicArns).toEqual([
+        { Ref: 'ChatTopic' },
+      ]);
+      expect(Object.keys(Resources).filter((id) => id.endsWith('ChannelTopic'))).toEqual([]);
+    });
+
+    it('names a filter attribute that is misspelt, and a value the attribute never takes', async () => {
+      process.env.BACKUP_CONFIG_FILE = withChat(
+        [
+          '      slack:',
+          '        - { name: a, workspaceId: T0123ABCDEF, channelId: C0123ABCDEF, filter: { sevrity: [error] } }',
+          '        - { name: b, workspaceId: T0123ABCDEF, channelId: C0123ABCDEF, filter: { severity: [eror] } }',
+        ].join('\n'),
+      );
+      await expect(run()).rejects.toThrow(
+        /notifications\.topics\.chat\.slack\.0\.filter: .*sevrity/,
+      );
+      await expect(run()).rejects.toThrow(/notifications\.topics\.chat\.slack\.1\.filter: .*eror/);
+    });
+
+    it('names a Slack channel given by name instead of id, and a Teams id of the wrong form', async () => {
+      process.env.BACKUP_CONFIG_FILE = withChat(
+        [
+          '      slack:',
+          "        - { name: a, workspaceId: T0123ABCDEF, channelId: '#backups' }",
+          '      teams:',
+          '        - { name: b, teamId: not-a-guid, tenantId: 2b3c4d5e-6f70-4812-93a4-b5c6d7e8f901, channelId: general }',
+        ].join('\n'),
+      );
+      await expect(run()).rejects.toThrow(/slack\.0\.channelId: must be a Slack channel id/);
+      await expect(run()).rejects.toThrow(/teams\.0\.teamId: must be the Microsoft Teams team id/);
+      await expect(run()).rejects.toThrow(/teams\.0\.channelId: must be a Teams channel id/);
+    });
+
+    it('refuses channels on a topic that chat applications may not read', async () => {
+      process.env.BACKUP_CONFIG_FILE = withChat(
+        [
+          '      chat: false',
+          '      slack:',
+          '        - { name: a, workspaceId: T0123ABCDEF, channelId: C0123ABCDEF }',
+        ].join('\n'),
+      );
+      await expect(run()).rejects.toThrow(
+        /notifications\.topics\.chat\.chat: must be true when slack or teams/,
+      );
+    });
   });
 });

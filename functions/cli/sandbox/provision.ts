@@ -27,6 +27,7 @@ import {
   VerifyEmailIdentityCommand,
 } from '@aws-sdk/client-ses';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { channelTopicKey, filteredChannels } from '../../shared/notices/subscriptions';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -285,6 +286,13 @@ export async function createNotificationStack(
     const topicName =
       topic.arn?.split(':').pop() ?? `${settings.service}-${settings.stage}-${name}`;
     topicArns[name] = (await c.sns.send(new CreateTopicCommand({ Name: topicName }))).TopicArn!;
+    // A filtered chat channel's own topic, as the stack creates it (infra/subscription-resources.js).
+    for (const channel of filteredChannels(topic)) {
+      const channelTopic = `${settings.service}-${settings.stage}-${name}-${channel.name}`;
+      topicArns[channelTopicKey(name, channel.name)] = (
+        await c.sns.send(new CreateTopicCommand({ Name: channelTopic }))
+      ).TopicArn!;
+    }
   }
 
   return {

@@ -1,10 +1,12 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { decide } from '../../notify-backup-event/decide';
 import { readConfigFile, type Config } from '../../shared/config';
 import { errorMessage } from '../../shared/errors';
 import { logger } from '../../shared/logger';
+import { channelTopicKey, chatChannels } from '../../shared/notices/subscriptions';
 import {
   findPython,
   startLocalAws,
@@ -99,16 +101,18 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
 
     step(
       3,
-      'subscribing the chat stand-in (an SQS queue with a filter policy) to the chat topic ...',
+      'subscribing a stand-in (an SQS queue with the same filter policy) for each chat channel ...',
     );
     const chatTopic = world.stack.topicArns.chat;
     if (!chatTopic) throw new Error(`${options.configFile} has no "chat" topic for the subscriber`);
-    const chat = await subscribeQueue(
-      world.c,
-      chatTopic,
-      'chat-channel-stand-in',
-      CHAT_FILTER_POLICY,
-    );
+    const standIns = await subscribeChannelStandIns(world);
+    for (const s of standIns) {
+      io.progress(
+        `      ${s.reader} reads ${s.via}${s.filter ? ` (filter ${JSON.stringify(s.filter)})` : ''}`,
+      );
+    }
+    // The scenario's expectations are for the chat topic's first channel.
+    const chat = standIns[0]!;
     // Without a filter: shows what the function published, filtered or not.
     const audit = await subscribeQueue(world.c, chatTopic, 'chat-topic-audit');
 
@@ -156,12 +160,34 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
 
     step(9, 'collecting what SES sent, what the chat subscriber received and the DLQ ...');
     const emails = (await aws.data()).ses?.Message ?? [];
-    const chatMessages = (await receiveAll(world.c, chat.url)).map(parseChatMessage);
+    const received = new Map<StandIn, ChatMessage[]>();
+    for (const s of standIns) {
+      received.set(s, (await receiveAll(world.c, s.url)).map(parseChatMessage));
+    }
+    const chatMessages = received.get(chat)!;
+    // The pipeline's filter evaluation and moto's, on the same policy, must agree.
+    const filterProblems: string[] = [];
+    for (const s of standIns) {
+      if (!s.auditUrl) continue;
+      const publishedThere = (await receiveAll(world.c, s.auditUrl)).length;
+      const passed = received.get(s)!.length;
+      if (publishedThere !== passed || passed === 0) {
+        filterProblems.push(
+          `${s.reader}: the pipeline published ${publishedThere} message(s) to ${s.via}, its filter (as moto evaluates it) passed ${passed}`,
+        );
+      }
+    }
     const published = (await receiveAll(world.c, audit.url)).map(parseChatMessage);
     const dlq = await receiveAll(world.c, world.stack.dlqUrl);
-    const files = writeOutputs(options.outDir, emails, chatMessages);
+    const files = writeOutputs(options.outDir, emails, received);
 
     const problems = [
+      ...(isDeepStrictEqual(chat.filter, CHAT_FILTER_POLICY)
+        ? []
+        : [
+            `${chat.reader}: the scenario expects the chat topic's first channel to filter ${JSON.stringify(CHAT_FILTER_POLICY)}`,
+          ]),
+      ...filterProblems,
       ...verify(config, played, emails, chatMessages, published, dlq, malformedBody),
       ...onboarding.problems,
       ...watching.problems,
@@ -234,25 +260,88 @@ const slug = (s: string) =>
     .replace(/^-|-$/g, '')
     .slice(0, 60);
 
-function writeOutputs(outDir: string, emails: MotoSentEmail[], chat: ChatMessage[]) {
+/** A queue that reads what a chat channel would read: its topic, its filter. */
+interface StandIn {
+  reader: string;
+  /** The channel's directory under .sandbox/chat/. */
+  dir: string;
+  via: string;
+  filter?: Record<string, unknown>;
+  url: string;
+  /** A filtered channel's topic, read without the filter: what the pipeline published there. */
+  auditUrl?: string;
+}
+
+/**
+ * moto has no Amazon Q Developer: each configured channel gets a queue subscribed where the
+ * channel reads (the topic, or its own topic when filtered) with the channel's filter. A chat
+ * topic without channels gets one stand-in with the scenario's filter.
+ */
+async function subscribeChannelStandIns(world: World): Promise<StandIn[]> {
+  const wanted: Omit<StandIn, 'url'>[] = [];
+  for (const [topicName, topic] of Object.entries(world.config.notifications.topics)) {
+    for (const channel of chatChannels(topic)) {
+      wanted.push({
+        reader: `${channel.app}:${channel.name}`,
+        dir: topicName === 'chat' ? channel.name : `${topicName}-${channel.name}`,
+        via: channel.filter ? channelTopicKey(topicName, channel.name) : topicName,
+        ...(channel.filter ? { filter: channel.filter as Record<string, unknown> } : {}),
+      });
+    }
+  }
+  if (!wanted.some((w) => w.via === 'chat' || w.via.startsWith('chat/'))) {
+    wanted.unshift({
+      reader: 'chat-stand-in',
+      dir: 'chat-stand-in',
+      via: 'chat',
+      filter: CHAT_FILTER_POLICY,
+    });
+  }
+  const standIns: StandIn[] = [];
+  for (const w of wanted) {
+    const queue = await subscribeQueue(
+      world.c,
+      world.stack.topicArns[w.via]!,
+      `stand-in-${w.dir}`.slice(0, 80),
+      w.filter,
+    );
+    const audit = w.filter
+      ? await subscribeQueue(world.c, world.stack.topicArns[w.via]!, `audit-${w.dir}`.slice(0, 80))
+      : undefined;
+    standIns.push({ ...w, url: queue.url, ...(audit ? { auditUrl: audit.url } : {}) });
+  }
+  return standIns;
+}
+
+function writeOutputs(outDir: string, emails: MotoSentEmail[], chat: Map<StandIn, ChatMessage[]>) {
   const outbox = join(outDir, 'outbox');
   const chatDir = join(outDir, 'chat');
   mkdirSync(outbox, { recursive: true });
-  mkdirSync(chatDir, { recursive: true });
   emails.forEach((e, i) => {
     const base = join(outbox, `${String(i + 1).padStart(2, '0')}-${slug(e.subject)}`);
     writeFileSync(`${base}.html`, e.html ?? e.body);
     const headers = `From: ${e.source}\nTo: ${(e.destinations.ToAddresses ?? []).join(', ')}\nSubject: ${e.subject}\n\n`;
     writeFileSync(`${base}.txt`, headers + (e.text ?? ''));
   });
-  chat.forEach((m, i) => {
-    const file = join(
-      chatDir,
-      `${String(i + 1).padStart(2, '0')}-${slug(m.subject ?? 'message')}.json`,
-    );
-    writeFileSync(file, JSON.stringify(m, null, 2) + '\n');
-  });
-  return { outbox, chatDir, emails: emails.length, chat: chat.length };
+  const channels: { reader: string; dir: string; filter?: object; count: number }[] = [];
+  for (const [standIn, messages] of chat) {
+    const dir = join(chatDir, standIn.dir);
+    mkdirSync(dir, { recursive: true });
+    messages.forEach((m, i) => {
+      const file = join(
+        dir,
+        `${String(i + 1).padStart(2, '0')}-${slug(m.subject ?? 'message')}.json`,
+      );
+      writeFileSync(file, JSON.stringify(m, null, 2) + '\n');
+    });
+    channels.push({
+      reader: standIn.reader,
+      dir,
+      ...(standIn.filter ? { filter: standIn.filter } : {}),
+      count: messages.length,
+    });
+  }
+  return { outbox, chatDir, emails: emails.length, channels };
 }
 
 function emailsFor(config: Config, emails: MotoSentEmail[], eventId: string) {
@@ -334,7 +423,7 @@ function summary(
   chat: ChatMessage[],
   published: ChatMessage[],
   dlq: { Body?: string; Attributes?: Record<string, string> }[],
-  files: { outbox: string; chatDir: string; emails: number; chat: number },
+  files: ReturnType<typeof writeOutputs>,
   outDir: string,
 ): string {
   const config = world.config;
@@ -394,7 +483,11 @@ function summary(
     ...dlqLines,
     '',
     `Emails SES received: ${files.emails} → ${relative(process.cwd(), files.outbox) || files.outbox}/ (HTML and text)`,
-    `Chat messages the subscriber received (filter ${JSON.stringify(CHAT_FILTER_POLICY)}): ${files.chat} → ${relative(process.cwd(), files.chatDir)}/`,
+    'Chat messages each channel would show (an SQS stand-in with its filter):',
+    ...files.channels.map(
+      (c) =>
+        `  ${c.reader}: ${c.count}${c.filter ? ` (filter ${JSON.stringify(c.filter)})` : ''} → ${relative(process.cwd(), c.dir)}/`,
+    ),
     `moto's log: ${relative(process.cwd(), join(outDir, 'moto.log'))}`,
   ].join('\n');
 }

@@ -101,10 +101,12 @@ export async function runStorm(o: StormOptions): Promise<StormResult> {
       return out;
     },
   };
+  // What the chat topic itself received (a filtered channel's own topic gets a copy of some).
+  const chatTopic = o.topicArn('chat');
   const sns: TopicPublisher = {
     publish: async (message, options) => {
       const out = await o.sns.publish(message, options);
-      published.push(message);
+      if (message.topicArn === chatTopic) published.push(message);
       return out;
     },
   };

@@ -61,8 +61,8 @@ export function snsSubject(n: Notice): string {
 }
 
 /**
- * Attributes for subscription filter policies. SNS rejects empty values; outside text is made
- * inert here too (a chat client may show attributes).
+ * Attributes for subscription filter policies (config.ts MESSAGE_ATTRIBUTES describes them).
+ * SNS rejects empty values; outside text is made inert here too (a chat client may show them).
  */
 export function messageAttributes(n: Notice): Record<string, string> {
   const attr = (value: string | undefined, fallback: string) =>
@@ -75,6 +75,7 @@ export function messageAttributes(n: Notice): Record<string, string> {
     accountId: attr(n.account?.id, 'organization'),
     region: attr(n.region, 'global'),
     resourceType: attr(n.resourceType, 'unknown'),
+    ...(n.account?.ouPath ? { ouPath: truncate(noMentions(n.account.ouPath), 256) } : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import { compose, type Outgoing } from './compose';
 import { deliverAll, type DeliveryOutcome } from './deliver';
 import type { AccountRef, Notice } from './notice';
 import { route, routeFacts, routingNeeds, type Target } from './route';
+import { filtersName } from './subscriptions';
 
 /**
  * The one notification pipeline: enrich the account (name, OU path, tags; cached) → route by the
@@ -53,7 +54,9 @@ export async function enrichAccount(
 ): Promise<Notice> {
   const known = notice.account;
   if (!known) return notice;
-  const needs = routingNeeds(effectiveRules(deps.config), deps.config.notifications.email);
+  const byRules = routingNeeds(effectiveRules(deps.config), deps.config.notifications.email);
+  // A subscription filter on the OU path needs it in the message attributes.
+  const needs = { ...byRules, ouPath: byRules.ouPath || filtersName(deps.config, 'ouPath') };
   const satisfied =
     (known.name !== undefined || known.email !== undefined) &&
     (!needs.ouPath || known.ouPath !== undefined) &&

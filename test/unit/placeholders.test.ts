@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { configPlaceholders, policyPlaceholders } from '../../functions/shared/placeholders';
+import { exampleConfigWithChannels, ROOT } from '../helpers/fixtures';
+
+/** The example's stand-in values, found so a real stage cannot deploy them. */
+
+describe('configPlaceholders', () => {
+  it('names every stand-in of example.yml with its key', () => {
+    const found = configPlaceholders(exampleConfigWithChannels());
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'organizationId: "o-exampleorg1" is the example organization',
+        'notifications.email.identity: "example.com" is a reserved example domain',
+        expect.stringMatching(/^notifications\.email\.sender: .*example\.com/),
+        expect.stringMatching(
+          /^notifications\.email\.recipients\.admins\.0: "platform-team@example\.com"/,
+        ),
+        'notifications.topics.chat.slack.0.workspaceId: "T0123ABCDEF" is the example\'s; use your own',
+        'notifications.topics.chat.slack.0.channelId: "C0123ABCDEF" is the example\'s; use your own',
+        expect.stringMatching(/^notifications\.topics\.chat\.teams\.0\.tenantId: /),
+      ]),
+    );
+  });
+
+  it('finds nothing in a configuration with real values', () => {
+    const config = exampleConfigWithChannels();
+    config.organizationId = 'o-a1b2c3d4e5';
+    const email = config.notifications.email;
+    email.identity = 'backups.acme.io';
+    email.sender = 'Backups <backup@backups.acme.io>';
+    email.replyTo = [];
+    email.recipients = { admins: ['platform@acme.io'], dba: ['dba@acme.io'] };
+    email.accountOwners = {};
+    const chat = config.notifications.topics.chat!;
+    chat.slack[0]!.workspaceId = 'T07EA123LEP';
+    chat.slack[0]!.channelId = 'C07EZ1ABC23';
+    chat.teams = [];
+    expect(configPlaceholders(config)).toEqual([]);
+  });
+
+  it('knows subdomains and .org/.net of the reserved domains, and example https subscribers', () => {
+    const config = exampleConfigWithChannels();
+    config.notifications.email.recipients = { admins: ['ops@mail.example.org'] };
+    config.notifications.topics.chat!.subscribers = [
+      { protocol: 'https', endpoint: 'https://hooks.example.net/x' },
+    ];
+    const found = configPlaceholders(config);
+    expect(found).toContainEqual(
+      expect.stringMatching(/recipients\.admins\.0: "ops@mail\.example\.org"/),
+    );
+    expect(found).toContainEqual(
+      expect.stringMatching(/subscribers\.0\.endpoint: "https:\/\/hooks\.example\.net\/x"/),
+    );
+  });
+});
+
+describe('policyPlaceholders', () => {
+  it('names the example central account in a copy action, once per copy action', () => {
+    const document = JSON.parse(
+      readFileSync(join(ROOT, 'infra/backup-policies/production-critical.json'), 'utf8'),
+    ) as unknown;
+    const found = policyPlaceholders(document);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(
+      /copy_actions\..*\.target_backup_vault_arn\.@@assign: account 444455556666/,
+    );
+  });
+
+  it('finds nothing in a policy without example accounts', () => {
+    expect(
+      policyPlaceholders({
+        plans: { a: { rules: { r: { target_backup_vault_name: { '@@assign': 'v' } } } } },
+      }),
+    ).toEqual([]);
+  });
+});
