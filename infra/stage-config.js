@@ -528,6 +528,10 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
       { Description: `SNS topic "${t.name}" (an entry of TOPIC_ARNS)`, Value: t.arn },
     ]),
   );
+  if (topics.length) {
+    // backupctl reads it (TOPIC_ARNS for its commands; doctor with --stack).
+    outputs.TopicArns = { Description: 'TOPIC_ARNS for backupctl', Value: topicArnsValue(topics) };
+  }
 
   const alarmTopic = topics.find((t) => t.name === 'chat');
   if (!alarmTopic) {

@@ -78,6 +78,17 @@ function subscriptionResources({ config, prefix, topics, subscriptions, userErro
   const resources = {};
   const conditions = {};
   const arnOf = (key) => topics.find((t) => t.name === key).arn;
+  // "chat" + "a-b" and "chat-a" + "b" would be the same resource: say so, never drop one.
+  const seen = new Map();
+  const claim = (what, where) => {
+    const other = seen.get(what);
+    if (other) {
+      throw userError(
+        `${other} and ${where} would both become ${what}; rename the channel or the topic`,
+      );
+    }
+    seen.set(what, where);
+  };
   for (const [topicName, topic] of Object.entries(config.notifications.topics)) {
     const base = pascal(topicName);
     for (const channel of subscriptions.chatChannels(topic)) {
@@ -91,6 +102,9 @@ function subscriptionResources({ config, prefix, topics, subscriptions, userErro
             `Amazon Q Developer takes ${CONFIGURATION_NAME_MAX}); shorten the channel or topic name`,
         );
       }
+      const where = `notifications.topics.${topicName}.${channel.app} "${channel.name}"`;
+      claim(id, where);
+      claim(configurationName, where);
       const via = channel.filter
         ? arnOf(subscriptions.channelTopicKey(topicName, channel.name))
         : arnOf(topicName);
@@ -141,10 +155,14 @@ function subscriptionResources({ config, prefix, topics, subscriptions, userErro
         },
       };
       if (protocol === 'lambda') {
-        // SNS may invoke a function of this account; one elsewhere is allowed by its owner.
-        const account = subscriber.endpoint.split(':')[4];
+        // SNS may invoke a function of this account and region; one elsewhere is allowed by
+        // its owner (a permission here would name a function CloudFormation cannot reach).
+        const [, , , region, account] = subscriber.endpoint.split(':');
         conditions[`${id}InThisAccount`] = {
-          'Fn::Equals': [account, ref('AWS::AccountId')],
+          'Fn::And': [
+            { 'Fn::Equals': [account, ref('AWS::AccountId')] },
+            { 'Fn::Equals': [region, ref('AWS::Region')] },
+          ],
         };
         resources[`${id}Permission`] = {
           Type: 'AWS::Lambda::Permission',

@@ -7,6 +7,7 @@ import { LocalAwsError } from './sandbox/local-aws';
 import { runSandbox } from './sandbox/sandbox';
 import { runOnboard, runReconcile } from './onboarding-commands';
 import { coverageText, parseSince, runCoverage, runDigest } from './watch-commands';
+import { doctorText, runDoctorCommand } from './doctor';
 import { isAccountId, isRegion } from '../shared/patterns';
 import { policiesQuery, showPolicies } from './policies';
 import { deliveries, previewEvent, unwrapEvent, type AccountHints } from './preview';
@@ -50,6 +51,7 @@ Commands:
   reconcile               sweep every account, queue onboarding and daily checks (--dry-run: check now)
   coverage                which resources tagged for a backup plan are protected, late or never backed up
   digest                  the daily digest for the last day (or --since), as JSON, HTML or text
+  doctor                  read-only checks of what the control plane depends on, each with its fix
 
 Run 'backupctl <command> --help' for a command's options.
 `,
@@ -60,7 +62,7 @@ same steps as the onboardAccount function (resolve, profile, access, baseline, b
 verify, tags, notify). Prints the outcome and every change as JSON.
 
 --dry-run reads only: it shows the profile and the changes it would make, and needs no stack.
-Without it, set from the stack outputs: DELIVERY_TABLE_NAME, TOPIC_ARNS ({"chat":"<arn>"}),
+Without it, set from the stack outputs: DELIVERY_TABLE_NAME, TOPIC_ARNS (output TopicArns),
 CENTRAL_BUS_ARN, CONTROL_PLANE_ROLE_ARN.
 
 Prints {"accountId", "outcome": "ready"|"skipped"|"planned"|"failed"|"busy", "profile",
@@ -180,6 +182,27 @@ Options:
 
 Exit status: 0 shown; 2 bad usage, a bad configuration or policy file, or no profile matches.
 `,
+  doctor: `Usage: backupctl doctor [--stack <name> | --stage <stage>] [--format text|json] [--config <file>]
+
+Read-only checks, with your credentials (the management account's, us-east-1), of what the
+control plane depends on and cannot build itself: the deployment mode, trusted access for AWS
+Backup, the BACKUP_POLICY type, AWS Backup's global settings, the SES identity and sending
+limits, the stack's status, every topic's subscribers (unconfirmed emails, a topic nobody
+reads), each chat channel's Amazon Q Developer subscription, the dead-letter queues, the
+organization trail and the central bus policy. A check AWS refuses to answer is a warning
+naming the permission.
+
+Options:
+  --stack <name>    the deployed stack (its outputs name the topics, queues and bus)
+  --stage <stage>   the same as --stack backup-control-plane-<stage>
+  --format <f>      text (default) or json: {"checks":[{"id","status","detail","fix"}]}
+  --config <file>   stage configuration (default: infra/config/example.yml)
+  -h, --help        this help
+
+Without --stack: TOPIC_ARNS and CENTRAL_BUS_ARN from the environment, if set.
+
+Exit status: 0 nothing failed (warnings allowed); 1 a check failed; 2 bad usage or configuration.
+`,
   sandbox: `Usage: backupctl sandbox [--keep] [--verbose] [--out <dir>] [--config <file>]
 
 Runs the notification flow, offline, against a local AWS (moto_server on 127.0.0.1, a free
@@ -218,6 +241,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await reconcile(rest, io);
       case 'coverage':
         return await coverage(rest, io);
+      case 'doctor':
+        return await doctor(rest, io);
       case 'digest':
         return await digest(rest, io);
       case undefined:
@@ -286,6 +311,13 @@ const DIGEST_OPTIONS = {
   format: { type: 'string' },
 } as const;
 
+const DOCTOR_OPTIONS = {
+  ...COMMON_OPTIONS,
+  stack: { type: 'string' },
+  stage: { type: 'string' },
+  format: { type: 'string' },
+} as const;
+
 const POLICIES_OPTIONS = {
   ...COMMON_OPTIONS,
   account: { type: 'string' },
@@ -303,6 +335,7 @@ function parse<
     | typeof POLICIES_OPTIONS
     | typeof COVERAGE_OPTIONS
     | typeof DIGEST_OPTIONS
+    | typeof DOCTOR_OPTIONS
     | typeof RUN_OPTIONS,
 >(args: string[], options: O) {
   try {
@@ -420,6 +453,25 @@ async function reconcile(args: string[], io: Io): Promise<number> {
   });
   io.stdout(JSON.stringify(result, null, 2) + '\n');
   return result.counts.unverifiable > 0 ? 1 : 0;
+}
+
+async function doctor(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, DOCTOR_OPTIONS);
+  if (values.help) {
+    io.stdout(HELP.doctor!);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const format = values.format ?? 'text';
+  if (!['json', 'text'].includes(format)) throw new UsageError('--format must be "json" or "text"');
+  if (values.stack && values.stage) throw new UsageError('give --stack or --stage, not both');
+  const config = loadConfig(values.config);
+  const checks = await runDoctorCommand(
+    config,
+    values.stack ?? (values.stage ? `backup-control-plane-${values.stage}` : undefined),
+  );
+  io.stdout(format === 'json' ? JSON.stringify({ checks }, null, 2) + '\n' : doctorText(checks));
+  return checks.some((c) => c.status === 'fail') ? 1 : 0;
 }
 
 async function digest(args: string[], io: Io): Promise<number> {

@@ -44,8 +44,8 @@ function requireEnv(names: string[], env: NodeJS.ProcessEnv): Record<string, str
   const missing = names.filter((n) => !env[n]);
   if (missing.length) {
     throw new ConfigError(
-      `set ${missing.join(', ')} from the stack's outputs (LedgerTableName, ChatTopicArn as ` +
-        `{"chat":"<arn>"}, BackupEventBusArn, OnboardAccountRoleArn, OnboardingQueueUrl), or use --dry-run`,
+      `set ${missing.join(', ')} from the stack's outputs (LedgerTableName, TopicArns, ` +
+        `BackupEventBusArn, OnboardAccountRoleArn, OnboardingQueueUrl), or use --dry-run`,
     );
   }
   return Object.fromEntries(names.map((n) => [n, env[n]!]));

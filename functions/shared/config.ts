@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors';
 import { filterPolicyProblems, type AttributeSchema } from './filter-policy';
+import { channelTopicKey, filteredChannels } from './notices/subscriptions';
 import { ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE, REGION_PATTERN, REGION_RULE } from './patterns';
 
 /**
@@ -190,12 +191,14 @@ export const RouteRuleSchema = z
 
 /** An SNS filter policy over MESSAGE_ATTRIBUTES (checked in full by ConfigSchema). */
 const FilterSchema = z.record(z.string(), z.unknown());
+/** Lower case, single hyphens: two names never become the same resource id. */
 const CHANNEL_NAME = z
   .string()
   .regex(
-    /^[A-Za-z][A-Za-z0-9-]{0,31}$/,
-    'must start with a letter and use letters, digits, "-" (at most 32)',
-  );
+    /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/,
+    'must start with a lower-case letter and use lower-case letters, digits and single "-"',
+  )
+  .max(32);
 const LOGGING_LEVEL = z.enum(['ERROR', 'INFO', 'NONE']);
 const IAM_POLICY_ARN = z
   .string()
@@ -244,7 +247,8 @@ export const TeamsChannelSchema = z
       .regex(
         /^19(:|%3[aA])[A-Za-z0-9_=+/.,-]+(@|%40)thread\.(tacv2|skype)$/,
         'must be a Teams channel id such as 19:a1b2c3...@thread.tacv2 (from "Get link to channel")',
-      ),
+      )
+      .max(250),
   })
   .strict();
 
@@ -567,6 +571,37 @@ export const ConfigSchema = z
     for (const [name, topic] of Object.entries(topics)) {
       subscriptionIssues(name, topic).forEach((issue) => ctx.addIssue(issue));
     }
+    // Amazon Q Developer takes one configuration per chat channel and account.
+    const channelsSeen = new Map<string, string>();
+    for (const [name, topic] of Object.entries(topics)) {
+      const channels = [
+        ...topic.slack.map((c, i) => ({
+          at: `slack.${i}`,
+          id: `slack:${c.workspaceId}/${c.channelId}`,
+        })),
+        ...topic.teams.map((c, i) => ({
+          at: `teams.${i}`,
+          id: `teams:${c.teamId}/${decodeURIComponent(c.channelId)}`,
+        })),
+      ];
+      for (const { at, id } of channels) {
+        const other = channelsSeen.get(id);
+        if (other) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [
+              'notifications',
+              'topics',
+              name,
+              ...at.split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+              'channelId',
+            ],
+            message: `the same chat channel as notifications.topics.${other}: Amazon Q Developer takes one configuration per channel (give that one a filter with $or instead)`,
+          });
+        }
+        channelsSeen.set(id, `${name}.${at}`);
+      }
+    }
     if (!rules && !('chat' in topics)) {
       ctx.addIssue({
         code: 'custom',
@@ -774,6 +809,14 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): {
   if (!runtimeResult.success) {
     throw new ConfigError(formatConfigIssues(runtimeResult.error.issues, 'the environment'));
   }
+  const missing = expectedTopicKeys(config).filter(
+    (k) => !Object.hasOwn(runtimeResult.data.TOPIC_ARNS, k),
+  );
+  if (missing.length) {
+    throw new ConfigError(
+      `TOPIC_ARNS has no ARN for ${missing.map((k) => `"${k}"`).join(', ')} (the configured topics and filtered chat channels): copy the stack output TopicArns`,
+    );
+  }
   cached = { key, config, runtime: runtimeResult.data };
   return cached;
 }
@@ -830,12 +873,20 @@ export function loadOnboardingRuntime(env: NodeJS.ProcessEnv = process.env): {
   return { config, runtime, onboarding: parsed.data };
 }
 
+/** The TOPIC_ARNS keys the pipeline may publish to: each topic and each filtered channel's. */
+export function expectedTopicKeys(config: Config): string[] {
+  return Object.entries(config.notifications.topics).flatMap(([name, topic]) => [
+    name,
+    ...filteredChannels(topic).map((c) => channelTopicKey(name, c.name)),
+  ]);
+}
+
 /** Looks a configured topic up in TOPIC_ARNS; a topic without an ARN is a deployment error. */
 export function topicArnResolver(
   topicArns: Readonly<Record<string, string>>,
 ): (topic: string) => string {
   return (topic) => {
-    const arn = topicArns[topic];
+    const arn = Object.hasOwn(topicArns, topic) ? topicArns[topic] : undefined;
     if (!arn) throw new ConfigError(`topic "${topic}" has no ARN in TOPIC_ARNS`);
     return arn;
   };

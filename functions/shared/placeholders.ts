@@ -75,7 +75,8 @@ export function configPlaceholders(config: Config): string[] {
       }
     }
     topic.subscribers.forEach((s, i) => {
-      const host = s.protocol === 'https' ? new URL(s.endpoint).hostname : undefined;
+      const host =
+        s.protocol === 'https' ? (/^https:\/\/([^/:?#]+)/.exec(s.endpoint)?.[1] ?? '') : undefined;
       if (
         (s.protocol === 'email' && isExampleAddress(s.endpoint)) ||
         (host && isExampleDomain(host))

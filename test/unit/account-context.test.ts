@@ -245,8 +245,8 @@ describe('enrichAccount', () => {
     );
     expect(notice).toBe(input);
     expect(warnings.warn).toHaveBeenCalledWith(
-      expect.stringContaining('last attempt'),
-      expect.objectContaining({ accountId: PROD, error: 'AccessDenied' }),
+      'routing without the account OU path or tags',
+      expect.objectContaining({ reason: 'last attempt', accountId: PROD, error: 'AccessDenied' }),
     );
   });
 });

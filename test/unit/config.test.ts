@@ -10,7 +10,7 @@ import {
   readConfigFile,
 } from '../../functions/shared/config';
 import { ConfigError } from '../../functions/shared/errors';
-import { exampleConfig, ROOT } from '../helpers/fixtures';
+import { exampleConfig, exampleConfigWithChannels, ROOT } from '../helpers/fixtures';
 
 type Loose = Record<string, unknown>;
 
@@ -269,6 +269,22 @@ describe('loadRuntimeConfig', () => {
       /TOPIC_ARNS: must be a JSON object/,
     ],
     ['TOPIC_ARNS is missing', (env) => delete env.TOPIC_ARNS, /TOPIC_ARNS: is required/],
+    [
+      'TOPIC_ARNS lacks a filtered channel’s topic',
+      (env) => (env[CONFIG_ENV] = JSON.stringify(exampleConfigWithChannels())),
+      /TOPIC_ARNS has no ARN for "chat\/backup-alerts", "chat\/production-backups" .*copy the stack output TopicArns/,
+    ],
+    [
+      'a topic is named like an object property',
+      (env) => {
+        const config = exampleConfig();
+        Object.assign(config.notifications.topics, {
+          constructor: config.notifications.topics.chat,
+        });
+        env[CONFIG_ENV] = JSON.stringify(config);
+      },
+      /TOPIC_ARNS has no ARN for "constructor"/,
+    ],
   ])('throws a ConfigError when %s', (_what, breakIt, message) => {
     const env = good();
     breakIt(env);

@@ -203,7 +203,10 @@ describe('infra/stage-config.js', () => {
         Properties: { Principal: 'sns.amazonaws.com', SourceArn: { Ref: 'ChatTopic' } },
       });
       expect(Conditions?.ChatSubscriber3InThisAccount).toEqual({
-        'Fn::Equals': ['123456789012', { Ref: 'AWS::AccountId' }],
+        'Fn::And': [
+          { 'Fn::Equals': ['123456789012', { Ref: 'AWS::AccountId' }] },
+          { 'Fn::Equals': ['us-east-1', { Ref: 'AWS::Region' }] },
+        ],
       });
       expect(Object.values(Resources).some((r) => r.Type.startsWith('AWS::Chatbot::'))).toBe(false);
     });
@@ -248,6 +251,40 @@ describe('infra/stage-config.js', () => {
       await expect(run()).rejects.toThrow(/slack\.0\.channelId: must be a Slack channel id/);
       await expect(run()).rejects.toThrow(/teams\.0\.teamId: must be the Microsoft Teams team id/);
       await expect(run()).rejects.toThrow(/teams\.0\.channelId: must be a Teams channel id/);
+    });
+
+    it('refuses two channels that would become one resource, naming both', async () => {
+      process.env.BACKUP_CONFIG_FILE = configWith((t) =>
+        t.replace(
+          /^ {2}topics:\n {4}chat:\n( {4}.*\n)*/m,
+          [
+            '  topics:',
+            '    chat:',
+            '      slack:',
+            '        - { name: a-b, workspaceId: T0123ABCDEF, channelId: C0123ABCDE1 }',
+            '    chat-a:',
+            '      slack:',
+            '        - { name: b, workspaceId: T0123ABCDEF, channelId: C0123ABCDE2 }',
+            '',
+          ].join('\n'),
+        ),
+      );
+      await expect(run()).rejects.toThrow(
+        /notifications\.topics\.chat\.slack "a-b" and notifications\.topics\.chat-a\.slack "b" would both become ChatABSlack/,
+      );
+    });
+
+    it('refuses the same Slack channel in two configurations', async () => {
+      process.env.BACKUP_CONFIG_FILE = withChat(
+        [
+          '      slack:',
+          '        - { name: a, workspaceId: T0123ABCDEF, channelId: C0123ABCDEF, filter: { severity: [error] } }',
+          '        - { name: b, workspaceId: T0123ABCDEF, channelId: C0123ABCDEF }',
+        ].join('\n'),
+      );
+      await expect(run()).rejects.toThrow(
+        /notifications\.topics\.chat\.slack\.1\.channelId: the same chat channel as notifications\.topics\.chat\.slack\.0/,
+      );
     });
 
     it('refuses channels on a topic that chat applications may not read', async () => {

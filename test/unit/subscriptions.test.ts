@@ -102,6 +102,41 @@ describe('publishing to filtered channels', () => {
     expect(sns.published[0]!.attributes.ouPath).toBe('Workloads/Production');
   });
 
+  it('sends without the OU path when only a filter wants it and it cannot be read', async () => {
+    const directory = new FakeDirectory({
+      [PRODUCTION]: {
+        name: 'Payments',
+        email: 'p@example.com',
+        status: 'ACTIVE',
+        ouPath: 'Workloads/Production',
+      },
+    });
+    directory.failContextWith = Object.assign(new Error('Rate exceeded'), {
+      name: 'TooManyRequestsException',
+    });
+    const sns = new FakeTopicPublisher();
+    const log = { info: jest.fn(), warn: jest.fn() };
+    await sendNotice(job('backup-job-state-change.failed', 'error', 'FAILED'), {
+      config: exampleConfigWithChannels(),
+      topicArn,
+      accounts: new CachedAccountContext(directory, 60_000, new FakeClock()),
+      ledger: new InMemoryLedger(),
+      email: new FakeEmailSender(),
+      sns,
+      clock: new FakeClock(),
+      log,
+    });
+    // The errors channel still hears it; the one-OU channel cannot know it is its OU's.
+    expect(sns.published.map((m) => m.topicArn)).toEqual([
+      topicArn('chat'),
+      topicArn('chat/backup-alerts'),
+    ]);
+    expect(log.warn).toHaveBeenCalledWith(
+      'routing without the account OU path or tags',
+      expect.objectContaining({ reason: 'only subscription filters need them' }),
+    );
+  });
+
   it('looks the OU path up only when a filter names it', () => {
     expect(filtersName(exampleConfigWithChannels(), 'ouPath')).toBe(true);
     expect(filtersName(exampleConfig(), 'ouPath')).toBe(false);

@@ -75,7 +75,8 @@ export function messageAttributes(n: Notice): Record<string, string> {
     accountId: attr(n.account?.id, 'organization'),
     region: attr(n.region, 'global'),
     resourceType: attr(n.resourceType, 'unknown'),
-    ...(n.account?.ouPath ? { ouPath: truncate(noMentions(n.account.ouPath), 256) } : {}),
+    // As Organizations names it, so filters match what routing rules match (never displayed).
+    ...(n.account?.ouPath ? { ouPath: truncate(n.account.ouPath, 256) } : {}),
   };
 }
 

@@ -66,13 +66,16 @@ export async function enrichAccount(
   try {
     looked = await deps.accounts.lookup(known.id, needs, (m, extra) => deps.log.warn(m, extra));
   } catch (error) {
-    if (!options.finalAttempt) {
+    // Only a channel's filter wanted the OU path: send without it rather than hold every message.
+    const onlyFilters = !byRules.ouPath && !byRules.tags;
+    if (!options.finalAttempt && !onlyFilters) {
       throw new RoutingFactsUnavailableError(
         `cannot read the OU path or tags of account ${known.id} that the routing rules need: ${errorMessage(error)} (retried)`,
         { cause: error },
       );
     }
-    deps.log.warn('routing without the account OU path or tags (last attempt)', {
+    deps.log.warn('routing without the account OU path or tags', {
+      reason: onlyFilters ? 'only subscription filters need them' : 'last attempt',
       accountId: known.id,
       error: errorMessage(error),
     });

@@ -1,0 +1,517 @@
+import type { Config } from '../shared/config';
+import { errorMessage } from '../shared/errors';
+import {
+  organizationsClient,
+  sesClient,
+  snsClient,
+  sqsClient,
+  stsClient,
+} from '../shared/adapters/clients';
+import {
+  AwsPrerequisites,
+  type PrerequisiteReader,
+  type Subscription,
+  type Trail,
+} from '../shared/adapters/prerequisites';
+import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../shared/backup-policy';
+import { channelTopicKey, chatChannels, filteredChannels } from '../shared/notices/subscriptions';
+
+/**
+ * `backupctl doctor`: read-only checks of everything the control plane depends on and cannot
+ * build itself, each with its status, the evidence and the exact fix. A check whose read is
+ * refused reports `warn` with the permission it needs and the others still run.
+ */
+
+export type DoctorStatus = 'pass' | 'warn' | 'fail';
+
+export interface DoctorCheck {
+  id: string;
+  status: DoctorStatus;
+  detail: string;
+  fix?: string;
+}
+
+/** What the deployed stack is made of (its outputs), for the checks that need it. */
+export interface DoctorTargets {
+  stack?: { name: string; status: string };
+  /** TOPIC_ARNS: topic name (or <topic>/<channel>) to ARN. */
+  topicArns: Record<string, string>;
+  /** Dead-letter queues by the stack output that names them. */
+  deadLetterQueues: Record<string, string>;
+  busName?: string;
+}
+
+const BACKUP_SERVICE = 'backup.amazonaws.com';
+/** Amazon Q Developer (AWS Chatbot) subscribes channels to SNS over HTTPS at this host. */
+const CHATBOT_ENDPOINT = /^https:\/\/[a-z0-9.-]*chatbot\.amazonaws\.com(\/|$)/i;
+
+const pass = (id: string, detail: string): DoctorCheck => ({ id, status: 'pass', detail });
+const warn = (id: string, detail: string, fix?: string): DoctorCheck => ({
+  id,
+  status: 'warn',
+  detail,
+  ...(fix ? { fix } : {}),
+});
+const fail = (id: string, detail: string, fix: string): DoctorCheck => ({
+  id,
+  status: 'fail',
+  detail,
+  fix,
+});
+
+// ---------------------------------------------------------------------------------------------
+// Judges: plain functions from what was read to a check.
+
+export function judgeDeploymentMode(caller: string, managementAccountId: string): DoctorCheck {
+  const id = 'deployment-mode';
+  if (caller === managementAccountId) {
+    return pass(id, `running in the management account ${caller}, as the "management" mode needs`);
+  }
+  return fail(
+    id,
+    `credentials of account ${caller}, but the organization's management account is ${managementAccountId}; the stack (mode "management") must be deployed and checked there`,
+    `run with credentials of account ${managementAccountId} (the delegated-administrator mode is not available yet)`,
+  );
+}
+
+export function judgeTrustedAccess(services: readonly string[]): DoctorCheck {
+  const id = 'trusted-access';
+  if (services.includes(BACKUP_SERVICE)) {
+    return pass(id, `${BACKUP_SERVICE} has trusted access (cross-account monitoring works)`);
+  }
+  return fail(
+    id,
+    `${BACKUP_SERVICE} has no trusted access: backup policies do not apply and the digest sees only this account's jobs`,
+    `aws organizations enable-aws-service-access --service-principal ${BACKUP_SERVICE} (or AWS Backup console → Settings → Cross-account management → Cross-account monitoring → Turn on)`,
+  );
+}
+
+export function judgeBackupPolicyType(root: { rootId: string; enabled: string[] }): DoctorCheck {
+  const id = 'backup-policy-type';
+  if (root.enabled.includes('BACKUP_POLICY')) {
+    return pass(id, `BACKUP_POLICY is enabled on root ${root.rootId}`);
+  }
+  return warn(
+    id,
+    `BACKUP_POLICY is not enabled on root ${root.rootId || '(no root found)'}: no backup policy applies until it is (onboarding enables it on its next run)`,
+    `aws organizations enable-policy-type --root-id ${root.rootId || '<root id>'} --policy-type BACKUP_POLICY`,
+  );
+}
+
+export function judgeBackupGlobalSettings(
+  settings: Readonly<Record<string, string>>,
+  copiesAcrossAccounts: boolean,
+): DoctorCheck {
+  const id = 'backup-global-settings';
+  const crossAccount = settings.isCrossAccountBackupEnabled === 'true';
+  const shown = Object.entries(settings)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+  if (crossAccount || !copiesAcrossAccounts) {
+    return pass(id, `AWS Backup global settings: ${shown || '(none set)'}`);
+  }
+  return fail(
+    id,
+    'a backup policy copies to a vault of another account, but cross-account backup is off: those copy jobs fail',
+    'aws backup update-global-settings --global-settings isCrossAccountBackupEnabled=true (management account), or AWS Backup console → Settings → Cross-account backup → Turn on',
+  );
+}
+
+export function judgeSesIdentity(identity: string, status: string | undefined): DoctorCheck {
+  const id = 'ses-identity';
+  if (status === 'Success') return pass(id, `SES identity ${identity} is verified`);
+  const verify = identity.includes('@')
+    ? `aws ses verify-email-identity --email-address ${identity}`
+    : `aws ses verify-domain-identity --domain ${identity} (then publish the TXT record it returns, or use Easy DKIM in the SES console)`;
+  if (status === 'Pending') {
+    return warn(
+      id,
+      `SES identity ${identity} is pending verification: nothing is mailed yet`,
+      verify,
+    );
+  }
+  return fail(
+    id,
+    `SES identity ${identity} is ${status ? status.toLowerCase() : 'not known to SES in this region'}: every email fails`,
+    verify,
+  );
+}
+
+/** SES's sandbox allows 200 messages a day. */
+const SES_SANDBOX_QUOTA = 200;
+
+export function judgeSesSending(s: {
+  enabled: boolean;
+  max24HourSend: number;
+  sentLast24Hours: number;
+}): DoctorCheck {
+  const id = 'ses-sending';
+  if (!s.enabled) {
+    return fail(
+      id,
+      'sending is paused for this account (SES): every email fails',
+      'aws ses update-account-sending-enabled --enabled (after resolving why SES paused it: SES console → Account dashboard)',
+    );
+  }
+  const usage = `${s.sentLast24Hours}/${s.max24HourSend} sent in the last 24 hours`;
+  if (s.max24HourSend > 0 && s.max24HourSend <= SES_SANDBOX_QUOTA) {
+    return warn(
+      id,
+      `SES is in the sandbox (${usage}): only verified recipients receive mail`,
+      'SES console → Account dashboard → Request production access',
+    );
+  }
+  if (s.max24HourSend > 0 && s.sentLast24Hours >= 0.8 * s.max24HourSend) {
+    return warn(
+      id,
+      `SES quota nearly used: ${usage}`,
+      'request a higher sending quota (Service Quotas → Amazon SES)',
+    );
+  }
+  return pass(id, `SES sends (${usage})`);
+}
+
+const pending = (s: Subscription) => s.arn === 'PendingConfirmation';
+
+/**
+ * A topic must have a reader. `filteredChannels` read their own topics: a topic read only by
+ * them needs no subscriber of its own.
+ */
+export function judgeTopic(
+  name: string,
+  arn: string,
+  subs: readonly Subscription[],
+  filteredChannels = 0,
+): DoctorCheck {
+  const id = `topic:${name}`;
+  const confirmed = subs.filter((s) => !pending(s));
+  const waiting = subs.filter(pending);
+  if (!subs.length && filteredChannels) {
+    return pass(id, `read through the own topics of its ${filteredChannels} filtered channel(s)`);
+  }
+  if (!confirmed.length) {
+    return fail(
+      id,
+      `${arn} has no confirmed subscriber${waiting.length ? ` (${waiting.length} awaiting confirmation: ${waiting.map((s) => `${s.protocol}:${s.endpoint}`).join(', ')})` : ''}: every message published to it reaches nobody`,
+      waiting.length
+        ? 'each address must follow the link in "AWS Notification - Subscription Confirmation"'
+        : `add a chat channel or subscriber under notifications.topics.${name.split('/')[0]} and deploy`,
+    );
+  }
+  if (waiting.length) {
+    return warn(
+      id,
+      `${confirmed.length} confirmed, ${waiting.length} awaiting confirmation: ${waiting.map((s) => `${s.protocol}:${s.endpoint}`).join(', ')}`,
+      'each address must follow the link in "AWS Notification - Subscription Confirmation" (aws sns list-subscriptions-by-topic shows them)',
+    );
+  }
+  return pass(
+    id,
+    `${confirmed.length} subscriber(s): ${[...new Set(confirmed.map((s) => s.protocol))].join(', ')}`,
+  );
+}
+
+/** A chat channel is live when Amazon Q Developer subscribed to the topic it reads. */
+export function judgeChatChannels(
+  topicName: string,
+  readers: { channel: string; via: string }[],
+  subsByTopic: ReadonlyMap<string, readonly Subscription[]>,
+): DoctorCheck[] {
+  const byTopic = new Map<string, string[]>();
+  for (const r of readers) byTopic.set(r.via, [...(byTopic.get(r.via) ?? []), r.channel]);
+  return [...byTopic].map(([via, channels]) => {
+    const id = `chat:${channels.join(',')}`;
+    const live = (subsByTopic.get(via) ?? []).filter(
+      (s) => !pending(s) && CHATBOT_ENDPOINT.test(s.endpoint),
+    ).length;
+    if (live >= channels.length) {
+      return pass(id, `Amazon Q Developer reads ${via} (${live} subscription(s))`);
+    }
+    return fail(
+      id,
+      `${channels.length} channel(s) read ${via} but Amazon Q Developer has ${live} subscription(s) there: the channel configuration is missing (the deploy failed on it, or it was deleted)`,
+      `authorise the Slack workspace or Teams tenant (Amazon Q Developer console → Configure new client), then deploy again; the topic is notifications.topics.${topicName}`,
+    );
+  });
+}
+
+export function judgeDeadLetterQueue(output: string, url: string, depth: number): DoctorCheck {
+  const id = `dlq:${output}`;
+  if (depth === 0) return pass(id, `${url} is empty`);
+  return fail(
+    id,
+    `${depth} message(s) in ${url}: records that failed every retry (their events were not handled)`,
+    `read them: aws sqs receive-message --queue-url ${url} --max-number-of-messages 10; after fixing the cause, move them back: aws sqs start-message-move-task --source-arn <the queue's ARN>`,
+  );
+}
+
+export function judgeTrails(
+  trails: readonly Trail[],
+  logging: ReadonlyMap<string, boolean>,
+): DoctorCheck {
+  const id = 'organization-trail';
+  const org = trails.filter((t) => t.organization);
+  const live = org.filter((t) => logging.get(t.arn));
+  const good = live.find((t) => t.multiRegion);
+  if (good)
+    return pass(id, `organization trail ${good.name} logs in every region (tamper alerts work)`);
+  const fix =
+    'aws cloudtrail create-trail --name org-trail --s3-bucket-name <bucket> --is-organization-trail --is-multi-region-trail && aws cloudtrail start-logging --name org-trail';
+  if (live.length) {
+    return warn(
+      id,
+      `organization trail ${live[0]!.name} is single-region: calls in other regions raise no tamper alert`,
+      fix,
+    );
+  }
+  if (org.length) {
+    return warn(
+      id,
+      `organization trail ${org[0]!.name} is not logging: no tamper alerts`,
+      `aws cloudtrail start-logging --name ${org[0]!.arn}`,
+    );
+  }
+  return warn(
+    id,
+    'no organization trail: CloudTrail calls in member accounts reach no EventBridge rule, so no tamper alerts (the daily check still finds and repairs changes, a day later)',
+    fix,
+  );
+}
+
+export function judgeBusPolicy(
+  busName: string,
+  policy: string | undefined,
+  organizationId: string,
+): DoctorCheck {
+  const id = 'central-bus-policy';
+  if (policy && policy.includes(organizationId) && policy.includes('aws:PrincipalOrgID')) {
+    return pass(id, `${busName} accepts events from organization ${organizationId} only`);
+  }
+  return fail(
+    id,
+    `${busName}'s policy does not limit PutEvents to organization ${organizationId}${policy ? '' : ' (it has no policy): member accounts cannot forward their events'}`,
+    'deploy the stack again (the bus policy is part of it); check organizationId in the configuration',
+  );
+}
+
+export function judgeStack(stack: { name: string; status: string }): DoctorCheck {
+  const id = 'stack';
+  if (/_COMPLETE$/.test(stack.status) && !/ROLLBACK|DELETE/.test(stack.status)) {
+    return pass(id, `${stack.name} is ${stack.status}`);
+  }
+  return fail(
+    id,
+    `${stack.name} is ${stack.status}`,
+    `read why: aws cloudformation describe-stack-events --stack-name ${stack.name} (a channel whose workspace is not authorised fails here)`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** The permissions each read needs, named when AWS refuses it. */
+const NEEDS: Record<string, string> = {
+  'deployment-mode': 'sts:GetCallerIdentity, organizations:DescribeOrganization',
+  'trusted-access': 'organizations:ListAWSServiceAccessForOrganization',
+  'backup-policy-type': 'organizations:ListRoots',
+  'backup-global-settings': 'backup:DescribeGlobalSettings',
+  'ses-identity': 'ses:GetIdentityVerificationAttributes',
+  'ses-sending': 'ses:GetAccountSendingEnabled, ses:GetSendQuota',
+  topic: 'sns:ListSubscriptionsByTopic',
+  dlq: 'sqs:GetQueueAttributes',
+  'organization-trail': 'cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus',
+  'central-bus-policy': 'events:DescribeEventBus',
+};
+
+async function guarded(
+  id: string,
+  run: () => Promise<DoctorCheck | DoctorCheck[]>,
+): Promise<DoctorCheck[]> {
+  try {
+    const out = await run();
+    return Array.isArray(out) ? out : [out];
+  } catch (error) {
+    const needs = NEEDS[id.split(':')[0]!];
+    return [
+      warn(
+        id,
+        `could not check: ${errorMessage(error).split('\n')[0]!.trim()}`,
+        needs ? `allow ${needs} to whoever runs doctor` : undefined,
+      ),
+    ];
+  }
+}
+
+/** Does a backup policy copy into a vault of an account named in its ARN (not the member's own)? */
+export function copiesAcrossAccounts(documents: readonly unknown[]): boolean {
+  return /"target_backup_vault_arn":\{"@@assign":"arn:[^"]*:backup:[^:"]+:\d{12}:/.test(
+    JSON.stringify(documents),
+  );
+}
+
+export async function runDoctor(
+  config: Config,
+  reader: PrerequisiteReader,
+  targets: DoctorTargets,
+  backupPolicyDocuments: readonly unknown[] = [],
+  problems: readonly DoctorCheck[] = [],
+): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [...problems];
+  const add = async (id: string, run: () => Promise<DoctorCheck | DoctorCheck[]>) =>
+    checks.push(...(await guarded(id, run)));
+
+  await add('deployment-mode', async () => {
+    const [caller, org] = await Promise.all([reader.callerAccount(), reader.organization()]);
+    return judgeDeploymentMode(caller, org.managementAccountId);
+  });
+  await add('trusted-access', async () => judgeTrustedAccess(await reader.trustedServices()));
+  await add('backup-policy-type', async () =>
+    judgeBackupPolicyType(await reader.rootPolicyTypes()),
+  );
+  await add('backup-global-settings', async () =>
+    judgeBackupGlobalSettings(
+      await reader.backupGlobalSettings(),
+      copiesAcrossAccounts(backupPolicyDocuments),
+    ),
+  );
+  const identity = config.notifications.email.identity;
+  await add('ses-identity', async () =>
+    judgeSesIdentity(identity, await reader.sesIdentityStatus(identity)),
+  );
+  await add('ses-sending', async () => judgeSesSending(await reader.sesSending()));
+
+  if (targets.stack) checks.push(judgeStack(targets.stack));
+  const subsByTopic = new Map<string, Subscription[]>();
+  for (const [name, arn] of Object.entries(targets.topicArns)) {
+    await add(`topic:${name}`, async () => {
+      const subs = await reader.subscriptions(arn);
+      subsByTopic.set(name, subs);
+      const topic = config.notifications.topics[name];
+      return judgeTopic(name, arn, subs, topic ? filteredChannels(topic).length : 0);
+    });
+  }
+  for (const [topicName, topic] of Object.entries(config.notifications.topics)) {
+    const readers = chatChannels(topic).map((c) => ({
+      channel: `${c.app}:${c.name}`,
+      via: c.filter ? channelTopicKey(topicName, c.name) : topicName,
+    }));
+    const known = readers.filter((r) => subsByTopic.has(r.via));
+    if (known.length) checks.push(...judgeChatChannels(topicName, known, subsByTopic));
+  }
+  if (!Object.keys(targets.topicArns).length) {
+    checks.push(
+      warn(
+        'topics',
+        'no topic ARNs known: subscribers and chat channels were not checked',
+        'name the stack (--stack <name> or --stage <stage>), or set TOPIC_ARNS from its outputs',
+      ),
+    );
+  }
+  for (const [output, url] of Object.entries(targets.deadLetterQueues)) {
+    await add(`dlq:${output}`, async () =>
+      judgeDeadLetterQueue(output, url, await reader.queueDepth(url)),
+    );
+  }
+  await add('organization-trail', async () => {
+    const trails = await reader.trails();
+    const logging = new Map<string, boolean>();
+    for (const t of trails.filter((t) => t.organization)) {
+      logging.set(t.arn, await reader.trailLogging(t.arn));
+    }
+    return judgeTrails(trails, logging);
+  });
+  if (targets.busName) {
+    const bus = targets.busName;
+    await add('central-bus-policy', async () =>
+      judgeBusPolicy(bus, await reader.busPolicy(bus), config.organizationId),
+    );
+  }
+  return checks;
+}
+
+/** One line per check, failures first; the fix under it. */
+export function doctorText(checks: readonly DoctorCheck[]): string {
+  const order: Record<DoctorStatus, number> = { fail: 0, warn: 1, pass: 2 };
+  const sorted = [...checks].sort((a, b) => order[a.status] - order[b.status]);
+  const width = Math.max(...sorted.map((c) => c.id.length), 2);
+  const lines = sorted.flatMap((c) => [
+    `${c.status.toUpperCase().padEnd(4)}  ${c.id.padEnd(width)}  ${c.detail}`,
+    ...(c.fix && c.status !== 'pass' ? [`${' '.repeat(width + 8)}fix: ${c.fix}`] : []),
+  ]);
+  const counts = (['fail', 'warn', 'pass'] as const)
+    .map((s) => `${checks.filter((c) => c.status === s).length} ${s}`)
+    .join(', ');
+  return `${lines.join('\n')}\n\n${counts}\n`;
+}
+
+/**
+ * Where the stack's parts are: its outputs (--stack), else the environment the other commands
+ * use (TOPIC_ARNS, CENTRAL_BUS_ARN). A stack that cannot be read is itself a failed check.
+ */
+export async function resolveTargets(
+  reader: PrerequisiteReader,
+  stackName: string | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<{ targets: DoctorTargets; problems: DoctorCheck[] }> {
+  if (stackName) {
+    try {
+      const { status, outputs } = await reader.stackOutputs(stackName);
+      let topicArns: Record<string, string> = {};
+      try {
+        topicArns = JSON.parse(outputs.TopicArns ?? '{}') as Record<string, string>;
+      } catch {
+        // An older stack without the output: the topics are not checked (said below).
+      }
+      return {
+        targets: {
+          stack: { name: stackName, status },
+          topicArns,
+          deadLetterQueues: Object.fromEntries(
+            Object.entries(outputs).filter(([k]) => k.endsWith('DeadLetterQueueUrl')),
+          ),
+          ...(outputs.BackupEventBusName ? { busName: outputs.BackupEventBusName } : {}),
+        },
+        problems: [],
+      };
+    } catch (error) {
+      return {
+        targets: { topicArns: {}, deadLetterQueues: {} },
+        problems: [
+          fail(
+            'stack',
+            `cannot read stack ${stackName}: ${errorMessage(error)}`,
+            'name the deployed stack (backup-control-plane-<stage>) and run in its account and region (us-east-1); needs cloudformation:DescribeStacks',
+          ),
+        ],
+      };
+    }
+  }
+  let topicArns: Record<string, string> = {};
+  try {
+    topicArns = JSON.parse(env.TOPIC_ARNS ?? '{}') as Record<string, string>;
+  } catch {
+    // Not JSON: reported as "no topic ARNs known".
+  }
+  const busName = env.CENTRAL_BUS_ARN?.split('/').pop();
+  return {
+    targets: { topicArns, deadLetterQueues: {}, ...(busName ? { busName } : {}) },
+    problems: [],
+  };
+}
+
+/** The command: AWS read with the operator's credentials, the policies from infra/. */
+export async function runDoctorCommand(
+  config: Config,
+  stackName: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  reader: PrerequisiteReader = new AwsPrerequisites({
+    organizations: organizationsClient(),
+    ses: sesClient(),
+    sns: snsClient(),
+    sqs: sqsClient(),
+    sts: stsClient(),
+  }),
+): Promise<DoctorCheck[]> {
+  const { targets, problems } = await resolveTargets(reader, stackName, env);
+  const documents = [...loadBackupPolicies(BACKUP_POLICIES_DIR).values()].map((p) => p.document);
+  return runDoctor(config, reader, targets, documents, problems);
+}

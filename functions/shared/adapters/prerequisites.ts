@@ -1,0 +1,211 @@
+import { BackupClient, DescribeGlobalSettingsCommand } from '@aws-sdk/client-backup';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudTrailClient,
+  DescribeTrailsCommand,
+  GetTrailStatusCommand,
+} from '@aws-sdk/client-cloudtrail';
+import { DescribeEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import {
+  DescribeOrganizationCommand,
+  ListAWSServiceAccessForOrganizationCommand,
+  ListRootsCommand,
+  type OrganizationsClient,
+} from '@aws-sdk/client-organizations';
+import {
+  GetAccountSendingEnabledCommand,
+  GetIdentityVerificationAttributesCommand,
+  GetSendQuotaCommand,
+  type SESClient,
+} from '@aws-sdk/client-ses';
+import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import { CLIENT_DEFAULTS } from './clients';
+
+/**
+ * What `backupctl doctor` reads, read-only, with the operator's credentials: the organization's
+ * settings the control plane depends on, SES, the topics' subscribers, the dead-letter queues,
+ * the trails, the central bus and the stack's outputs. Each method is one question; the checks
+ * (functions/cli/doctor.ts) judge the answers.
+ */
+
+export interface Subscription {
+  protocol: string;
+  endpoint: string;
+  /** "PendingConfirmation" until an email or HTTPS subscriber confirms. */
+  arn: string;
+}
+
+export interface Trail {
+  name: string;
+  arn: string;
+  organization: boolean;
+  multiRegion: boolean;
+}
+
+export interface PrerequisiteReader {
+  callerAccount(): Promise<string>;
+  organization(): Promise<{ id: string; managementAccountId: string }>;
+  trustedServices(): Promise<string[]>;
+  rootPolicyTypes(): Promise<{ rootId: string; enabled: string[] }>;
+  backupGlobalSettings(): Promise<Record<string, string>>;
+  sesIdentityStatus(identity: string): Promise<string | undefined>;
+  sesSending(): Promise<{ enabled: boolean; max24HourSend: number; sentLast24Hours: number }>;
+  subscriptions(topicArn: string): Promise<Subscription[]>;
+  queueDepth(queueUrl: string): Promise<number>;
+  trails(): Promise<Trail[]>;
+  trailLogging(trailArn: string): Promise<boolean>;
+  busPolicy(busName: string): Promise<string | undefined>;
+  stackOutputs(stackName: string): Promise<{ status: string; outputs: Record<string, string> }>;
+}
+
+export interface PrerequisiteClients {
+  organizations: OrganizationsClient;
+  ses: SESClient;
+  sns: SNSClient;
+  sqs: SQSClient;
+  sts: STSClient;
+}
+
+export class AwsPrerequisites implements PrerequisiteReader {
+  private readonly backup = new BackupClient(CLIENT_DEFAULTS);
+  private readonly cloudtrail = new CloudTrailClient(CLIENT_DEFAULTS);
+  private readonly events = new EventBridgeClient(CLIENT_DEFAULTS);
+  private readonly cloudformation = new CloudFormationClient(CLIENT_DEFAULTS);
+
+  constructor(private readonly c: PrerequisiteClients) {}
+
+  async callerAccount(): Promise<string> {
+    return (await this.c.sts.send(new GetCallerIdentityCommand({}))).Account ?? '';
+  }
+
+  async organization(): Promise<{ id: string; managementAccountId: string }> {
+    const out = await this.c.organizations.send(new DescribeOrganizationCommand({}));
+    return {
+      id: out.Organization?.Id ?? '',
+      managementAccountId: out.Organization?.MasterAccountId ?? '',
+    };
+  }
+
+  async trustedServices(): Promise<string[]> {
+    const services: string[] = [];
+    let NextToken: string | undefined;
+    do {
+      const out = await this.c.organizations.send(
+        new ListAWSServiceAccessForOrganizationCommand({ NextToken }),
+      );
+      for (const s of out.EnabledServicePrincipals ?? []) {
+        if (s.ServicePrincipal) services.push(s.ServicePrincipal);
+      }
+      NextToken = out.NextToken;
+    } while (NextToken);
+    return services;
+  }
+
+  async rootPolicyTypes(): Promise<{ rootId: string; enabled: string[] }> {
+    const root = (await this.c.organizations.send(new ListRootsCommand({}))).Roots?.[0];
+    return {
+      rootId: root?.Id ?? '',
+      enabled: (root?.PolicyTypes ?? [])
+        .filter((p) => p.Status === 'ENABLED' && p.Type)
+        .map((p) => p.Type!),
+    };
+  }
+
+  async backupGlobalSettings(): Promise<Record<string, string>> {
+    return (await this.backup.send(new DescribeGlobalSettingsCommand({}))).GlobalSettings ?? {};
+  }
+
+  async sesIdentityStatus(identity: string): Promise<string | undefined> {
+    const out = await this.c.ses.send(
+      new GetIdentityVerificationAttributesCommand({ Identities: [identity] }),
+    );
+    return out.VerificationAttributes?.[identity]?.VerificationStatus;
+  }
+
+  async sesSending(): Promise<{
+    enabled: boolean;
+    max24HourSend: number;
+    sentLast24Hours: number;
+  }> {
+    const enabled = await this.c.ses.send(new GetAccountSendingEnabledCommand({}));
+    const quota = await this.c.ses.send(new GetSendQuotaCommand({}));
+    return {
+      enabled: enabled.Enabled !== false,
+      max24HourSend: quota.Max24HourSend ?? 0,
+      sentLast24Hours: quota.SentLast24Hours ?? 0,
+    };
+  }
+
+  async subscriptions(topicArn: string): Promise<Subscription[]> {
+    const found: Subscription[] = [];
+    let NextToken: string | undefined;
+    do {
+      const out = await this.c.sns.send(
+        new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken }),
+      );
+      for (const s of out.Subscriptions ?? []) {
+        found.push({
+          protocol: s.Protocol ?? '',
+          endpoint: s.Endpoint ?? '',
+          arn: s.SubscriptionArn ?? '',
+        });
+      }
+      NextToken = out.NextToken;
+    } while (NextToken);
+    return found;
+  }
+
+  async queueDepth(queueUrl: string): Promise<number> {
+    const out = await this.c.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    const a = out.Attributes ?? {};
+    return (
+      Number(a.ApproximateNumberOfMessages ?? 0) +
+      Number(a.ApproximateNumberOfMessagesNotVisible ?? 0)
+    );
+  }
+
+  async trails(): Promise<Trail[]> {
+    const out = await this.cloudtrail.send(
+      new DescribeTrailsCommand({ includeShadowTrails: true }),
+    );
+    return (out.trailList ?? []).map((t) => ({
+      name: t.Name ?? '',
+      arn: t.TrailARN ?? '',
+      organization: t.IsOrganizationTrail === true,
+      multiRegion: t.IsMultiRegionTrail === true,
+    }));
+  }
+
+  async trailLogging(trailArn: string): Promise<boolean> {
+    return (
+      (await this.cloudtrail.send(new GetTrailStatusCommand({ Name: trailArn }))).IsLogging === true
+    );
+  }
+
+  async busPolicy(busName: string): Promise<string | undefined> {
+    return (await this.events.send(new DescribeEventBusCommand({ Name: busName }))).Policy;
+  }
+
+  async stackOutputs(
+    stackName: string,
+  ): Promise<{ status: string; outputs: Record<string, string> }> {
+    const stack = (
+      await this.cloudformation.send(new DescribeStacksCommand({ StackName: stackName }))
+    ).Stacks?.[0];
+    return {
+      status: stack?.StackStatus ?? 'UNKNOWN',
+      outputs: Object.fromEntries(
+        (stack?.Outputs ?? [])
+          .filter((o) => o.OutputKey && o.OutputValue !== undefined)
+          .map((o) => [o.OutputKey!, o.OutputValue!]),
+      ),
+    };
+  }
+}

@@ -1,0 +1,392 @@
+import {
+  copiesAcrossAccounts,
+  doctorText,
+  resolveTargets,
+  runDoctor,
+  type DoctorCheck,
+  type DoctorTargets,
+} from '../../functions/cli/doctor';
+import type {
+  PrerequisiteReader,
+  Subscription,
+  Trail,
+} from '../../functions/shared/adapters/prerequisites';
+import { exampleConfigWithChannels } from '../helpers/fixtures';
+
+/**
+ * backupctl doctor: each check passes on a healthy organization and breaks on the fault it is
+ * there for; a refused read is a warning naming the permission, and the other checks still run.
+ */
+
+const MANAGEMENT = '111111111111';
+const ARN = (name: string) =>
+  `arn:aws:sns:us-east-1:${MANAGEMENT}:backup-control-plane-prod-${name}`;
+const CHATBOT = 'https://global.sns-api.chatbot.amazonaws.com';
+const confirmed = (protocol: string, endpoint: string): Subscription => ({
+  protocol,
+  endpoint,
+  arn: `${ARN('chat')}:0b7e`,
+});
+
+/** A healthy organization and stack; each test breaks one thing. */
+class FakeReader implements PrerequisiteReader {
+  caller = MANAGEMENT;
+  services = ['backup.amazonaws.com', 'member.org.stacksets.cloudformation.amazonaws.com'];
+  policyTypes = ['SERVICE_CONTROL_POLICY', 'BACKUP_POLICY'];
+  globalSettings: Record<string, string> = { isCrossAccountBackupEnabled: 'true' };
+  identity: string | undefined = 'Success';
+  sending = { enabled: true, max24HourSend: 50_000, sentLast24Hours: 120 };
+  subs: Record<string, Subscription[]> = {
+    [ARN('chat')]: [],
+    [ARN('chat-backup-alerts')]: [confirmed('https', CHATBOT)],
+    [ARN('chat-production-backups')]: [confirmed('https', CHATBOT)],
+  };
+  depths: Record<string, number> = {};
+  trailList: Trail[] = [
+    {
+      name: 'org-trail',
+      arn: 'arn:aws:cloudtrail:us-east-1:1:trail/org-trail',
+      organization: true,
+      multiRegion: true,
+    },
+  ];
+  logging = true;
+  policy: string | undefined =
+    '{"Statement":[{"Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-exampleorg1"}}}]}';
+  refuse = new Set<string>();
+  stack = { status: 'UPDATE_COMPLETE', outputs: {} as Record<string, string> };
+
+  private check(call: string) {
+    if (this.refuse.has(call)) {
+      throw Object.assign(
+        new Error(
+          `User: arn:aws:iam::${MANAGEMENT}:user/ops is not authorized to perform: ${call}`,
+        ),
+        { name: 'AccessDeniedException' },
+      );
+    }
+  }
+  async callerAccount() {
+    this.check('sts:GetCallerIdentity');
+    return this.caller;
+  }
+  async organization() {
+    return { id: 'o-exampleorg1', managementAccountId: MANAGEMENT };
+  }
+  async trustedServices() {
+    this.check('organizations:ListAWSServiceAccessForOrganization');
+    return this.services;
+  }
+  async rootPolicyTypes() {
+    return { rootId: 'r-ab12', enabled: this.policyTypes };
+  }
+  async backupGlobalSettings() {
+    this.check('backup:DescribeGlobalSettings');
+    return this.globalSettings;
+  }
+  async sesIdentityStatus() {
+    return this.identity;
+  }
+  async sesSending() {
+    return this.sending;
+  }
+  async subscriptions(topicArn: string) {
+    this.check('sns:ListSubscriptionsByTopic');
+    return this.subs[topicArn] ?? [];
+  }
+  async queueDepth(url: string) {
+    return this.depths[url] ?? 0;
+  }
+  async trails() {
+    return this.trailList;
+  }
+  async trailLogging() {
+    return this.logging;
+  }
+  async busPolicy() {
+    return this.policy;
+  }
+  async stackOutputs(name: string) {
+    this.check('cloudformation:DescribeStacks');
+    if (name !== 'backup-control-plane-prod')
+      throw new Error(`Stack with id ${name} does not exist`);
+    return this.stack;
+  }
+}
+
+const DLQ =
+  'https://sqs.us-east-1.amazonaws.com/111111111111/backup-control-plane-prod-notifications-dlq';
+const targets = (): DoctorTargets => ({
+  stack: { name: 'backup-control-plane-prod', status: 'UPDATE_COMPLETE' },
+  topicArns: {
+    chat: ARN('chat'),
+    'chat/backup-alerts': ARN('chat-backup-alerts'),
+    'chat/production-backups': ARN('chat-production-backups'),
+  },
+  deadLetterQueues: { NotificationDeadLetterQueueUrl: DLQ },
+  busName: 'backup-control-plane-prod-backup-events',
+});
+
+async function doctor(reader: FakeReader, t = targets()): Promise<Map<string, DoctorCheck>> {
+  const checks = await runDoctor(exampleConfigWithChannels(), reader, t, [
+    {
+      plans: {
+        p: {
+          rules: {
+            r: {
+              copy_actions: {
+                x: {
+                  target_backup_vault_arn: {
+                    '@@assign': 'arn:aws:backup:eu-west-1:444455556666:backup-vault:central',
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  ]);
+  return new Map(checks.map((c) => [c.id, c]));
+}
+
+const status = (checks: Map<string, DoctorCheck>) =>
+  Object.fromEntries([...checks].map(([id, c]) => [id, c.status]));
+
+describe('backupctl doctor', () => {
+  it('passes every check of a healthy organization and stack', async () => {
+    const checks = await doctor(new FakeReader());
+    expect(status(checks)).toEqual({
+      'deployment-mode': 'pass',
+      'trusted-access': 'pass',
+      'backup-policy-type': 'pass',
+      'backup-global-settings': 'pass',
+      'ses-identity': 'pass',
+      'ses-sending': 'pass',
+      stack: 'pass',
+      'topic:chat': 'pass',
+      'topic:chat/backup-alerts': 'pass',
+      'topic:chat/production-backups': 'pass',
+      'chat:slack:backup-alerts': 'pass',
+      'chat:teams:production-backups': 'pass',
+      'dlq:NotificationDeadLetterQueueUrl': 'pass',
+      'organization-trail': 'pass',
+      'central-bus-policy': 'pass',
+    });
+    expect(checks.get('topic:chat')!.detail).toMatch(
+      /read through the own topics of its 2 filtered channel/,
+    );
+  });
+
+  it.each<[string, (r: FakeReader) => void, string, RegExp]>([
+    [
+      'deployment-mode',
+      (r) => (r.caller = '222222222222'),
+      'fail',
+      /run with credentials of account 111111111111/,
+    ],
+    [
+      'trusted-access',
+      (r) => (r.services = []),
+      'fail',
+      /enable-aws-service-access --service-principal backup\.amazonaws\.com/,
+    ],
+    [
+      'backup-policy-type',
+      (r) => (r.policyTypes = ['SERVICE_CONTROL_POLICY']),
+      'warn',
+      /enable-policy-type --root-id r-ab12 --policy-type BACKUP_POLICY/,
+    ],
+    [
+      'backup-global-settings',
+      (r) => (r.globalSettings = { isCrossAccountBackupEnabled: 'false' }),
+      'fail',
+      /isCrossAccountBackupEnabled=true/,
+    ],
+    [
+      'ses-identity',
+      (r) => (r.identity = 'Pending'),
+      'warn',
+      /verify-domain-identity --domain example\.com/,
+    ],
+    ['ses-identity', (r) => (r.identity = undefined), 'fail', /verify-domain-identity/],
+    [
+      'ses-sending',
+      (r) => (r.sending = { enabled: true, max24HourSend: 200, sentLast24Hours: 3 }),
+      'warn',
+      /Request production access/,
+    ],
+    [
+      'ses-sending',
+      (r) => (r.sending = { ...r.sending, enabled: false }),
+      'fail',
+      /update-account-sending-enabled/,
+    ],
+    [
+      'topic:chat/backup-alerts',
+      (r) => (r.subs[ARN('chat-backup-alerts')] = []),
+      'fail',
+      /add a chat channel or subscriber under notifications\.topics\.chat/,
+    ],
+    [
+      'topic:chat',
+      (r) =>
+        (r.subs[ARN('chat')] = [
+          { protocol: 'email', endpoint: 'oncall@acme.io', arn: 'PendingConfirmation' },
+        ]),
+      'fail',
+      /Subscription Confirmation/,
+    ],
+    [
+      'chat:teams:production-backups',
+      (r) => (r.subs[ARN('chat-production-backups')] = [confirmed('email', 'a@acme.io')]),
+      'fail',
+      /authorise the Slack workspace or Teams tenant/,
+    ],
+    [
+      'dlq:NotificationDeadLetterQueueUrl',
+      (r) => (r.depths[DLQ] = 3),
+      'fail',
+      /start-message-move-task/,
+    ],
+    [
+      'organization-trail',
+      (r) => (r.trailList = []),
+      'warn',
+      /--is-organization-trail --is-multi-region-trail/,
+    ],
+    ['organization-trail', (r) => (r.logging = false), 'warn', /start-logging/],
+    ['central-bus-policy', (r) => (r.policy = undefined), 'fail', /deploy the stack again/],
+  ])('%s: breaks when it should', async (id, breakIt, expected, fix) => {
+    const reader = new FakeReader();
+    breakIt(reader);
+    const checks = await doctor(reader);
+    expect(checks.get(id)).toMatchObject({ status: expected, fix: expect.stringMatching(fix) });
+    // Only the broken check changed.
+    const others = [...checks.values()].filter((c) => c.id !== id && c.status !== 'pass');
+    expect(others.map((c) => c.id)).toEqual(
+      id === 'topic:chat/backup-alerts' ? ['chat:slack:backup-alerts'] : [],
+    );
+  });
+
+  it('warns with the confirmed and the pending subscribers of a topic that has both', async () => {
+    const reader = new FakeReader();
+    reader.subs[ARN('chat')] = [
+      confirmed('https', 'https://hooks.acme.io/b'),
+      { protocol: 'email', endpoint: 'oncall@acme.io', arn: 'PendingConfirmation' },
+    ];
+    expect((await doctor(reader)).get('topic:chat')).toMatchObject({
+      status: 'warn',
+      detail: '1 confirmed, 1 awaiting confirmation: email:oncall@acme.io',
+    });
+  });
+
+  it('reports a refused read as a warning naming the permission, and runs the other checks', async () => {
+    const reader = new FakeReader();
+    reader.refuse.add('backup:DescribeGlobalSettings');
+    reader.refuse.add('sns:ListSubscriptionsByTopic');
+    const checks = await doctor(reader);
+    expect(checks.get('backup-global-settings')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(
+        /could not check: .*not authorized to perform: backup:DescribeGlobalSettings/,
+      ),
+      fix: 'allow backup:DescribeGlobalSettings to whoever runs doctor',
+    });
+    expect(checks.get('topic:chat')).toMatchObject({
+      status: 'warn',
+      fix: expect.stringMatching(/sns:ListSubscriptionsByTopic/),
+    });
+    expect(checks.get('ses-identity')!.status).toBe('pass');
+    expect(checks.get('central-bus-policy')!.status).toBe('pass');
+  });
+
+  it('fails a stack that rolled back', async () => {
+    const t = targets();
+    t.stack = { name: 'backup-control-plane-prod', status: 'UPDATE_ROLLBACK_COMPLETE' };
+    expect((await doctor(new FakeReader(), t)).get('stack')).toMatchObject({
+      status: 'fail',
+      fix: expect.stringMatching(/describe-stack-events --stack-name backup-control-plane-prod/),
+    });
+  });
+
+  it('says so when no topic is known, instead of passing silently', async () => {
+    const checks = await doctor(new FakeReader(), { topicArns: {}, deadLetterQueues: {} });
+    expect(checks.get('topics')).toMatchObject({
+      status: 'warn',
+      fix: expect.stringMatching(/--stack/),
+    });
+  });
+
+  it('prints failures first, each with its fix, and the counts', async () => {
+    const reader = new FakeReader();
+    reader.services = [];
+    const text = doctorText([...(await doctor(reader)).values()]);
+    expect(text.split('\n')[0]).toMatch(/^FAIL {2}trusted-access/);
+    expect(text.split('\n')[1]).toMatch(/^\s+fix: aws organizations enable-aws-service-access/);
+    expect(text).toMatch(/\n1 fail, 0 warn, 14 pass\n$/);
+  });
+});
+
+describe('resolveTargets', () => {
+  it('reads the topics, dead-letter queues and bus from the stack outputs', async () => {
+    const reader = new FakeReader();
+    reader.stack.outputs = {
+      TopicArns: JSON.stringify({ chat: ARN('chat') }),
+      NotificationDeadLetterQueueUrl: DLQ,
+      WatchDeadLetterQueueUrl: `${DLQ}-watch`,
+      NotificationQueueUrl: 'not a dead-letter queue',
+      BackupEventBusName: 'backup-control-plane-prod-backup-events',
+    };
+    const { targets: t, problems } = await resolveTargets(reader, 'backup-control-plane-prod', {});
+    expect(problems).toEqual([]);
+    expect(t).toEqual({
+      stack: { name: 'backup-control-plane-prod', status: 'UPDATE_COMPLETE' },
+      topicArns: { chat: ARN('chat') },
+      deadLetterQueues: {
+        NotificationDeadLetterQueueUrl: DLQ,
+        WatchDeadLetterQueueUrl: `${DLQ}-watch`,
+      },
+      busName: 'backup-control-plane-prod-backup-events',
+    });
+  });
+
+  it('fails the stack check when the stack cannot be read', async () => {
+    const { problems } = await resolveTargets(new FakeReader(), 'backup-control-plane-typo', {});
+    expect(problems).toEqual([
+      expect.objectContaining({
+        id: 'stack',
+        status: 'fail',
+        detail: expect.stringMatching(/does not exist/),
+      }),
+    ]);
+  });
+
+  it('falls back to TOPIC_ARNS and CENTRAL_BUS_ARN', async () => {
+    const { targets: t } = await resolveTargets(new FakeReader(), undefined, {
+      TOPIC_ARNS: JSON.stringify({ chat: ARN('chat') }),
+      CENTRAL_BUS_ARN:
+        'arn:aws:events:us-east-1:111111111111:event-bus/backup-control-plane-prod-backup-events',
+    });
+    expect(t).toEqual({
+      topicArns: { chat: ARN('chat') },
+      deadLetterQueues: {},
+      busName: 'backup-control-plane-prod-backup-events',
+    });
+  });
+});
+
+describe('copiesAcrossAccounts', () => {
+  it('is true for a copy into a vault named by its account, false for a copy in the same account', () => {
+    const copy = (arn: string) => ({
+      copy_actions: { [arn]: { target_backup_vault_arn: { '@@assign': arn } } },
+    });
+    expect(
+      copiesAcrossAccounts([copy('arn:aws:backup:eu-west-1:444455556666:backup-vault:central')]),
+    ).toBe(true);
+    expect(copiesAcrossAccounts([copy('arn:aws:backup:eu-west-1:$account:backup-vault:dr')])).toBe(
+      false,
+    );
+    expect(copiesAcrossAccounts([{ plans: {} }])).toBe(false);
+  });
+});
