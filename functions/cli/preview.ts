@@ -1,5 +1,5 @@
 import { decide, decideContext, type Decision } from '../notify-backup-event/decide';
-import { creationFailedNotice } from '../onboard-account/notices';
+import { creationFailedNotice, departedNotice } from '../onboard-account/notices';
 import { parseOnboardingEvent } from '../onboard-account/triggers';
 import type { Config } from '../shared/config';
 import { MalformedEventError } from '../shared/errors';
@@ -25,7 +25,7 @@ export interface AccountHints {
 
 export type Preview =
   | {
-      flow: 'notify' | 'alert';
+      flow: 'notify' | 'alert' | 'offboard';
       eventId: string;
       notice: Notice;
       outgoing: Outgoing[];
@@ -117,6 +117,35 @@ export function previewEvent(event: unknown, config: Config, hints: AccountHints
         flow: 'ignore',
         eventId: decision.eventId,
         summary: { eventId: decision.eventId, flow: 'ignore', reason: decision.reason },
+      };
+    }
+    if (decision.flow === 'offboard') {
+      // As told the first time the departure is seen (later events change nothing).
+      const notice = withHints(
+        departedNotice({
+          accountId: decision.accountId,
+          departure: decision.departure,
+          trigger: decision.trigger,
+          governed: true,
+          ...(decision.method ? { method: decision.method } : {}),
+          ...(decision.time ? { time: decision.time } : {}),
+        }),
+        hints,
+      );
+      const { outgoing } = planNotice(notice, config, topicArnFor(config));
+      return {
+        flow: 'offboard',
+        eventId: decision.eventId,
+        notice,
+        outgoing,
+        summary: {
+          eventId: decision.eventId,
+          flow: 'offboard',
+          accountId: decision.accountId,
+          departure: decision.departure,
+          trigger: decision.trigger,
+          ...(decision.method ? { method: decision.method } : {}),
+        },
       };
     }
     const notice = withHints(creationFailedNotice(decision), hints);

@@ -53,11 +53,26 @@ export interface DriftRepairedFacts {
   detectedAt: string;
 }
 
+export interface DepartedFacts {
+  accountId: string;
+  /** The name and email the control plane knew (a departed account cannot be looked up). */
+  account?: { name?: string; email?: string };
+  departure: 'departed' | 'closing';
+  trigger: string;
+  /** Left, Removed, Cleaned, or what the sweep saw. */
+  method?: string;
+  time?: string;
+  /** The account was onboarded (ready, failed or part way) before. */
+  governed: boolean;
+  profile?: string;
+}
+
 export interface OnboardingNotifier {
   ready(facts: ReadyFacts): Promise<void>;
   driftRepaired(facts: DriftRepairedFacts): Promise<void>;
   failed(facts: FailedFacts): Promise<void>;
   creationFailed(facts: CreationFailedFacts): Promise<void>;
+  departed(facts: DepartedFacts): Promise<void>;
 }
 
 /** A short stable id for a notice: the same notice on a retry gets the same key. */
@@ -292,6 +307,68 @@ export function creationFailedNotice(n: CreationFailedFacts): Notice {
   };
 }
 
+/**
+ * An account left the organization or is being closed: told once per account and departure
+ * (however many events say it), with what that means for its backups.
+ */
+export function departedNotice(n: DepartedFacts): Notice {
+  const label = accountLabel({ id: n.accountId, name: n.account?.name });
+  const closing = n.departure === 'closing';
+  const how = closing
+    ? 'is being closed'
+    : n.method === 'Left'
+      ? 'left the organization'
+      : n.method === 'Cleaned'
+        ? 'was closed and has left the organization'
+        : n.method === 'Removed'
+          ? 'was removed from the organization'
+          : 'is no longer in the organization';
+  return {
+    kind: 'onboarding',
+    dedupKey: `offboard#${n.accountId}#${n.departure}`,
+    severity: 'warning',
+    label: closing ? 'CLOSING' : 'DEPARTED',
+    what: 'Account',
+    item: label,
+    headline: `Account ${label} ${how}`,
+    account: {
+      id: n.accountId,
+      ...(n.account?.name ? { name: n.account.name } : {}),
+      ...(n.account?.email ? { email: n.account.email } : {}),
+    },
+    reason: closing
+      ? 'The account was closed: AWS suspends it and ends it after 90 days. No backup job runs in a suspended account.'
+      : "The organization's backup policies no longer apply to it: its backups are no longer governed by this control plane.",
+    facts: [
+      ...text('Seen as', n.trigger),
+      ...text('How', n.method),
+      ...text('When', n.time),
+      ...text('Profile', n.profile),
+      ...text('Onboarded before', n.governed ? 'yes' : 'no'),
+    ],
+    sections: [],
+    nextSteps: closing
+      ? [
+          'Nothing to do if the closure was intended. Recovery points inside the account go with it; copies in the central backup account are kept until their retention ends.',
+          'If it was not intended: the account can be reopened within 90 days through AWS Support; the reconcile sweep then onboards it again.',
+        ]
+      : [
+          "Recovery points in its own vaults stay under the account's control; copies in the central backup account are kept until their retention ends.",
+          'The baseline (roles, key, vault, forwarding rule) is left in the account: its new owner may delete it. If the account joins again, it is onboarded again.',
+        ],
+    state: closing ? 'CLOSING' : 'DEPARTED',
+    resourceType: 'Account',
+    chat: {
+      threadId: `onboarding-${n.accountId}`,
+      eventType: closing ? 'AccountClosing' : 'AccountDeparted',
+      keywords: ['onboarding', closing ? 'CLOSING' : 'DEPARTED', n.accountId],
+      relatedResources: [],
+      context: { trigger: n.trigger },
+    },
+    reference: `${n.departure} account ${n.accountId}`,
+  };
+}
+
 /** Onboarding notices through the notification pipeline (each channel once per notice). */
 export class PipelineNotifier implements OnboardingNotifier {
   constructor(private readonly deps: PipelineDeps) {}
@@ -310,5 +387,9 @@ export class PipelineNotifier implements OnboardingNotifier {
 
   async creationFailed(facts: CreationFailedFacts): Promise<void> {
     await sendNotice(creationFailedNotice(facts), this.deps);
+  }
+
+  async departed(facts: DepartedFacts): Promise<void> {
+    await sendNotice(departedNotice(facts), this.deps);
   }
 }

@@ -119,6 +119,7 @@ export class StepFailure extends Error {
 export const NO_LEDGER: OnboardingLedger = {
   get: async () => undefined,
   getMany: async () => new Map<string, AccountRecord>(),
+  list: async () => [],
   acquire: async () => ({ acquired: true }),
   release: async () => undefined,
   save: async () => undefined,
@@ -130,6 +131,7 @@ export const SILENT_NOTIFIER: OnboardingNotifier = {
   driftRepaired: async () => undefined,
   failed: async () => undefined,
   creationFailed: async () => undefined,
+  departed: async () => undefined,
 };
 
 export function onboardingConfig(config: Config): Onboarding {

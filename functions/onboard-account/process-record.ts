@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MalformedEventError } from '../shared/errors';
 import { ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE } from '../shared/patterns';
 import type { OnboardingNotifier } from './notices';
+import { offboardAccount, type OffboardResult } from './offboard';
 import { onboardAccount, type OnboardDeps, type OnboardResult } from './onboard';
 import { parseOnboardingEvent, type TriggerDecision } from './triggers';
 
@@ -34,27 +35,53 @@ export const OnboardRequestMessageSchema = z.object({
 });
 export type OnboardRequestMessage = z.infer<typeof OnboardRequestMessageSchema>;
 
+/** The sweep found an account gone from the organization, or suspended or closed. */
+export const OffboardRequestMessageSchema = z.object({
+  kind: z.literal('offboard-request'),
+  accountId: z.string().regex(ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE),
+  departure: z.enum(['departed', 'closing']),
+  /** What the sweep saw: "not in the organization", "SUSPENDED", ... */
+  seen: z.string().max(256),
+  requestedAt: z.string().max(64).optional(),
+});
+export type OffboardRequestMessage = z.infer<typeof OffboardRequestMessageSchema>;
+
+function parseMessage<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new MalformedEventError(
+      `field "${issue.path.join('.')}" ${issue.message}`,
+      issue.path.join('.'),
+    );
+  }
+  return parsed.data;
+}
+
 export function decideRecord(body: unknown): TriggerDecision {
-  if (
-    typeof body === 'object' &&
-    body !== null &&
-    (body as { kind?: unknown }).kind === 'onboard-request'
-  ) {
-    const parsed = OnboardRequestMessageSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new MalformedEventError(
-        `field "${issue.path.join('.')}" ${issue.message}`,
-        issue.path.join('.'),
-      );
-    }
+  const kind =
+    typeof body === 'object' && body !== null ? (body as { kind?: unknown }).kind : undefined;
+  if (kind === 'onboard-request') {
+    const m = parseMessage(OnboardRequestMessageSchema, body);
     return {
       flow: 'onboard',
-      eventId: `${parsed.data.trigger.toLowerCase()}-${parsed.data.accountId}-${parsed.data.requestedAt ?? ''}`,
-      accountId: parsed.data.accountId,
-      trigger: parsed.data.trigger,
+      eventId: `${m.trigger.toLowerCase()}-${m.accountId}-${m.requestedAt ?? ''}`,
+      accountId: m.accountId,
+      trigger: m.trigger,
       controlTower: false,
-      ...(parsed.data.drift ? { drift: parsed.data.drift } : {}),
+      ...(m.drift ? { drift: m.drift } : {}),
+    };
+  }
+  if (kind === 'offboard-request') {
+    const m = parseMessage(OffboardRequestMessageSchema, body);
+    return {
+      flow: 'offboard',
+      eventId: `offboard-${m.accountId}-${m.requestedAt ?? ''}`,
+      accountId: m.accountId,
+      trigger: 'Reconcile',
+      departure: m.departure,
+      method: m.seen,
+      ...(m.requestedAt ? { time: m.requestedAt } : {}),
     };
   }
   return parseOnboardingEvent(body);
@@ -70,6 +97,7 @@ export interface ProcessDeps extends OnboardDeps {
 
 export type ProcessOutcome =
   | { flow: 'onboard'; result: OnboardResult }
+  | { flow: 'offboard'; result: OffboardResult }
   | { flow: 'alert'; sent: boolean }
   | { flow: 'ignore'; reason: string };
 
@@ -88,6 +116,9 @@ export async function processOnboardingRecord(
     // Sent once per channel by the pipeline's delivery ledger, keyed by the event id.
     await deps.notifier.creationFailed(decision);
     return { flow: 'alert', sent: true };
+  }
+  if (decision.flow === 'offboard') {
+    return { flow: 'offboard', result: await offboardAccount(decision, deps) };
   }
   // A sweep or CLI request counts from when it was made: a run already going covers it.
   const requestedAt = (body as { requestedAt?: unknown } | null)?.requestedAt;

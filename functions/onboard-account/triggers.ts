@@ -24,6 +24,15 @@ export type Trigger =
   /** The daily check found the account no longer matches its baseline. */
   | 'Drift';
 
+/** What says an account left the organization or is being closed. */
+export type DepartureTrigger =
+  | 'AccountDepartedOrganization'
+  | 'RemoveAccountFromOrganization'
+  | 'LeaveOrganization'
+  | 'CloseAccount'
+  /** The sweep found the account gone from the organization, or suspended or closed. */
+  | 'Reconcile';
+
 export type TriggerDecision =
   | {
       flow: 'onboard';
@@ -34,6 +43,18 @@ export type TriggerDecision =
       move?: { sourceParentId?: string; destinationParentId?: string };
       /** Sent by the daily check with what differed from the baseline. */
       drift?: DriftFinding[];
+    }
+  | {
+      /** The account left, was removed, or is being closed: told once, recorded in the ledger. */
+      flow: 'offboard';
+      eventId: string;
+      accountId: string;
+      trigger: DepartureTrigger;
+      /** departed: no longer in the organization; closing: closed, suspended for 90 days. */
+      departure: 'departed' | 'closing';
+      /** Left, Removed or Cleaned as the event says (AccountDepartedOrganization). */
+      method?: string;
+      time?: string;
     }
   | {
       flow: 'alert';
@@ -110,6 +131,14 @@ export function parseOnboardingEvent(input: unknown): TriggerDecision {
     if (eventName === 'CreateAccountResult') return createAccountResult(d, ctx);
     if (eventName === 'AccountJoinedOrganization') return accountJoined(d, ctx);
     if (eventName === 'MoveAccount') return moveAccount(d, ctx);
+    if (eventName === 'AccountDepartedOrganization') return accountDeparted(d, ctx);
+    if (
+      eventName === 'RemoveAccountFromOrganization' ||
+      eventName === 'LeaveOrganization' ||
+      eventName === 'CloseAccount'
+    ) {
+      return departureCall(d, eventName, e, ctx);
+    }
   } else if (eventName === 'CreateManagedAccount' || eventName === 'UpdateManagedAccount') {
     // Only the lifecycle event (a service event) says how the whole operation ended.
     if (e['detail-type'] === API_CALL) {
@@ -146,6 +175,78 @@ function createAccountResult(d: Detail, ctx: Context): TriggerDecision {
  * found): the account id is looked for in every place a sample or a comparable event puts it.
  */
 function accountJoined(d: Detail, ctx: Context): TriggerDecision {
+  const [field, value] = lifecycleAccountId(d);
+  return onboard(ctx, 'AccountJoinedOrganization', accountId(value, field));
+}
+
+/**
+ * AccountDepartedOrganization (logged in the management account only): Left, Removed or
+ * Cleaned (a closed account finalised after 90 days). AWS's own docs spell its fields two ways
+ * (departedMethod/departedTime and departureMethod/departureTime): both are read.
+ */
+function accountDeparted(d: Detail, ctx: Context): TriggerDecision {
+  const [field, value] = lifecycleAccountId(d);
+  const details = objectish(d.serviceEventDetails) ?? {};
+  const method = oneLine(details.departedMethod ?? details.departureMethod);
+  const time = oneLine(details.departedTime ?? details.departureTime);
+  return dropUndefined({
+    flow: 'offboard' as const,
+    eventId: ctx.eventId,
+    accountId: accountId(value, field),
+    trigger: 'AccountDepartedOrganization' as const,
+    departure: 'departed' as const,
+    method: method ? clip(method) : undefined,
+    time: time ? clip(time) : ctx.time,
+  });
+}
+
+/**
+ * The calls behind a departure. RemoveAccountFromOrganization and CloseAccount are made in the
+ * management account and name the account; LeaveOrganization is made by the member itself (its
+ * own id is the caller's). A failed call changed nothing.
+ */
+function departureCall(
+  d: Detail,
+  eventName: 'RemoveAccountFromOrganization' | 'LeaveOrganization' | 'CloseAccount',
+  e: Envelope,
+  ctx: Context,
+): TriggerDecision {
+  const errorCode = oneLine(d.errorCode);
+  if (errorCode) {
+    return ignore(ctx.eventId, `${eventName} failed (${clip(errorCode)}): nothing changed`);
+  }
+  let account: string;
+  if (eventName === 'LeaveOrganization') {
+    const identity = objectish(d.userIdentity);
+    const candidates: [string, unknown][] = [
+      ['detail.recipientAccountId', d.recipientAccountId],
+      ['detail.userIdentity.accountId', identity?.accountId],
+      ['account', (e as { account?: unknown }).account],
+    ];
+    const found = candidates.find(([, v]) => typeof v === 'string' && /^\d{12}$/.test(v));
+    account = accountId(found?.[1] ?? candidates[0]![1], found?.[0] ?? candidates[0]![0]);
+  } else {
+    const params = objectish(d.requestParameters);
+    account = accountId(params?.accountId, 'detail.requestParameters.accountId');
+  }
+  return dropUndefined({
+    flow: 'offboard' as const,
+    eventId: ctx.eventId,
+    accountId: account,
+    trigger: eventName,
+    departure: eventName === 'CloseAccount' ? ('closing' as const) : ('departed' as const),
+    method:
+      eventName === 'CloseAccount'
+        ? undefined
+        : eventName === 'LeaveOrganization'
+          ? 'Left'
+          : 'Removed',
+    time: ctx.time,
+  });
+}
+
+/** Where the account-lifecycle service events put the account id (first real id wins). */
+function lifecycleAccountId(d: Detail): [string, unknown] {
   const details = objectish(d.serviceEventDetails);
   const candidates: [string, unknown][] = [
     ['detail.serviceEventDetails.accountId', details?.accountId],
@@ -176,8 +277,7 @@ function accountJoined(d: Detail, ctx: Context): TriggerDecision {
       'detail.serviceEventDetails.accountId',
     );
   }
-  const [field, value] = found;
-  return onboard(ctx, 'AccountJoinedOrganization', accountId(value, field));
+  return found;
 }
 
 function moveAccount(d: Detail, ctx: Context): TriggerDecision {

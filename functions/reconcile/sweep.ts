@@ -8,7 +8,10 @@ import type {
   OrganizationAdmin,
   WorkQueue,
 } from '../shared/ports';
-import type { OnboardRequestMessage } from '../onboard-account/process-record';
+import type {
+  OffboardRequestMessage,
+  OnboardRequestMessage,
+} from '../onboard-account/process-record';
 
 /**
  * The safety net under best-effort events: every account of the organization, compared with its
@@ -22,7 +25,15 @@ import type { OnboardRequestMessage } from '../onboard-account/process-record';
  * place). unverifiable: the check could not read the account.
  */
 export type SweepAction =
-  'onboard' | 'repair' | 'recheck' | 'verify' | 'skip' | 'ok' | 'unverifiable';
+  | 'onboard'
+  | 'repair'
+  | 'recheck'
+  | 'verify'
+  | 'skip'
+  | 'ok'
+  | 'unverifiable'
+  /** Gone from the organization, or suspended or closed, and not yet recorded so. */
+  | 'offboard';
 
 export interface SweepDecision {
   accountId: string;
@@ -64,7 +75,11 @@ export function decideAccount(
 ): SweepDecision {
   const base = { accountId: account.id, name: account.name };
   if (isInactive(account.status)) {
-    return { ...base, action: 'skip', reason: `account is ${account.status}` };
+    // A closed account stays listed for 90 days: told once, then left alone.
+    const known = record?.status === 'closing' || record?.status === 'departed';
+    return known || !record
+      ? { ...base, action: 'skip', reason: `account is ${account.status}` }
+      : { ...base, action: 'offboard', reason: `account is ${account.status}` };
   }
   if (account.id === ctx.managementAccountId && !ctx.onboardManagementAccount) {
     return {
@@ -92,6 +107,14 @@ export function decideAccount(
           }
         : { ...base, action: 'ok', reason: 'onboarding in progress' };
     }
+    case 'departed':
+    case 'closing':
+      // Listed and active again: it joined again, or was reopened.
+      return {
+        ...base,
+        action: 'onboard',
+        reason: `${record.status} before (${record.departure?.trigger ?? '?'}), active in the organization again`,
+      };
     case 'skipped':
       // An opt-out tag may have been removed since.
       return { ...base, action: 'recheck', reason: `skipped before: ${record.skipReason ?? '?'}` };
@@ -130,16 +153,36 @@ export async function sweep(
     verify: Boolean(deps.watchQueue) || Boolean(options.verify),
   };
   const decisions = accounts.map((a) => decideAccount(a, records.get(a.id), ctx));
+  // Accounts the ledger knows that the organization no longer lists: they left.
+  const listed = new Set(accounts.map((a) => a.id));
+  for (const record of await deps.ledger.list()) {
+    if (listed.has(record.accountId) || record.status === 'departed') continue;
+    decisions.push({
+      accountId: record.accountId,
+      action: 'offboard',
+      reason: 'no longer in the organization',
+    });
+  }
   const work = decisions.filter(
     (d) => d.action === 'onboard' || d.action === 'repair' || d.action === 'recheck',
   );
-  if (!options.dryRun && work.length) {
-    const messages: OnboardRequestMessage[] = work.map((d) => ({
-      kind: 'onboard-request',
-      accountId: d.accountId,
-      trigger: 'Reconcile',
-      requestedAt: now.toISOString(),
-    }));
+  const leaving = decisions.filter((d) => d.action === 'offboard');
+  if (!options.dryRun && (work.length || leaving.length)) {
+    const messages: (OnboardRequestMessage | OffboardRequestMessage)[] = [
+      ...work.map((d): OnboardRequestMessage => ({
+        kind: 'onboard-request',
+        accountId: d.accountId,
+        trigger: 'Reconcile',
+        requestedAt: now.toISOString(),
+      })),
+      ...leaving.map((d): OffboardRequestMessage => ({
+        kind: 'offboard-request',
+        accountId: d.accountId,
+        departure: d.reason.startsWith('account is ') ? 'closing' : 'departed',
+        seen: d.reason,
+        requestedAt: now.toISOString(),
+      })),
+    ];
     await deps.queue.enqueue(messages);
   }
   const checks = decisions.filter((d) => d.action === 'verify');
@@ -162,11 +205,14 @@ export async function sweep(
     skip: 0,
     ok: 0,
     unverifiable: 0,
+    offboard: 0,
   };
   for (const d of decisions) counts[d.action] += 1;
   return {
     accounts: accounts.length,
-    enqueued: options.dryRun ? 0 : work.length + (deps.watchQueue ? checks.length : 0),
+    enqueued: options.dryRun
+      ? 0
+      : work.length + leaving.length + (deps.watchQueue ? checks.length : 0),
     counts,
     decisions,
   };

@@ -149,6 +149,10 @@ function statusOf(
     return { status: 'onboarding failed', detail: e ? `${e.step}: ${e.message}` : 'failed' };
   }
   if (record.status === 'skipped') return { status: 'skipped', detail: record.skipReason ?? '' };
+  if (record.status === 'departed' || record.status === 'closing') {
+    // Listed and active again (the digest leaves out inactive accounts): onboarded next sweep.
+    return { status: 'not ready', detail: `${record.status} before; to be onboarded again` };
+  }
   if (!check) return { status: 'not checked', detail: 'no daily check recorded for this period' };
   switch (check.status) {
     case 'verified':

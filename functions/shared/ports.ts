@@ -254,7 +254,8 @@ export interface StepRecord {
   error?: string;
 }
 
-export type AccountStatus = 'onboarding' | 'ready' | 'failed' | 'skipped';
+/** departed: no longer in the organization; closing: closed (suspended, then gone after 90 days). */
+export type AccountStatus = 'onboarding' | 'ready' | 'failed' | 'skipped' | 'departed' | 'closing';
 
 /** One account's onboarding state in the ledger table. */
 export interface AccountRecord {
@@ -272,6 +273,8 @@ export interface AccountRecord {
   /** Set when admins were told; no second message for the same outcome. */
   notified?: { status: AccountStatus; baselineVersion?: number; error?: string };
   skipReason?: string;
+  /** How the account left, or that it is being closed (status departed or closing). */
+  departure?: { trigger: string; method?: string; time?: string; at: string };
 }
 
 export type LockResult =
@@ -280,6 +283,8 @@ export type LockResult =
 export interface OnboardingLedger {
   get(accountId: string): Promise<AccountRecord | undefined>;
   getMany(accountIds: string[]): Promise<Map<string, AccountRecord>>;
+  /** Every account the ledger knows (the sweep finds the ones that left the organization). */
+  list(): Promise<AccountRecord[]>;
   /** One onboarding per account at a time; the lock expires if its holder dies. */
   acquire(accountId: string, owner: string, now: Date, lockMs: number): Promise<LockResult>;
   release(accountId: string, owner: string): Promise<void>;

@@ -139,6 +139,7 @@ function setUp(profile: 'default' | 'production', killer: Killer, byStep: boolea
   const deps: OnboardDeps = {
     ...world.deps,
     notifier: {
+      departed: (facts) => notifier.departed(facts),
       ready: async (facts) => {
         run.readyCalls += 1;
         await notifier.ready(facts);

@@ -108,7 +108,16 @@ describe('verifyInPlace', () => {
     return {
       accounts: 3,
       enqueued: 0,
-      counts: { onboard: 1, repair: 0, recheck: 0, verify: 1, skip: 1, ok: 0, unverifiable: 0 },
+      counts: {
+        onboard: 1,
+        repair: 0,
+        recheck: 0,
+        verify: 1,
+        skip: 1,
+        ok: 0,
+        unverifiable: 0,
+        offboard: 0,
+      },
       decisions,
     };
   };
@@ -129,6 +138,7 @@ describe('verifyInPlace', () => {
       skip: 1,
       ok: 1,
       unverifiable: 0,
+      offboard: 0,
     });
     expect(result.accounts).toBe(3);
     expect(w.checks.saved).toEqual([]);
@@ -397,6 +407,7 @@ describe('backupctl reconcile', () => {
       skip: 1,
       ok: 1 - unverifiable,
       unverifiable,
+      offboard: 0,
     },
     decisions: [],
   });

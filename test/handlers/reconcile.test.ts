@@ -2,7 +2,7 @@
  * The scheduled sweep's handler with the AWS SDK mocked at the client classes: it reads the
  * organization and the ledger, queues the accounts that need work, and returns the counts.
  */
-import { BatchGetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeOrganizationCommand,
   ListAccountsCommand,
@@ -87,6 +87,14 @@ function organization(): void {
           NextToken: 'page-2',
         },
   );
+  dynamodb.on(ScanCommand).resolves({
+    Items: [
+      {
+        pk: { S: 'ACCOUNT#222233334444' },
+        record: { S: JSON.stringify(readyRecord('222233334444')) },
+      },
+    ],
+  });
   dynamodb.on(BatchGetItemCommand).resolves({
     Responses: {
       [TABLE]: [
@@ -103,13 +111,48 @@ function organization(): void {
 describe('reconcile handler', () => {
   it('queues what needs onboarding and returns the counts', async () => {
     organization();
+    // The ledger also knows an account the organization no longer lists (paged).
+    dynamodb
+      .on(ScanCommand)
+      .resolvesOnce({
+        Items: [
+          {
+            pk: { S: 'ACCOUNT#222233334444' },
+            record: { S: JSON.stringify(readyRecord('222233334444')) },
+          },
+        ],
+        LastEvaluatedKey: { pk: { S: 'ACCOUNT#222233334444' }, sk: { S: 'ONBOARDING' } },
+      })
+      .resolvesOnce({
+        Items: [
+          {
+            pk: { S: 'ACCOUNT#555566667777' },
+            record: { S: JSON.stringify(readyRecord('555566667777')) },
+          },
+        ],
+      });
 
     const result = await handler({}, lambdaContext());
 
     expect(result).toEqual({
       accounts: 4,
-      enqueued: 1,
-      counts: { onboard: 1, repair: 0, recheck: 0, verify: 0, skip: 2, ok: 1, unverifiable: 0 },
+      enqueued: 2,
+      counts: {
+        onboard: 1,
+        repair: 0,
+        recheck: 0,
+        verify: 0,
+        skip: 2,
+        ok: 1,
+        unverifiable: 0,
+        offboard: 1,
+      },
+    });
+    expect(dynamodb).toHaveReceivedCommandTimes(ScanCommand, 2);
+    expect(dynamodb).toHaveReceivedCommandWith(ScanCommand, {
+      TableName: TABLE,
+      FilterExpression: 'sk = :sk',
+      ExpressionAttributeValues: { ':sk': { S: 'ONBOARDING' } },
     });
     expect(result).not.toHaveProperty('decisions');
     expect(dynamodb).toHaveReceivedCommandWith(BatchGetItemCommand, {
@@ -130,6 +173,13 @@ describe('reconcile handler', () => {
         kind: 'onboard-request',
         accountId: '333344445555',
         trigger: 'Reconcile',
+        requestedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      },
+      {
+        kind: 'offboard-request',
+        accountId: '555566667777',
+        departure: 'departed',
+        seen: 'no longer in the organization',
         requestedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
       },
     ]);
@@ -184,7 +234,16 @@ describe('reconcile handler', () => {
     await expect(handler({}, lambdaContext())).resolves.toEqual({
       accounts: 2,
       enqueued: 1,
-      counts: { onboard: 1, repair: 0, recheck: 0, verify: 0, skip: 1, ok: 0, unverifiable: 0 },
+      counts: {
+        onboard: 1,
+        repair: 0,
+        recheck: 0,
+        verify: 0,
+        skip: 1,
+        ok: 0,
+        unverifiable: 0,
+        offboard: 0,
+      },
     });
     expect(queue.batches.flat()).toEqual([
       {

@@ -4,6 +4,7 @@ import type {
   DriftRepairedFacts,
   FailedFacts as FailedNotice,
   OnboardingNotifier,
+  DepartedFacts,
   ReadyFacts as ReadyNotice,
 } from '../../functions/onboard-account/notices';
 import { effectivePlans, loadBackupPolicies } from '../../functions/shared/backup-policy';
@@ -638,6 +639,11 @@ export class InMemoryOnboardingLedger implements OnboardingLedger {
     return found;
   }
 
+  async list(): Promise<AccountRecord[]> {
+    failIf(this.failures, 'list');
+    return [...this.records.values()].map((r) => copy(r));
+  }
+
   async acquire(accountId: string, owner: string, now: Date, lockMs: number): Promise<LockResult> {
     const held = this.locks.get(accountId);
     if (held && held.until >= now.getTime() && held.owner !== owner) {
@@ -680,7 +686,13 @@ export class RecordingNotifier implements OnboardingNotifier {
   readonly failedNotices: FailedNotice[] = [];
   readonly creationFailedNotices: CreationFailedNotice[] = [];
   readonly driftNotices: DriftRepairedFacts[] = [];
+  readonly departedNotices: DepartedFacts[] = [];
   failWith: Error | undefined;
+
+  async departed(notice: DepartedFacts): Promise<void> {
+    if (this.failWith) throw this.failWith;
+    this.departedNotices.push(copy(notice));
+  }
 
   async driftRepaired(notice: DriftRepairedFacts): Promise<void> {
     if (this.failWith) throw this.failWith;
@@ -707,7 +719,8 @@ export class RecordingNotifier implements OnboardingNotifier {
       this.readyNotices.length +
       this.failedNotices.length +
       this.creationFailedNotices.length +
-      this.driftNotices.length
+      this.driftNotices.length +
+      this.departedNotices.length
     );
   }
 }

@@ -13,6 +13,10 @@ import {
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
+import {
+  CloseAccountCommand,
+  RemoveAccountFromOrganizationCommand,
+} from '@aws-sdk/client-organizations';
 import { main } from '../../functions/cli/backupctl';
 import { localClientConfig } from '../../functions/cli/sandbox/local-aws';
 import {
@@ -30,7 +34,7 @@ import { onboardAccount, type OnboardDeps } from '../../functions/onboard-accoun
 import { buildSweepDeps } from '../../functions/reconcile/handler';
 import { sweep } from '../../functions/reconcile/sweep';
 import type { AccountRecord } from '../../functions/shared/ports';
-import { sample } from '../helpers/fixtures';
+import { exampleConfigWithChannels, sample } from '../helpers/fixtures';
 import { freshWorld } from './harness';
 
 /**
@@ -44,7 +48,8 @@ jest.setTimeout(120_000);
 let world: OnboardingWorld;
 
 beforeEach(async () => {
-  world = await addOnboarding(await freshWorld());
+  // As the CLI reads infra/config/example.yml, the world has its chat channels' topics too.
+  world = await addOnboarding(await freshWorld(exampleConfigWithChannels()));
   // backupctl reads the stack's names from the operator's environment, as documented.
   for (const name of [
     'DELIVERY_TABLE_NAME',
@@ -355,5 +360,38 @@ describe('onboarding on moto', () => {
     // Ready accounts now get their daily check instead of onboarding.
     const second = await sweep(buildSweepDeps(world.env));
     expect(second).toMatchObject({ enqueued: 3, counts: { onboard: 0, verify: 3, skip: 1 } });
+  });
+  it('an account removed from the organization: the event and the sweep record it, admins hear it once', async () => {
+    await sweep(buildSweepDeps(world.env));
+    await drainOnboarding(world);
+    const [gone, closing] = world.org.accounts;
+    // The RemoveAccountFromOrganization call reaches the account-events rule.
+    await world.c.organizations.send(
+      new RemoveAccountFromOrganizationCommand({ AccountId: gone!.id }),
+    );
+    await emitEvent(
+      world,
+      { account: 'management' },
+      aimed('organizations/remove-account-from-organization', '320198765432', gone!.id),
+    );
+    expect(await drainOnboarding(world)).toMatchObject({ received: 1, failedAttempts: 0 });
+    expect(await ledger(gone!.id)).toMatchObject({
+      status: 'departed',
+      departure: { trigger: 'RemoveAccountFromOrganization', method: 'Removed' },
+    });
+    // Another account is closed with no event seen: the sweep finds it suspended; the departed
+    // one (no longer listed, read from the ledger with a Scan) is not told again.
+    await world.c.organizations.send(new CloseAccountCommand({ AccountId: closing!.id }));
+    const next = await sweep(buildSweepDeps(world.env));
+    expect(next.decisions.filter((d) => d.action === 'offboard')).toEqual([
+      expect.objectContaining({ accountId: closing!.id }),
+    ]);
+    await drainOnboarding(world);
+    expect(await ledger(closing!.id)).toMatchObject({ status: 'closing' });
+    const told = (await sentEmails()).filter((e) => /^\[(DEPARTED|CLOSING)\]/.test(e.subject));
+    expect(told.map((e) => e.subject.slice(0, 11)).sort()).toEqual(['[CLOSING] A', '[DEPARTED] ']);
+    // The sweep after that has nothing more to tell.
+    const last = await sweep(buildSweepDeps(world.env));
+    expect(last.counts.offboard).toBe(0);
   });
 });

@@ -45,6 +45,11 @@ const ACCOUNT_EVENTS = [
   'MoveAccount',
   'CreateManagedAccount',
   'UpdateManagedAccount',
+  // Departures (a failed call too: the handler ignores it, naming why).
+  'AccountDepartedOrganization',
+  'RemoveAccountFromOrganization',
+  'LeaveOrganization',
+  'CloseAccount',
 ];
 
 /** Names the control plane gives its rules and roles: only calls on them are forwarded. */

@@ -279,6 +279,13 @@ describe('buildDigest: each account status from its onboarding record and latest
         'failed',
       ],
       [
+        'departed before and active again',
+        record(A, { status: 'departed' }),
+        check(A),
+        'not ready',
+        'departed before; to be onboarded again',
+      ],
+      [
         'skipped (opted out)',
         record(A, { status: 'skipped', skipReason: 'opted out by tag' }),
         undefined,

@@ -95,7 +95,7 @@ describe('sweep with a watch queue', () => {
     add('200000000002', 'ACTIVE', { status: 'failed' });
     add('200000000004', 'ACTIVE', { status: 'ready', baselineVersion: 1 });
     add(READY, 'ACTIVE', { status: 'ready' });
-    add('200000000006', 'SUSPENDED', { status: 'ready' });
+    add('200000000006', 'SUSPENDED', { status: 'closing' }); // its closure already told
     add(READY_TOO, 'ACTIVE', { status: 'ready' });
     const queue = new RecordingQueue();
     const watchQueue = new RecordingQueue();

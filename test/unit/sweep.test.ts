@@ -43,16 +43,39 @@ const record = (accountId: string, overrides: Partial<AccountRecord> = {}): Acco
 describe('decideAccount', () => {
   const id = '222233334444';
 
-  it.each(['SUSPENDED', 'PENDING_CLOSURE', 'CLOSED'])('skips a %s account', (status) => {
-    expect(decideAccount(account(id, { status }), record(id, { status: 'failed' }), ctx())).toEqual(
-      {
+  it.each(['SUSPENDED', 'PENDING_CLOSURE', 'CLOSED'])(
+    'offboards a %s account it onboarded, once; skips one it never knew',
+    (status) => {
+      expect(
+        decideAccount(account(id, { status }), record(id, { status: 'failed' }), ctx()),
+      ).toEqual({
         accountId: id,
         name: `Account ${id}`,
-        action: 'skip',
+        action: 'offboard',
         reason: `account is ${status}`,
-      },
-    );
-  });
+      });
+      expect(
+        decideAccount(account(id, { status }), record(id, { status: 'closing' }), ctx()),
+      ).toMatchObject({ action: 'skip', reason: `account is ${status}` });
+      expect(decideAccount(account(id, { status }), undefined, ctx())).toMatchObject({
+        action: 'skip',
+      });
+    },
+  );
+
+  it.each(['departed', 'closing'] as const)(
+    'onboards again a %s account that is active in the organization again',
+    (status) => {
+      const gone = record(id, {
+        status,
+        departure: { trigger: 'AccountDepartedOrganization', at: '2025-03-01T00:00:00.000Z' },
+      });
+      expect(decideAccount(account(id), gone, ctx())).toMatchObject({
+        action: 'onboard',
+        reason: `${status} before (AccountDepartedOrganization), active in the organization again`,
+      });
+    },
+  );
 
   it('skips the management account unless onboardManagementAccount is set', () => {
     expect(decideAccount(account(MANAGEMENT_ID), undefined, ctx())).toMatchObject({
@@ -159,6 +182,9 @@ describe('sweep', () => {
       status: 'onboarding',
       updatedAt: new Date(NOW.getTime() - 60_000).toISOString(),
     });
+    // Known to the ledger only: one left the organization, one was recorded as departed.
+    ledger.records.set('200000000008', record('200000000008'));
+    ledger.records.set('200000000009', record('200000000009', { status: 'departed' }));
     return {
       config: exampleConfig(),
       baselineVersion: 2,
@@ -169,7 +195,7 @@ describe('sweep', () => {
     };
   }
 
-  it('decides for every account and enqueues only onboard, repair and recheck', async () => {
+  it('decides for every account and enqueues onboard, repair, recheck and offboard', async () => {
     const deps = world();
     const result = await sweep(deps);
 
@@ -179,9 +205,10 @@ describe('sweep', () => {
       repair: 2,
       recheck: 1,
       verify: 0,
-      skip: 2,
+      skip: 1,
       ok: 2,
       unverifiable: 0,
+      offboard: 2,
     });
     expect(Object.fromEntries(result.decisions.map((d) => [d.accountId, d.action]))).toEqual({
       [MANAGEMENT_ID]: 'skip',
@@ -190,17 +217,34 @@ describe('sweep', () => {
       '200000000003': 'recheck',
       '200000000004': 'repair',
       '200000000005': 'ok',
-      '200000000006': 'skip',
+      '200000000006': 'offboard',
       '200000000007': 'ok',
+      '200000000008': 'offboard',
     });
-    expect(result.enqueued).toBe(4);
+    expect(result.enqueued).toBe(6);
     expect(deps.queue.batches).toEqual([
-      ['200000000001', '200000000002', '200000000003', '200000000004'].map((accountId) => ({
-        kind: 'onboard-request',
-        accountId,
-        trigger: 'Reconcile',
-        requestedAt: NOW.toISOString(),
-      })),
+      [
+        ...['200000000001', '200000000002', '200000000003', '200000000004'].map((accountId) => ({
+          kind: 'onboard-request',
+          accountId,
+          trigger: 'Reconcile',
+          requestedAt: NOW.toISOString(),
+        })),
+        {
+          kind: 'offboard-request',
+          accountId: '200000000006',
+          departure: 'closing',
+          seen: 'account is SUSPENDED',
+          requestedAt: NOW.toISOString(),
+        },
+        {
+          kind: 'offboard-request',
+          accountId: '200000000008',
+          departure: 'departed',
+          seen: 'no longer in the organization',
+          requestedAt: NOW.toISOString(),
+        },
+      ],
     ]);
   });
 
@@ -213,9 +257,10 @@ describe('sweep', () => {
       repair: 2,
       recheck: 1,
       verify: 0,
-      skip: 2,
+      skip: 1,
       ok: 2,
       unverifiable: 0,
+      offboard: 2,
     });
     expect(deps.queue.batches).toEqual([]);
   });
@@ -226,6 +271,7 @@ describe('sweep', () => {
       if (id !== MANAGEMENT_ID) deps.ledger.records.set(id, record(id));
     }
     deps.org.accounts.get('200000000006')!.status = 'ACTIVE';
+    deps.ledger.records.delete('200000000008');
     const result = await sweep(deps);
     expect(result.enqueued).toBe(0);
     expect(deps.queue.batches).toEqual([]);

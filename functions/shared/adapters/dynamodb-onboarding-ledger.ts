@@ -2,7 +2,9 @@ import {
   BatchGetItemCommand,
   ConditionalCheckFailedException,
   GetItemCommand,
+  ScanCommand,
   UpdateItemCommand,
+  type ScanCommandOutput,
   type AttributeValue,
   type BatchGetItemCommandOutput,
   type DynamoDBClient,
@@ -65,6 +67,33 @@ export class DynamoDbOnboardingLedger implements OnboardingLedger {
         throw new Error(`ledger: ${keys.length} accounts could not be read (throttled)`);
     }
     return found;
+  }
+
+  /**
+   * Every onboarding record: a Scan of the shared table keeping the ONBOARDING items (the sweep
+   * runs it once a day; the other items are small and expire).
+   */
+  async list(): Promise<AccountRecord[]> {
+    const records: AccountRecord[] = [];
+    let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+    do {
+      const out: ScanCommandOutput = await this.dynamodb.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: 'sk = :sk',
+          ProjectionExpression: 'pk, #record',
+          ExpressionAttributeNames: { '#record': 'record' },
+          ExpressionAttributeValues: { ':sk': { S: 'ONBOARDING' } },
+          ...(ExclusiveStartKey ? { ExclusiveStartKey } : {}),
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const r = DynamoDbOnboardingLedger.record(item);
+        if (r) records.push(r);
+      }
+      ExclusiveStartKey = out.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return records;
   }
 
   async acquire(accountId: string, owner: string, now: Date, lockMs: number): Promise<LockResult> {
