@@ -17,11 +17,14 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { Buffer } = require('node:buffer');
+const zlib = require('node:zlib');
 const { channelTopics, pascal, subscriptionResources } = require('./subscription-resources');
 
 const REQUIRED_REGION = 'us-east-1';
 /** Lambda refuses a function whose environment (keys and values, as JSON) exceeds 4 KB. */
 const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4 * 1024;
+/** BACKUP_CONTROL_PLANE_CONFIG holds gzip'd JSON in base64 after it (functions/shared/config.ts). */
+const CONFIG_GZIP_PREFIX = 'gzip+base64:';
 /** Stands in for ${AWS::AccountId} when estimating the size of ARNs. */
 const SAMPLE_ACCOUNT_ID = '123456789012';
 
@@ -341,6 +344,103 @@ function topicResources(prefix, topic) {
   };
 }
 
+/**
+ * Control Tower outside us-east-1: the role its home-region rule uses to put events on
+ * us-east-1's default bus, and the reconcile function's right to keep that rule as declared
+ * (functions/reconcile/control-tower.ts). Nothing when the home region is us-east-1.
+ */
+function controlTowerResources(config, prefix) {
+  const homeRegion = config.controlTower.homeRegion;
+  if (homeRegion === REQUIRED_REGION) return { resources: {}, environment: {}, outputs: {} };
+  const ruleArn = sub(
+    `arn:\${AWS::Partition}:events:${homeRegion}:\${AWS::AccountId}:rule/${prefix}-control-tower-events`,
+  );
+  const resources = {
+    ControlTowerForwarderRole: {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        RoleName: `${prefix}-control-tower-forwarder`,
+        Description: `Forwards Control Tower lifecycle events from ${homeRegion} to us-east-1`,
+        AssumeRolePolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'events.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+              Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
+            },
+          ],
+        },
+        Policies: [
+          {
+            PolicyName: 'put-on-the-default-bus',
+            PolicyDocument: {
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Action: 'events:PutEvents',
+                  Resource: sub(
+                    'arn:${AWS::Partition}:events:us-east-1:${AWS::AccountId}:event-bus/default',
+                  ),
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    ControlTowerForwardingPolicy: {
+      Type: 'AWS::IAM::Policy',
+      Properties: {
+        PolicyName: 'control-tower-forwarding',
+        Roles: [ref('ReconcileRole')],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'KeepTheHomeRegionRule',
+              Effect: 'Allow',
+              Action: [
+                'events:DescribeRule',
+                'events:ListTargetsByRule',
+                'events:PutRule',
+                'events:PutTargets',
+              ],
+              Resource: ruleArn,
+            },
+            {
+              Sid: 'PassTheForwarderRoleToEventBridge',
+              Effect: 'Allow',
+              Action: 'iam:PassRole',
+              Resource: getAtt('ControlTowerForwarderRole', 'Arn'),
+              Condition: { StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } },
+            },
+          ],
+        },
+      },
+    },
+  };
+  return {
+    resources,
+    environment: {
+      CONTROL_TOWER_FORWARDING_RULE_ARN: ruleArn,
+      CONTROL_TOWER_FORWARDER_ROLE_ARN: getAtt('ControlTowerForwarderRole', 'Arn'),
+    },
+    estimate: {
+      CONTROL_TOWER_FORWARDING_RULE_ARN: `arn:aws:events:${homeRegion}:${SAMPLE_ACCOUNT_ID}:rule/${prefix}-control-tower-events`,
+      CONTROL_TOWER_FORWARDER_ROLE_ARN: `arn:aws:iam::${SAMPLE_ACCOUNT_ID}:role/${prefix}-control-tower-forwarder`,
+    },
+    outputs: {
+      ControlTowerForwardingRuleArn: {
+        Description: `The rule in ${homeRegion} the reconcile sweep keeps (backupctl doctor checks it)`,
+        Value: ruleArn,
+      },
+    },
+  };
+}
+
 /** CloudWatch takes at most five actions per state. */
 const ALARM_ACTIONS_MAX = 5;
 
@@ -522,12 +622,15 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     userError,
   });
   Object.assign(resources, readers.resources);
+  const controlTower = controlTowerResources(config, prefix);
+  Object.assign(resources, controlTower.resources);
   const outputs = Object.fromEntries(
     topics.map((t) => [
       `${t.logicalId}Arn`,
       { Description: `SNS topic "${t.name}" (an entry of TOPIC_ARNS)`, Value: t.arn },
     ]),
   );
+  Object.assign(outputs, controlTower.outputs);
   if (topics.length) {
     // backupctl reads it (TOPIC_ARNS for its commands; doctor with --stack).
     outputs.TopicArns = { Description: 'TOPIC_ARNS for backupctl', Value: topicArnsValue(topics) };
@@ -550,7 +653,8 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     `arn:aws:${service}:${region}:${SAMPLE_ACCOUNT_ID}:${resource}`;
   // The onboarding functions get the most: checked with their extra variables at full length.
   const notifyEnv = notifyEnvironment({
-    configJson: JSON.stringify(config),
+    // Compressed: Lambda allows 4 KB of environment for all variables together.
+    configJson: `${CONFIG_GZIP_PREFIX}${zlib.gzipSync(JSON.stringify(config), { level: 9 }).toString('base64')}`,
     topics,
     providerEnvironment: (await resolveConfigurationProperty(['provider', 'environment'])) || {},
     tableName: String(await resolveConfigurationProperty(['custom', 'names', 'ledgerTable'])),
@@ -563,6 +667,7 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
       STACK_PREFIX: `${prefix}-`,
       NOTIFICATION_QUEUE_URL: `https://sqs.${region}.amazonaws.com/${SAMPLE_ACCOUNT_ID}/${prefix}-notifications`,
       WATCH_QUEUE_URL: `https://sqs.${region}.amazonaws.com/${SAMPLE_ACCOUNT_ID}/${prefix}-watch`,
+      ...controlTower.estimate,
     },
   });
   const onboardingEnvironment = {
@@ -572,6 +677,7 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     WATCH_ROLE_ARN: getAtt('WatchAccountRole', 'Arn'),
     ONBOARDING_QUEUE_URL: ref('OnboardingQueue'),
     WATCH_QUEUE_URL: ref('WatchQueue'),
+    ...controlTower.environment,
   };
   // The notification function also judges CloudTrail calls (its own stack's are not alerts)
   // and asks onboarding to repair what tampering changed.

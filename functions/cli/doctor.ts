@@ -13,6 +13,7 @@ import {
   type Subscription,
   type Trail,
 } from '../shared/adapters/prerequisites';
+import type { ForwardingRuleState } from '../shared/adapters/eventbridge-rule-forwarding';
 import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../shared/backup-policy';
 import { channelTopicKey, chatChannels, filteredChannels } from '../shared/notices/subscriptions';
 
@@ -39,6 +40,8 @@ export interface DoctorTargets {
   /** Dead-letter queues by the stack output that names them. */
   deadLetterQueues: Record<string, string>;
   busName?: string;
+  /** Control Tower's home-region rule (output ControlTowerForwardingRuleArn). */
+  controlTowerRuleArn?: string;
 }
 
 const BACKUP_SERVICE = 'backup.amazonaws.com';
@@ -294,6 +297,46 @@ export function judgeBusPolicy(
   );
 }
 
+/** Control Tower's lifecycle events from its home region reach the account-events rule. */
+export function judgeControlTowerForwarding(
+  homeRegion: string,
+  ruleArn: string | undefined,
+  state: ForwardingRuleState | undefined,
+): DoctorCheck {
+  const id = 'control-tower-forwarding';
+  const fix =
+    'invoke the reconcile function once (npx osls invoke -f reconcile --stage <stage>): it creates and repairs the rule';
+  if (!ruleArn || !state) {
+    return warn(
+      id,
+      `Control Tower's home region is ${homeRegion}, but the stack names no forwarding rule (an older deploy?)`,
+      'deploy the stack again with controlTower.homeRegion set',
+    );
+  }
+  const name = ruleArn.split('/').pop()!;
+  const target = state.targets.find((t) =>
+    /:events:us-east-1:\d{12}:event-bus\/default$/.test(t.arn),
+  );
+  if (!state.exists) {
+    return fail(
+      id,
+      `rule ${name} does not exist in ${homeRegion}: vended accounts wait for the daily sweep`,
+      fix,
+    );
+  }
+  if (state.state !== 'ENABLED' || !target) {
+    return fail(
+      id,
+      `rule ${name} in ${homeRegion} is ${state.state ?? '?'}${target ? '' : " and does not target us-east-1's default bus"}`,
+      fix,
+    );
+  }
+  return pass(
+    id,
+    `rule ${name} in ${homeRegion} forwards Control Tower's lifecycle events to us-east-1`,
+  );
+}
+
 export function judgeStack(stack: { name: string; status: string }): DoctorCheck {
   const id = 'stack';
   if (/_COMPLETE$/.test(stack.status) && !/ROLLBACK|DELETE/.test(stack.status)) {
@@ -320,6 +363,7 @@ const NEEDS: Record<string, string> = {
   dlq: 'sqs:GetQueueAttributes',
   'organization-trail': 'cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus',
   'central-bus-policy': 'events:DescribeEventBus',
+  'control-tower-forwarding': 'events:DescribeRule, events:ListTargetsByRule (in the home region)',
 };
 
 async function guarded(
@@ -419,6 +463,17 @@ export async function runDoctor(
     }
     return judgeTrails(trails, logging);
   });
+  const homeRegion = config.controlTower.homeRegion;
+  if (homeRegion !== 'us-east-1') {
+    const ruleArn = targets.controlTowerRuleArn;
+    await add('control-tower-forwarding', async () =>
+      judgeControlTowerForwarding(
+        homeRegion,
+        ruleArn,
+        ruleArn ? await reader.forwardingRule(homeRegion, ruleArn.split('/').pop()!) : undefined,
+      ),
+    );
+  }
   if (targets.busName) {
     const bus = targets.busName;
     await add('central-bus-policy', async () =>
@@ -469,6 +524,9 @@ export async function resolveTargets(
             Object.entries(outputs).filter(([k]) => k.endsWith('DeadLetterQueueUrl')),
           ),
           ...(outputs.BackupEventBusName ? { busName: outputs.BackupEventBusName } : {}),
+          ...(outputs.ControlTowerForwardingRuleArn
+            ? { controlTowerRuleArn: outputs.ControlTowerForwardingRuleArn }
+            : {}),
         },
         problems: [],
       };

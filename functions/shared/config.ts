@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors';
@@ -436,6 +437,14 @@ export const ConfigSchema = z
   .object({
     organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must look like o-abc123def4'),
     onboarding: OnboardingSchema.optional(),
+    /**
+     * Control Tower sends its lifecycle events in its home region: anywhere but us-east-1, a
+     * rule there forwards them to this stack (created and kept by the reconcile sweep).
+     */
+    controlTower: z
+      .object({ homeRegion: REGION.default('us-east-1') })
+      .strict()
+      .default({ homeRegion: 'us-east-1' }),
     watching: WatchingSchema.default(WATCHING_DEFAULTS),
     /** How long the functions' logs are kept (a value CloudWatch Logs accepts). */
     logRetentionDays: z
@@ -768,6 +777,22 @@ export function readConfigFile(path: string): Config {
 
 /** Environment variable through which the stack hands the validated configuration to functions. */
 export const CONFIG_ENV = 'BACKUP_CONTROL_PLANE_CONFIG';
+/** The stack stores the configuration gzip'd (Lambda allows 4 KB of environment in all). */
+export const CONFIG_GZIP_PREFIX = 'gzip+base64:';
+
+/** The configuration's JSON text, as set: plain, or compressed by infra/stage-config.js. */
+export function decodeConfigText(text: string): string {
+  if (!text.startsWith(CONFIG_GZIP_PREFIX)) return text;
+  try {
+    return gunzipSync(Buffer.from(text.slice(CONFIG_GZIP_PREFIX.length), 'base64')).toString(
+      'utf8',
+    );
+  } catch (error) {
+    throw new ConfigError(
+      `${CONFIG_ENV} starts with "${CONFIG_GZIP_PREFIX}" but is not gzip'd base64: ${(error as Error).message}`,
+    );
+  }
+}
 
 /** Settings that only exist once deployed (resource names and ARNs the stack created). */
 export const RuntimeSchema = z.object({
@@ -800,8 +825,9 @@ export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): {
   if (!text) throw new ConfigError(`environment variable ${CONFIG_ENV} is not set`);
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(decodeConfigText(text));
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(`${CONFIG_ENV} is not valid JSON: ${(error as Error).message}`);
   }
   const config = parseConfig(raw, CONFIG_ENV);
@@ -829,6 +855,15 @@ export const OnboardingRuntimeSchema = z.object({
   /** The daily check's queue (the sweep fills it). */
   WATCH_QUEUE_URL: z.url('must be the watch queue URL').optional(),
   ONBOARDING_QUEUE_URL: z.url('must be the onboarding queue URL').optional(),
+  /** Set when Control Tower's home region is not us-east-1: the rule there and its role. */
+  CONTROL_TOWER_FORWARDING_RULE_ARN: z
+    .string()
+    .startsWith('arn:', 'must be the Control Tower forwarding rule ARN')
+    .optional(),
+  CONTROL_TOWER_FORWARDER_ROLE_ARN: z
+    .string()
+    .startsWith('arn:', 'must be the Control Tower forwarder role ARN')
+    .optional(),
 });
 export type OnboardingRuntime = z.infer<typeof OnboardingRuntimeSchema>;
 

@@ -11,6 +11,7 @@ import type {
   Subscription,
   Trail,
 } from '../../functions/shared/adapters/prerequisites';
+import type { ForwardingRuleState } from '../../functions/shared/adapters/eventbridge-rule-forwarding';
 import { exampleConfigWithChannels } from '../helpers/fixtures';
 
 /**
@@ -105,6 +106,15 @@ class FakeReader implements PrerequisiteReader {
   }
   async busPolicy() {
     return this.policy;
+  }
+  rule: ForwardingRuleState = {
+    exists: true,
+    state: 'ENABLED',
+    pattern: {},
+    targets: [{ arn: `arn:aws:events:us-east-1:${MANAGEMENT}:event-bus/default`, roleArn: 'r' }],
+  };
+  async forwardingRule() {
+    return this.rule;
   }
   async stackOutputs(name: string) {
     this.check('cloudformation:DescribeStacks');
@@ -388,5 +398,45 @@ describe('copiesAcrossAccounts', () => {
       false,
     );
     expect(copiesAcrossAccounts([{ plans: {} }])).toBe(false);
+  });
+});
+
+describe('control-tower-forwarding', () => {
+  const RULE = `arn:aws:events:eu-west-1:${MANAGEMENT}:rule/backup-control-plane-prod-control-tower-events`;
+  async function check(reader: FakeReader, ruleArn: string | null = RULE) {
+    const config = exampleConfigWithChannels();
+    config.controlTower = { homeRegion: 'eu-west-1' };
+    const t = { ...targets(), ...(ruleArn ? { controlTowerRuleArn: ruleArn } : {}) };
+    return (await runDoctor(config, reader, t)).find((c) => c.id === 'control-tower-forwarding');
+  }
+
+  it('is not checked when Control Tower’s home region is us-east-1', async () => {
+    expect((await doctor(new FakeReader())).has('control-tower-forwarding')).toBe(false);
+  });
+
+  it('passes a rule that forwards to us-east-1’s default bus', async () => {
+    expect(await check(new FakeReader())).toMatchObject({ status: 'pass' });
+  });
+
+  it.each<[string, Partial<ForwardingRuleState>, RegExp]>([
+    ['missing', { exists: false, targets: [] }, /does not exist in eu-west-1/],
+    ['disabled', { state: 'DISABLED' }, /is DISABLED/],
+    [
+      'aimed elsewhere',
+      { targets: [{ arn: 'arn:aws:sqs:eu-west-1:1:q' }] },
+      /does not target us-east-1's default bus/,
+    ],
+  ])('fails a rule %s, with the fix', async (_what, change, detail) => {
+    const reader = new FakeReader();
+    reader.rule = { ...reader.rule, ...change };
+    expect(await check(reader)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(detail),
+      fix: expect.stringMatching(/invoke the reconcile function once/),
+    });
+  });
+
+  it('warns when the stack names no rule', async () => {
+    expect(await check(new FakeReader(), null)).toMatchObject({ status: 'warn' });
   });
 });

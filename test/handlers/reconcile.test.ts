@@ -12,7 +12,20 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { loadBaseline } from '../../functions/onboard-account/baseline';
-import { buildSweepDeps, createHandler } from '../../functions/reconcile/handler';
+import {
+  DescribeRuleCommand,
+  EventBridgeClient,
+  ListTargetsByRuleCommand,
+  PutRuleCommand,
+  PutTargetsCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-eventbridge';
+import { CONTROL_TOWER_LIFECYCLE_PATTERN } from '../../functions/reconcile/control-tower';
+import {
+  buildReconcileDeps,
+  buildSweepDeps,
+  createHandler,
+} from '../../functions/reconcile/handler';
 import { CONFIG_ENV } from '../../functions/shared/config';
 import type { AccountRecord } from '../../functions/shared/ports';
 import { FakeClock } from '../helpers/fakes';
@@ -254,5 +267,76 @@ describe('reconcile handler', () => {
       },
     ]);
     expect(organizations.calls()).toHaveLength(0);
+  });
+
+  describe('Control Tower outside us-east-1', () => {
+    const RULE =
+      'arn:aws:events:eu-west-1:111122223333:rule/backup-control-plane-dev-control-tower-events';
+    const ROLE = 'arn:aws:iam::111122223333:role/backup-control-plane-dev-control-tower-forwarder';
+    const events = mockClient(EventBridgeClient);
+    beforeEach(() => {
+      events.reset();
+      process.env.CONTROL_TOWER_FORWARDING_RULE_ARN = RULE;
+      process.env.CONTROL_TOWER_FORWARDER_ROLE_ARN = ROLE;
+    });
+    afterEach(() => {
+      delete process.env.CONTROL_TOWER_FORWARDING_RULE_ARN;
+      delete process.env.CONTROL_TOWER_FORWARDER_ROLE_ARN;
+    });
+
+    it('creates the home-region rule before the sweep, targeting us-east-1’s default bus', async () => {
+      organization();
+      events
+        .on(DescribeRuleCommand)
+        .rejects(new ResourceNotFoundException({ message: 'Rule does not exist', $metadata: {} }));
+      events.on(PutRuleCommand).resolves({});
+      events.on(PutTargetsCommand).resolves({ FailedEntryCount: 0 });
+      handler = createHandler(() => buildReconcileDeps());
+      const result = await handler({}, lambdaContext());
+      expect(result.controlTowerForwarding).toEqual([
+        'rule backup-control-plane-dev-control-tower-events does not exist in eu-west-1',
+      ]);
+      expect(events).toHaveReceivedCommandWith(PutRuleCommand, {
+        Name: 'backup-control-plane-dev-control-tower-events',
+        State: 'ENABLED',
+      });
+      expect(events).toHaveReceivedCommandWith(PutTargetsCommand, {
+        Rule: 'backup-control-plane-dev-control-tower-events',
+        Targets: [
+          {
+            Id: 'control-plane',
+            Arn: 'arn:aws:events:us-east-1:111122223333:event-bus/default',
+            RoleArn: ROLE,
+          },
+        ],
+      });
+    });
+
+    it('changes nothing when the rule is as declared', async () => {
+      organization();
+      events.on(DescribeRuleCommand).resolves({
+        State: 'ENABLED',
+        EventPattern: JSON.stringify(CONTROL_TOWER_LIFECYCLE_PATTERN),
+      });
+      events.on(ListTargetsByRuleCommand).resolves({
+        Targets: [
+          {
+            Id: 'control-plane',
+            Arn: 'arn:aws:events:us-east-1:111122223333:event-bus/default',
+            RoleArn: ROLE,
+          },
+        ],
+      });
+      handler = createHandler(() => buildReconcileDeps());
+      expect((await handler({}, lambdaContext())).controlTowerForwarding).toEqual([]);
+      expect(events).not.toHaveReceivedCommand(PutRuleCommand);
+    });
+
+    it('refuses half the settings, naming both', () => {
+      delete process.env.CONTROL_TOWER_FORWARDER_ROLE_ARN;
+      expect(() => buildReconcileDeps()).toThrow(
+        'CONTROL_TOWER_FORWARDING_RULE_ARN and CONTROL_TOWER_FORWARDER_ROLE_ARN are set together',
+      );
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import {
   CONFIG_ENV,
   effectiveRules,
@@ -237,7 +238,18 @@ describe('loadRuntimeConfig', () => {
     });
   });
 
+  it('reads the configuration as the stack sets it: gzip’d, in base64', () => {
+    const env = good();
+    env[CONFIG_ENV] = `gzip+base64:${gzipSync(env[CONFIG_ENV]!).toString('base64')}`;
+    expect(loadRuntimeConfig(env).config).toEqual(exampleConfig());
+  });
+
   it.each<[string, (env: NodeJS.ProcessEnv) => void, RegExp]>([
+    [
+      'the compressed configuration is not gzip',
+      (env) => (env[CONFIG_ENV] = 'gzip+base64:bm90IGd6aXA='),
+      /BACKUP_CONTROL_PLANE_CONFIG starts with "gzip\+base64:" but is not gzip'd base64/,
+    ],
     [
       'the configuration is not set',
       (env) => delete env[CONFIG_ENV],

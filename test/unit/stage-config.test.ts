@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,9 +125,10 @@ describe('infra/stage-config.js', () => {
         '      dba: [dba-oncall@example.com]',
         [
           '      dba: [dba-oncall@example.com]',
+          // Addresses that do not compress (the configuration is stored gzip'd).
           ...Array.from(
-            { length: 80 },
-            (_, i) => `      list${i}: [someone-with-a-long-address-${i}@example.com]`,
+            { length: 120 },
+            (_, i) => `      list${i}: [${randomBytes(16).toString('hex')}@example.com]`,
           ),
         ].join('\n'),
       ),
@@ -158,6 +160,45 @@ describe('infra/stage-config.js', () => {
     } finally {
       process.argv = argv;
     }
+  });
+
+  it('adds the Control Tower home-region forwarding only when the home region is not us-east-1', async () => {
+    const part = async () =>
+      (await run()) as {
+        topicResources: {
+          Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+          Outputs: Record<string, unknown>;
+        };
+        onboardingEnvironment: Record<string, unknown>;
+      };
+    let parts = await part();
+    expect(parts.topicResources.Resources.ControlTowerForwarderRole).toBeUndefined();
+    expect(parts.onboardingEnvironment.CONTROL_TOWER_FORWARDING_RULE_ARN).toBeUndefined();
+
+    process.env.BACKUP_CONFIG_FILE = configWith(
+      (t) => `${t}\ncontrolTower:\n  homeRegion: eu-west-1\n`,
+    );
+    parts = await part();
+    const rule = {
+      'Fn::Sub':
+        'arn:${AWS::Partition}:events:eu-west-1:${AWS::AccountId}:rule/backup-control-plane-dev-control-tower-events',
+    };
+    expect(parts.onboardingEnvironment).toMatchObject({
+      CONTROL_TOWER_FORWARDING_RULE_ARN: rule,
+      CONTROL_TOWER_FORWARDER_ROLE_ARN: { 'Fn::GetAtt': ['ControlTowerForwarderRole', 'Arn'] },
+    });
+    const { Resources, Outputs } = parts.topicResources;
+    expect(Resources.ControlTowerForwarderRole!.Properties).toMatchObject({
+      RoleName: 'backup-control-plane-dev-control-tower-forwarder',
+    });
+    // The reconcile function may keep that one rule, and pass that one role to EventBridge.
+    expect(JSON.stringify(Resources.ControlTowerForwardingPolicy)).toContain(
+      '"Resource":' + JSON.stringify(rule),
+    );
+    expect(Resources.ControlTowerForwardingPolicy!.Properties.Roles).toEqual([
+      { Ref: 'ReconcileRole' },
+    ]);
+    expect(Outputs.ControlTowerForwardingRuleArn).toMatchObject({ Value: rule });
   });
 
   describe('chat channels and subscribers', () => {

@@ -22,6 +22,7 @@ import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { CLIENT_DEFAULTS } from './clients';
+import { EventBridgeRuleForwarding, type ForwardingRuleState } from './eventbridge-rule-forwarding';
 
 /**
  * What `backupctl doctor` reads, read-only, with the operator's credentials: the organization's
@@ -58,6 +59,7 @@ export interface PrerequisiteReader {
   trailLogging(trailArn: string): Promise<boolean>;
   busPolicy(busName: string): Promise<string | undefined>;
   stackOutputs(stackName: string): Promise<{ status: string; outputs: Record<string, string> }>;
+  forwardingRule(region: string, name: string): Promise<ForwardingRuleState>;
 }
 
 export interface PrerequisiteClients {
@@ -73,6 +75,7 @@ export class AwsPrerequisites implements PrerequisiteReader {
   private readonly cloudtrail = new CloudTrailClient(CLIENT_DEFAULTS);
   private readonly events = new EventBridgeClient(CLIENT_DEFAULTS);
   private readonly cloudformation = new CloudFormationClient(CLIENT_DEFAULTS);
+  private readonly rules = new EventBridgeRuleForwarding();
 
   constructor(private readonly c: PrerequisiteClients) {}
 
@@ -191,6 +194,10 @@ export class AwsPrerequisites implements PrerequisiteReader {
 
   async busPolicy(busName: string): Promise<string | undefined> {
     return (await this.events.send(new DescribeEventBusCommand({ Name: busName }))).Policy;
+  }
+
+  async forwardingRule(region: string, name: string): Promise<ForwardingRuleState> {
+    return this.rules.inspect({ region, name });
   }
 
   async stackOutputs(
