@@ -34,6 +34,8 @@ describe('backupctl sandbox', () => {
     const { code, out, progress, outDir, pid } = await run(false);
     expect(code).toBe(0);
     expect(out).toContain('OK: every event did what it should.');
+    // Control Tower's home region is eu-west-1: the vended account arrived through its rule.
+    expect(out).toMatch(/Payments \d{12} +CreateManagedAccount +production/);
     expect(progress).toMatch(/\[9\/9\]/);
     const outbox = readdirSync(join(outDir, 'outbox'));
     // 7 job and malware notifications, 4 "backup-ready" messages, 1 failed account creation;

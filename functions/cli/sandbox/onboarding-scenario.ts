@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildOnboardingDeps } from '../../onboard-account/handler';
 import { parseOnboardingEvent } from '../../onboard-account/triggers';
-import { buildSweepDeps } from '../../reconcile/handler';
+import { buildReconcileDeps, buildSweepDeps } from '../../reconcile/handler';
 import { sweep } from '../../reconcile/sweep';
 import type { AccountRecord } from '../../shared/ports';
 import type { MotoSentEmail } from './local-aws';
@@ -17,9 +17,10 @@ import {
 } from './world';
 
 /**
- * The sandbox's onboarding story: an account is created in the Production OU and its
- * CreateAccountResult arrives; another creation fails; then the reconcile sweep finds the
- * accounts that existed before the control plane and onboards them too.
+ * The sandbox's onboarding story: Control Tower's Account Factory vends an account in the
+ * Production OU, its lifecycle event arrives in the home region (eu-west-1) and is forwarded;
+ * another creation fails; then the reconcile sweep finds the accounts that existed before the
+ * control plane and onboards them too.
  */
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -54,16 +55,28 @@ export async function playOnboarding(
   progress: (line: string) => void,
 ): Promise<OnboardingOutcome> {
   const world = await addOnboarding(base);
+  // The landing zone's home region is not us-east-1: the reconcile function's first run (as
+  // after a deploy) creates the rule there that forwards Control Tower's lifecycle events.
+  const home = world.config.controlTower.homeRegion;
+  const forwarding = buildReconcileDeps(world.env).controlTowerForwarding;
+  if (forwarding) {
+    const created = await forwarding();
+    progress(
+      `      Control Tower home region ${home}: ${created.join('; ') || 'rule as declared'} → created`,
+    );
+  }
   const newAccountId = await newMemberAccount(world, {
     name: 'Payments',
     email: 'aws-payments@example.com',
     ou: 'Workloads/Production',
   });
-  progress(`      CreateAccount: Payments ${newAccountId} in OU Workloads/Production`);
+  progress(
+    `      Control Tower Account Factory (${home}): Payments ${newAccountId} in OU Workloads/Production`,
+  );
   await emitEvent(
     world,
-    { account: 'management' },
-    aimedSample('organizations/create-account-result.succeeded', newAccountId),
+    { account: 'management', region: home },
+    aimedSample('controltower/create-managed-account.succeeded', newAccountId),
   );
   const failed = JSON.parse(
     readFileSync(
@@ -98,9 +111,9 @@ export async function playOnboarding(
   const payments = records.get(newAccountId);
   if (payments?.profile !== 'production')
     problems.push(`Payments got profile ${payments?.profile}, expected production`);
-  if (payments?.lastTrigger !== 'CreateAccountResult') {
+  if (payments?.lastTrigger !== 'CreateManagedAccount') {
     problems.push(
-      `Payments was onboarded by ${payments?.lastTrigger}, expected CreateAccountResult`,
+      `Payments was onboarded by ${payments?.lastTrigger}, expected CreateManagedAccount (from ${home})`,
     );
   }
   if (swept.counts.onboard !== world.org.accounts.length - 1) {

@@ -82,6 +82,8 @@ const STEPS = 9;
 export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promise<number> {
   const step = (n: number, text: string) => io.progress(`[${n}/${STEPS}] ${text}`);
   const config = readConfigFile(options.configFile);
+  // The sandbox plays a Control Tower landing zone whose home region is not us-east-1.
+  if (config.controlTower.homeRegion === 'us-east-1') config.controlTower.homeRegion = 'eu-west-1';
   logger.setLogLevel(options.verbose ? 'INFO' : 'SILENT');
 
   findPython(); // fails in one line, before any progress, when moto is not installed

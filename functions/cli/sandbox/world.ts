@@ -106,6 +106,7 @@ export async function addOnboarding(world: World): Promise<OnboardingWorld> {
     WATCH_ROLE_ARN: `arn:aws:iam::${world.org.managementAccountId}:role/${world.settings.names.watchRole}`,
     ONBOARDING_QUEUE_URL: onboarding.queueUrl,
     WATCH_QUEUE_URL: onboarding.watchQueueUrl,
+    ...controlTowerEnvironment(world),
   };
   return {
     ...world,
@@ -115,6 +116,18 @@ export async function addOnboarding(world: World): Promise<OnboardingWorld> {
     notify: notifyHandler(() => buildNotifyDeps(env)),
     onboard: onboardingHandler(() => buildOnboardingDeps(env)),
     watch: watchHandler(() => buildWatchDeps(env)),
+  };
+}
+
+/** Control Tower outside us-east-1: the rule and role as infra/stage-config.js names them. */
+function controlTowerEnvironment(world: World): NodeJS.ProcessEnv {
+  const home = world.config.controlTower.homeRegion;
+  if (home === 'us-east-1') return {};
+  const prefix = `${world.settings.service}-${world.settings.stage}`;
+  const account = world.org.managementAccountId;
+  return {
+    CONTROL_TOWER_FORWARDING_RULE_ARN: `arn:aws:events:${home}:${account}:rule/${prefix}-control-tower-events`,
+    CONTROL_TOWER_FORWARDER_ROLE_ARN: `arn:aws:iam::${account}:role/${prefix}-control-tower-forwarder`,
   };
 }
 
@@ -188,12 +201,17 @@ export interface EventToPut {
  */
 export async function emitEvent(
   world: World,
-  from: { account: 'management' } | { account: 'member'; id: string },
+  from: { account: 'management'; region?: string } | { account: 'member'; id: string },
   event: EventToPut,
 ): Promise<{ eventId: string; accountId: string; region: string }> {
   let sender = world.c;
   let accountId = world.org.managementAccountId;
   let region = 'us-east-1';
+  if (from.account === 'management' && from.region && from.region !== region) {
+    // Control Tower's home region, for instance: the management account's bus there.
+    region = from.region;
+    sender = localClients(world.aws.endpoint, region);
+  }
   if (from.account === 'member') {
     accountId = from.id;
     region = event.region ?? 'us-east-1';
