@@ -1,6 +1,7 @@
 import type { Config } from '../shared/config';
 import { errorMessage } from '../shared/errors';
 import {
+  dynamodbClient,
   organizationsClient,
   sesClient,
   snsClient,
@@ -15,6 +16,7 @@ import {
 } from '../shared/adapters/prerequisites';
 import type { ForwardingRuleState } from '../shared/adapters/eventbridge-rule-forwarding';
 import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../shared/backup-policy';
+import type { AccountRecord, CheckRecord } from '../shared/ports';
 import { channelTopicKey, chatChannels, filteredChannels } from '../shared/notices/subscriptions';
 
 /**
@@ -42,6 +44,8 @@ export interface DoctorTargets {
   busName?: string;
   /** Control Tower's home-region rule (output ControlTowerForwardingRuleArn). */
   controlTowerRuleArn?: string;
+  /** The ledger table (output LedgerTableName, or DELIVERY_TABLE_NAME). */
+  ledgerTable?: string;
 }
 
 const BACKUP_SERVICE = 'backup.amazonaws.com';
@@ -337,6 +341,44 @@ export function judgeControlTowerForwarding(
   );
 }
 
+/**
+ * What the ledger says of the accounts: onboarding failures (fail), runs stopped part way and
+ * accounts the last daily check could not read (warn); departed and closing ones are counted.
+ */
+export function judgeLedger(
+  records: readonly AccountRecord[],
+  checks: ReadonlyMap<string, CheckRecord>,
+  day: string,
+  now: Date,
+  lockSeconds: number,
+): DoctorCheck {
+  const id = 'accounts';
+  const by = (status: string) => records.filter((r) => r.status === status);
+  const failed = by('failed');
+  const stuck = by('onboarding').filter(
+    (r) => !(now.getTime() - Date.parse(r.updatedAt) <= 2 * lockSeconds * 1000),
+  );
+  const unverifiable = [...checks.values()].filter((c) => c.status === 'unverifiable');
+  const counts = `${by('ready').length} ready, ${failed.length} failed, ${by('skipped').length} skipped, ${by('departed').length} departed, ${by('closing').length} closing`;
+  const list = (xs: string[]) =>
+    xs.slice(0, 10).join('; ') + (xs.length > 10 ? `; +${xs.length - 10} more` : '');
+  if (failed.length) {
+    return fail(
+      id,
+      `${counts}. Onboarding failed: ${list(failed.map((r) => `${r.accountId} at ${r.lastError?.step ?? '?'}: ${r.lastError?.message ?? '?'}`))}`,
+      'fix the cause named, then npx backupctl onboard <account id> (the daily sweep also retries)',
+    );
+  }
+  if (stuck.length || unverifiable.length) {
+    return warn(
+      id,
+      `${counts}.${stuck.length ? ` Stopped part way: ${list(stuck.map((r) => `${r.accountId} since ${r.updatedAt}`))}.` : ''}${unverifiable.length ? ` Unverifiable on ${day}: ${list(unverifiable.map((c) => `${c.accountId} (${c.reason ?? '?'})`))}.` : ''}`,
+      'npx backupctl reconcile --dry-run shows each account now; the sweep repairs runs stopped part way',
+    );
+  }
+  return pass(id, counts);
+}
+
 export function judgeStack(stack: { name: string; status: string }): DoctorCheck {
   const id = 'stack';
   if (/_COMPLETE$/.test(stack.status) && !/ROLLBACK|DELETE/.test(stack.status)) {
@@ -364,6 +406,7 @@ const NEEDS: Record<string, string> = {
   'organization-trail': 'cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus',
   'central-bus-policy': 'events:DescribeEventBus',
   'control-tower-forwarding': 'events:DescribeRule, events:ListTargetsByRule (in the home region)',
+  accounts: 'dynamodb:Scan, dynamodb:BatchGetItem on the ledger table',
 };
 
 async function guarded(
@@ -474,6 +517,21 @@ export async function runDoctor(
       ),
     );
   }
+  if (targets.ledgerTable) {
+    const table = targets.ledgerTable;
+    await add('accounts', async () => {
+      const records = await reader.ledgerAccounts(table);
+      const now = new Date();
+      // Yesterday's checks are complete; today's may still be running.
+      const day = new Date(now.getTime() - 86_400_000).toISOString().slice(0, 10);
+      const checks = await reader.dailyChecks(
+        table,
+        records.filter((r) => r.status === 'ready').map((r) => r.accountId),
+        day,
+      );
+      return judgeLedger(records, checks, day, now, config.onboarding?.lockSeconds ?? 900);
+    });
+  }
   if (targets.busName) {
     const bus = targets.busName;
     await add('central-bus-policy', async () =>
@@ -524,6 +582,7 @@ export async function resolveTargets(
             Object.entries(outputs).filter(([k]) => k.endsWith('DeadLetterQueueUrl')),
           ),
           ...(outputs.BackupEventBusName ? { busName: outputs.BackupEventBusName } : {}),
+          ...(outputs.LedgerTableName ? { ledgerTable: outputs.LedgerTableName } : {}),
           ...(outputs.ControlTowerForwardingRuleArn
             ? { controlTowerRuleArn: outputs.ControlTowerForwardingRuleArn }
             : {}),
@@ -551,7 +610,12 @@ export async function resolveTargets(
   }
   const busName = env.CENTRAL_BUS_ARN?.split('/').pop();
   return {
-    targets: { topicArns, deadLetterQueues: {}, ...(busName ? { busName } : {}) },
+    targets: {
+      topicArns,
+      deadLetterQueues: {},
+      ...(busName ? { busName } : {}),
+      ...(env.DELIVERY_TABLE_NAME ? { ledgerTable: env.DELIVERY_TABLE_NAME } : {}),
+    },
     problems: [],
   };
 }
@@ -562,6 +626,7 @@ export async function runDoctorCommand(
   stackName: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
   reader: PrerequisiteReader = new AwsPrerequisites({
+    dynamodb: dynamodbClient(),
     organizations: organizationsClient(),
     ses: sesClient(),
     sns: snsClient(),

@@ -12,6 +12,7 @@ import type {
   Trail,
 } from '../../functions/shared/adapters/prerequisites';
 import type { ForwardingRuleState } from '../../functions/shared/adapters/eventbridge-rule-forwarding';
+import type { AccountRecord, CheckRecord } from '../../functions/shared/ports';
 import { exampleConfigWithChannels } from '../helpers/fixtures';
 
 /**
@@ -27,6 +28,20 @@ const confirmed = (protocol: string, endpoint: string): Subscription => ({
   protocol,
   endpoint,
   arn: `${ARN('chat')}:0b7e`,
+});
+
+const ledgerRecord = (
+  accountId: string,
+  overrides: Partial<AccountRecord> = {},
+): AccountRecord => ({
+  accountId,
+  status: 'ready',
+  baselineVersion: 3,
+  steps: {},
+  attempts: 1,
+  updatedAt: new Date().toISOString(),
+  attachedPolicies: [],
+  ...overrides,
 });
 
 /** A healthy organization and stack; each test breaks one thing. */
@@ -116,6 +131,15 @@ class FakeReader implements PrerequisiteReader {
   async forwardingRule() {
     return this.rule;
   }
+  records: AccountRecord[] = [ledgerRecord('222233334444'), ledgerRecord('333344445555')];
+  checks = new Map<string, CheckRecord>();
+  async ledgerAccounts() {
+    this.check('dynamodb:Scan');
+    return this.records;
+  }
+  async dailyChecks() {
+    return this.checks;
+  }
   async stackOutputs(name: string) {
     this.check('cloudformation:DescribeStacks');
     if (name !== 'backup-control-plane-prod')
@@ -135,6 +159,7 @@ const targets = (): DoctorTargets => ({
   },
   deadLetterQueues: { NotificationDeadLetterQueueUrl: DLQ },
   busName: 'backup-control-plane-prod-backup-events',
+  ledgerTable: 'backup-control-plane-prod-ledger',
 });
 
 async function doctor(reader: FakeReader, t = targets()): Promise<Map<string, DoctorCheck>> {
@@ -181,6 +206,7 @@ describe('backupctl doctor', () => {
       'chat:teams:production-backups': 'pass',
       'dlq:NotificationDeadLetterQueueUrl': 'pass',
       'organization-trail': 'pass',
+      accounts: 'pass',
       'central-bus-policy': 'pass',
     });
     expect(checks.get('topic:chat')!.detail).toMatch(
@@ -267,6 +293,41 @@ describe('backupctl doctor', () => {
     ],
     ['organization-trail', (r) => (r.logging = false), 'warn', /start-logging/],
     ['central-bus-policy', (r) => (r.policy = undefined), 'fail', /deploy the stack again/],
+    [
+      'accounts',
+      (r) =>
+        r.records.push(
+          ledgerRecord('444455556666', {
+            status: 'failed',
+            lastError: { step: 'access', message: 'AccessDenied', at: '2026-11-28T05:00:00Z' },
+          }),
+        ),
+      'fail',
+      /npx backupctl onboard <account id>/,
+    ],
+    [
+      'accounts',
+      (r) =>
+        r.checks.set('222233334444', {
+          accountId: '222233334444',
+          day: '2026-11-28',
+          checkedAt: '2026-11-28T05:10:00Z',
+          status: 'unverifiable',
+          reason: 'read-only role cannot be assumed',
+          findings: [],
+        }),
+      'warn',
+      /reconcile --dry-run/,
+    ],
+    [
+      'accounts',
+      (r) =>
+        r.records.push(
+          ledgerRecord('444455556666', { status: 'onboarding', updatedAt: '2026-11-01T00:00:00Z' }),
+        ),
+      'warn',
+      /repairs runs stopped part way/,
+    ],
   ])('%s: breaks when it should', async (id, breakIt, expected, fix) => {
     const reader = new FakeReader();
     breakIt(reader);
@@ -334,7 +395,7 @@ describe('backupctl doctor', () => {
     const text = doctorText([...(await doctor(reader)).values()]);
     expect(text.split('\n')[0]).toMatch(/^FAIL {2}trusted-access/);
     expect(text.split('\n')[1]).toMatch(/^\s+fix: aws organizations enable-aws-service-access/);
-    expect(text).toMatch(/\n1 fail, 0 warn, 14 pass\n$/);
+    expect(text).toMatch(/\n1 fail, 0 warn, 15 pass\n$/);
   });
 });
 
@@ -438,5 +499,17 @@ describe('control-tower-forwarding', () => {
 
   it('warns when the stack names no rule', async () => {
     expect(await check(new FakeReader(), null)).toMatchObject({ status: 'warn' });
+  });
+});
+
+describe('accounts', () => {
+  it('counts departed and closing accounts without failing', async () => {
+    const reader = new FakeReader();
+    reader.records.push(ledgerRecord('444455556666', { status: 'departed' }));
+    reader.records.push(ledgerRecord('555566667777', { status: 'closing' }));
+    expect((await doctor(reader)).get('accounts')).toMatchObject({
+      status: 'pass',
+      detail: '2 ready, 0 failed, 0 skipped, 1 departed, 1 closing',
+    });
   });
 });

@@ -28,6 +28,7 @@ it('checks the sandbox organization and stack, and finds what is broken there', 
     topicArns: world.stack.topicArns,
     deadLetterQueues: { NotificationDeadLetterQueueUrl: world.stack.dlqUrl },
     busName: world.stack.busName,
+    ledgerTable: world.stack.tableName,
   };
 
   const policies = [...loadBackupPolicies(BACKUP_POLICIES_DIR).values()].map((p) => p.document);
@@ -41,6 +42,11 @@ it('checks the sandbox organization and stack, and finds what is broken there', 
   expect(checks.get('dlq:NotificationDeadLetterQueueUrl')!.status).toBe('pass');
   expect(checks.get('central-bus-policy')!.status).toBe('pass');
   expect(checks.get('organization-trail')).toMatchObject({ status: 'warn' });
+  // The ledger read through a real Scan: nothing onboarded yet.
+  expect(checks.get('accounts')).toMatchObject({
+    status: 'pass',
+    detail: '0 ready, 0 failed, 0 skipped, 0 departed, 0 closing',
+  });
   // The example's production policy copies to a central account; cross-account backup is off.
   expect(checks.get('backup-global-settings')).toMatchObject({
     status: 'fail',

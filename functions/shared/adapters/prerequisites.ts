@@ -21,7 +21,11 @@ import {
 import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AccountRecord, CheckRecord } from '../ports';
 import { CLIENT_DEFAULTS } from './clients';
+import { DynamoDbCheckLedger } from './dynamodb-check-ledger';
+import { DynamoDbOnboardingLedger } from './dynamodb-onboarding-ledger';
 import { EventBridgeRuleForwarding, type ForwardingRuleState } from './eventbridge-rule-forwarding';
 
 /**
@@ -60,9 +64,13 @@ export interface PrerequisiteReader {
   busPolicy(busName: string): Promise<string | undefined>;
   stackOutputs(stackName: string): Promise<{ status: string; outputs: Record<string, string> }>;
   forwardingRule(region: string, name: string): Promise<ForwardingRuleState>;
+  /** The ledger's accounts and their daily checks of a day (the stack's LedgerTableName). */
+  ledgerAccounts(table: string): Promise<AccountRecord[]>;
+  dailyChecks(table: string, accountIds: string[], day: string): Promise<Map<string, CheckRecord>>;
 }
 
 export interface PrerequisiteClients {
+  dynamodb: DynamoDBClient;
   organizations: OrganizationsClient;
   ses: SESClient;
   sns: SNSClient;
@@ -198,6 +206,18 @@ export class AwsPrerequisites implements PrerequisiteReader {
 
   async forwardingRule(region: string, name: string): Promise<ForwardingRuleState> {
     return this.rules.inspect({ region, name });
+  }
+
+  async ledgerAccounts(table: string): Promise<AccountRecord[]> {
+    return new DynamoDbOnboardingLedger(this.c.dynamodb, table).list();
+  }
+
+  async dailyChecks(
+    table: string,
+    accountIds: string[],
+    day: string,
+  ): Promise<Map<string, CheckRecord>> {
+    return new DynamoDbCheckLedger(this.c.dynamodb, table).checks(accountIds, day);
   }
 
   async stackOutputs(
