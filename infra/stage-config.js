@@ -135,6 +135,16 @@ function refusePlaceholders(stage, config, configFile) {
   }
 }
 
+function centralVaultFilled(policy, config) {
+  const { resolveCentralVault } = requireTs('../functions/shared/backup-policy.ts');
+  try {
+    return resolveCentralVault(policy.document, config.centralBackup, relative(policy.file));
+  } catch (error) {
+    if (error && error.name === 'ConfigError') throw userError(error.message);
+    throw error;
+  }
+}
+
 /**
  * The organization's backup plans: infra/backup-policies/<name>.json, validated with
  * functions/shared/backup-policy.ts, each an AWS::Organizations::Policy of type BACKUP_POLICY
@@ -170,7 +180,8 @@ function backupPolicyResources(config) {
         Name: policy.name,
         Type: 'BACKUP_POLICY',
         Description: `Backup plans from infra/backup-policies/${policy.name}.json (backup control plane)`,
-        Content: policy.document,
+        // {{central-vault:<region>}} filled in from centralBackup (an error names it if unset).
+        Content: centralVaultFilled(policy, config),
       },
     };
     outputs[`${logicalId}Id`] = {

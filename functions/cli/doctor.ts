@@ -430,7 +430,7 @@ async function guarded(
 
 /** Does a backup policy copy into a vault of an account named in its ARN (not the member's own)? */
 export function copiesAcrossAccounts(documents: readonly unknown[]): boolean {
-  return /"target_backup_vault_arn":\{"@@assign":"arn:[^"]*:backup:[^:"]+:\d{12}:/.test(
+  return /"target_backup_vault_arn":\{"@@assign":"(arn:[^"]*:backup:[^:"]+:\d{12}:|\{\{central-vault:)/.test(
     JSON.stringify(documents),
   );
 }

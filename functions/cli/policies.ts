@@ -4,6 +4,8 @@ import {
   checkProfilesReferToPolicies,
   displayPath,
   loadBackupPolicies,
+  resolveCentralVault,
+  type BackupPolicyDocument,
   plansForProfile,
   type LoadedBackupPolicy,
   type PlanDescription,
@@ -84,6 +86,27 @@ function viewOf(
   };
 }
 
+/** The central vault as deployed, when the configuration names the central account. */
+function withCentralVault(
+  policies: Map<string, LoadedBackupPolicy>,
+  config: Config,
+): Map<string, LoadedBackupPolicy> {
+  if (!config.centralBackup) return policies;
+  return new Map(
+    [...policies].map(([name, p]) => [
+      name,
+      {
+        ...p,
+        document: resolveCentralVault(
+          p.document,
+          config.centralBackup,
+          p.file,
+        ) as BackupPolicyDocument,
+      },
+    ]),
+  );
+}
+
 /** The output of `backupctl policies`, as text or JSON. */
 export function showPolicies(
   config: Config,
@@ -94,7 +117,7 @@ export function showPolicies(
   if (!onboarding) {
     throw new ConfigError('the configuration has no "onboarding" section, so no profiles');
   }
-  const policies = loadBackupPolicies(dir);
+  const policies = withCentralVault(loadBackupPolicies(dir), config);
   const missing = checkProfilesReferToPolicies(config, policies);
   if (missing.length) throw new ConfigError(missing.join('\n'));
 

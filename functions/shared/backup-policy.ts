@@ -202,11 +202,16 @@ const VAULT_NAME = z
   .regex(/^[A-Za-z0-9_-]{2,50}$/, 'must be a backup vault name: 2 to 50 letters, digits, "-", "_"');
 const ACCOUNT = String.raw`(\$account|\d{12})`;
 const REGION_OR_PLACEHOLDER = String.raw`(\$region|[a-z]{2}(-[a-z]+)+-\d{1,2})`;
+/**
+ * The central backup account's vault in a region, filled in at package time from
+ * centralBackup in the configuration: policies never carry the central account's id.
+ */
+const CENTRAL_VAULT = /^\{\{central-vault:([a-z]{2}(?:-[a-z]+)+-\d{1,2})\}\}$/;
 const VAULT_ARN_PATTERN = new RegExp(
-  String.raw`^arn:aws[a-z-]*:backup:${REGION_OR_PLACEHOLDER}:${ACCOUNT}:backup-vault:[A-Za-z0-9_.-]{2,50}$`,
+  String.raw`^(arn:aws[a-z-]*:backup:${REGION_OR_PLACEHOLDER}:${ACCOUNT}:backup-vault:[A-Za-z0-9_.-]{2,50}|\{\{central-vault:[a-z]{2}(-[a-z]+)+-\d{1,2}\}\})$`,
 );
 const VAULT_ARN_RULE =
-  'must be a backup vault ARN, arn:aws:backup:<region>:<account id or $account>:backup-vault:<name>';
+  'must be a backup vault ARN, arn:aws:backup:<region>:<account id or $account>:backup-vault:<name>, or {{central-vault:<region>}}';
 const VAULT_ARN = z.string().regex(VAULT_ARN_PATTERN, VAULT_ARN_RULE);
 const AIR_GAPPED_VAULT_ARN = z
   .string()
@@ -437,6 +442,45 @@ export function parseBackupPolicy(raw: unknown, source: string): BackupPolicyDoc
 export function displayPath(file: string): string {
   const rel = relative(process.cwd(), file);
   return rel && !rel.startsWith('..') ? rel : file;
+}
+
+export interface CentralBackup {
+  accountId: string;
+  vaultName: string;
+}
+
+/**
+ * The policy with every {{central-vault:<region>}} (a copy action's key and target) replaced by
+ * the central vault's ARN in that region. Without a central account configured, a policy that
+ * names it is an error naming the file and the place.
+ */
+export function resolveCentralVault(
+  document: unknown,
+  central: CentralBackup | undefined,
+  source: string,
+  partition = 'aws',
+): unknown {
+  const fill = (text: string, path: string[]): string => {
+    const m = CENTRAL_VAULT.exec(text);
+    if (!m) return text;
+    if (!central) {
+      throw new ConfigError(
+        `${source}: ${formatPath(path)}: ${text} needs the central backup account: set centralBackup.accountId in the configuration`,
+      );
+    }
+    return `arn:${partition}:backup:${m[1]}:${central.accountId}:backup-vault:${central.vaultName}`;
+  };
+  const walk = (value: unknown, path: string[]): unknown => {
+    if (typeof value === 'string') return fill(value, path);
+    if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, String(i)]));
+    if (typeof value === 'object' && value !== null) {
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [fill(k, [...path, k]), walk(v, [...path, k])]),
+      );
+    }
+    return value;
+  };
+  return walk(document, []);
 }
 
 /** Reads every *.json in the folder; the file name (without .json) is the policy's name. */

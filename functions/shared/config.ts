@@ -438,6 +438,23 @@ export const ConfigSchema = z
     organizationId: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'must look like o-abc123def4'),
     onboarding: OnboardingSchema.optional(),
     /**
+     * The central backup account: backup policies copy into its vault by writing
+     * {{central-vault:<region>}}, filled in at package time (never a literal account id).
+     */
+    centralBackup: z
+      .object({
+        accountId: ACCOUNT_ID,
+        vaultName: z
+          .string()
+          .regex(
+            /^[A-Za-z0-9_-]{2,50}$/,
+            'must be a backup vault name: 2 to 50 letters, digits, "-", "_"',
+          )
+          .default('org-backup-vault'),
+      })
+      .strict()
+      .optional(),
+    /**
      * Control Tower sends its lifecycle events in its home region: anywhere but us-east-1, a
      * rule there forwards them to this stack (created and kept by the reconcile sweep).
      */

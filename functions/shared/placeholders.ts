@@ -35,6 +35,12 @@ export function configPlaceholders(config: Config): string[] {
   if (config.organizationId === EXAMPLE_ORGANIZATION_ID) {
     found.push(`organizationId: "${config.organizationId}" is the example organization`);
   }
+  const central = config.centralBackup?.accountId;
+  if (central && (EXAMPLE_ACCOUNT_IDS as readonly string[]).includes(central)) {
+    found.push(
+      `centralBackup.accountId: "${central}" is the example's central backup account (copies would go to an account nobody owns)`,
+    );
+  }
   const email = config.notifications.email;
   if (isExampleDomain(email.identity)) {
     found.push(`notifications.email.identity: "${email.identity}" is a reserved example domain`);

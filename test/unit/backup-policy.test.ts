@@ -11,6 +11,7 @@ import {
   loadBackupPolicies,
   parseBackupPolicy,
   plansForProfile,
+  resolveCentralVault,
   type BackupPolicyDocument,
 } from '../../functions/shared/backup-policy';
 import type { Profile } from '../../functions/shared/config';
@@ -273,7 +274,12 @@ describe('the shipped policies (infra/backup-policies/)', () => {
 
   it('production-critical: every 4 hours for 35 days, daily for a year with a central copy', () => {
     const policy = loadBackupPolicies().get('production-critical')!;
-    expect(describePlans(effectivePlans([policy.document]))).toEqual([
+    const packaged = resolveCentralVault(
+      policy.document,
+      exampleConfig().centralBackup,
+      policy.file,
+    ) as BackupPolicyDocument;
+    expect(describePlans(effectivePlans([packaged]))).toEqual([
       {
         plan: 'org-production-critical',
         regions: ['us-east-1', 'eu-west-1'],
@@ -912,5 +918,55 @@ describe('plansForProfile', () => {
       coldStorageAfterDays: 30,
     });
     expect(result.problems).toEqual([]);
+  });
+});
+
+describe('{{central-vault:<region>}}', () => {
+  const policy = (target: string): unknown => ({
+    plans: {
+      p: {
+        regions: { '@@assign': ['eu-west-1'] },
+        rules: {
+          r: {
+            schedule_expression: { '@@assign': 'cron(0 5 ? * * *)' },
+            target_backup_vault_name: { '@@assign': 'org-backup-vault' },
+            copy_actions: { [target]: { target_backup_vault_arn: { '@@assign': target } } },
+          },
+        },
+        selections: {
+          tags: {
+            s: {
+              iam_role_arn: { '@@assign': 'arn:aws:iam::$account:role/r' },
+              tag_key: { '@@assign': 'b' },
+              tag_value: { '@@assign': ['y'] },
+            },
+          },
+        },
+      },
+    },
+  });
+
+  it('is a valid copy target, filled in (key and value) with the configured central account', () => {
+    const parsed = parseBackupPolicy(policy('{{central-vault:eu-west-1}}'), 'p.json');
+    const filled = JSON.stringify(
+      resolveCentralVault(parsed, { accountId: '210987654321', vaultName: 'central' }, 'p.json'),
+    );
+    expect(filled).not.toContain('{{');
+    expect(filled.split('arn:aws:backup:eu-west-1:210987654321:backup-vault:central')).toHaveLength(
+      3,
+    );
+  });
+
+  it('names the file and the place when no central account is configured', () => {
+    const parsed = parseBackupPolicy(policy('{{central-vault:eu-west-1}}'), 'p.json');
+    expect(() => resolveCentralVault(parsed, undefined, 'infra/backup-policies/p.json')).toThrow(
+      /infra\/backup-policies\/p\.json: plans\.p\.rules\.r\.copy_actions\.\{\{central-vault:eu-west-1\}\}.*set centralBackup\.accountId/,
+    );
+  });
+
+  it('refuses a placeholder that is not a region', () => {
+    expect(() => parseBackupPolicy(policy('{{central-vault:mars}}'), 'p.json')).toThrow(
+      /or \{\{central-vault:<region>\}\}/,
+    );
   });
 });

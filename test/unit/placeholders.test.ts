@@ -19,6 +19,7 @@ describe('configPlaceholders', () => {
         'notifications.topics.chat.slack.0.workspaceId: "T0123ABCDEF" is the example\'s; use your own',
         'notifications.topics.chat.slack.0.channelId: "C0123ABCDEF" is the example\'s; use your own',
         expect.stringMatching(/^notifications\.topics\.chat\.teams\.0\.tenantId: /),
+        expect.stringMatching(/^centralBackup\.accountId: "444455556666" is the example's/),
       ]),
     );
   });
@@ -36,6 +37,7 @@ describe('configPlaceholders', () => {
     chat.slack[0]!.workspaceId = 'T07EA123LEP';
     chat.slack[0]!.channelId = 'C07EZ1ABC23';
     chat.teams = [];
+    config.centralBackup = { accountId: '210987654321', vaultName: 'central' };
     expect(configPlaceholders(config)).toEqual([]);
   });
 
@@ -56,15 +58,22 @@ describe('configPlaceholders', () => {
 });
 
 describe('policyPlaceholders', () => {
-  it('names the example central account in a copy action, once per copy action', () => {
+  it('finds nothing in the shipped policies: they name the central vault by placeholder', () => {
     const document = JSON.parse(
       readFileSync(join(ROOT, 'infra/backup-policies/production-critical.json'), 'utf8'),
     ) as unknown;
-    const found = policyPlaceholders(document);
-    expect(found).toHaveLength(1);
-    expect(found[0]).toMatch(
-      /copy_actions\..*\.target_backup_vault_arn\.@@assign: account 444455556666/,
-    );
+    expect(JSON.stringify(document)).toContain('{{central-vault:eu-west-1}}');
+    expect(policyPlaceholders(document)).toEqual([]);
+  });
+
+  it('names an example account written in a copy action, once per copy action', () => {
+    const arn = 'arn:aws:backup:eu-west-1:444455556666:backup-vault:v';
+    const found = policyPlaceholders({
+      copy_actions: { [arn]: { target_backup_vault_arn: { '@@assign': arn } } },
+    });
+    expect(found).toEqual([
+      expect.stringMatching(/target_backup_vault_arn\.@@assign: account 444455556666/),
+    ]);
   });
 
   it('finds nothing in a policy without example accounts', () => {

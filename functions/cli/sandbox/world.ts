@@ -7,7 +7,11 @@ import {
   createHandler as onboardingHandler,
 } from '../../onboard-account/handler';
 import { buildWatchDeps, createHandler as watchHandler } from '../../watch-account/handler';
-import { loadBackupPolicies } from '../../shared/backup-policy';
+import {
+  loadBackupPolicies,
+  resolveCentralVault,
+  type BackupPolicyDocument,
+} from '../../shared/backup-policy';
 import { CONFIG_ENV, type Config } from '../../shared/config';
 import { drainQueue, type DrainStats } from './event-source';
 import type { LocalAws } from './local-aws';
@@ -94,11 +98,16 @@ export function stackEnvironment(
 
 /** Adds the onboarding side: account-events rule, onboarding queue, backup policies. */
 export async function addOnboarding(world: World): Promise<OnboardingWorld> {
-  const onboarding = await createOnboardingStack(
-    world.c,
-    world.settings,
-    loadBackupPolicies().values(),
-  );
+  // As packaged: {{central-vault:<region>}} filled in from centralBackup.
+  const policies = [...loadBackupPolicies().values()].map((p) => ({
+    ...p,
+    document: resolveCentralVault(
+      p.document,
+      world.config.centralBackup,
+      p.file,
+    ) as BackupPolicyDocument,
+  }));
+  const onboarding = await createOnboardingStack(world.c, world.settings, policies);
   const env: NodeJS.ProcessEnv = {
     ...world.env,
     CENTRAL_BUS_ARN: world.stack.busArn,
