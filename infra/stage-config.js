@@ -444,6 +444,10 @@ function controlTowerResources(config, prefix) {
       CONTROL_TOWER_FORWARDER_ROLE_ARN: `arn:aws:iam::${SAMPLE_ACCOUNT_ID}:role/${prefix}-control-tower-forwarder`,
     },
     outputs: {
+      ControlTowerForwarderRoleArn: {
+        Description: 'The role the Control Tower forwarding rule uses (backupctl doctor checks it)',
+        Value: getAtt('ControlTowerForwarderRole', 'Arn'),
+      },
       ControlTowerForwardingRuleArn: {
         Description: `The rule in ${homeRegion} the reconcile sweep keeps (backupctl doctor checks it)`,
         Value: ruleArn,
@@ -580,7 +584,7 @@ function isInvokeLocal() {
 }
 
 /** Plain values for `osls invoke local` (AWS_ACCOUNT_ID, else moto's default account). */
-function localEnvironment({ prefix, region, topics, onboarding }) {
+function localEnvironment({ config, prefix, region, topics, onboarding }) {
   const account = process.env.AWS_ACCOUNT_ID || '123456789012';
   const env = {
     DELIVERY_TABLE_NAME: `${prefix}-ledger`,
@@ -594,6 +598,14 @@ function localEnvironment({ prefix, region, topics, onboarding }) {
     ),
   };
   if (!onboarding) return env;
+  const home = config.controlTower.homeRegion;
+  const controlTower =
+    home === REQUIRED_REGION
+      ? {}
+      : {
+          CONTROL_TOWER_FORWARDING_RULE_ARN: `arn:aws:events:${home}:${account}:rule/${prefix}-control-tower-events`,
+          CONTROL_TOWER_FORWARDER_ROLE_ARN: `arn:aws:iam::${account}:role/${prefix}-control-tower-forwarder`,
+        };
   const sqsEndpoint = process.env.AWS_ENDPOINT_URL || `https://sqs.${region}.amazonaws.com`;
   return {
     ...env,
@@ -602,6 +614,7 @@ function localEnvironment({ prefix, region, topics, onboarding }) {
     WATCH_ROLE_ARN: `arn:aws:iam::${account}:role/${prefix}-watch-account`,
     ONBOARDING_QUEUE_URL: `${sqsEndpoint}/${account}/${prefix}-onboarding`,
     WATCH_QUEUE_URL: `${sqsEndpoint}/${account}/${prefix}-watch`,
+    ...controlTower,
   };
 }
 
@@ -702,12 +715,15 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
   if (isInvokeLocal()) {
     // `osls invoke local` cannot resolve CloudFormation functions: name the resources as the
     // stack (and the sandbox, for --stage sandbox) names them.
-    Object.assign(notifyEnv, localEnvironment({ prefix, region, topics, onboarding: false }));
+    Object.assign(
+      notifyEnv,
+      localEnvironment({ config, prefix, region, topics, onboarding: false }),
+    );
     Object.assign(
       onboardingEnvironment,
-      localEnvironment({ prefix, region, topics, onboarding: true }),
+      localEnvironment({ config, prefix, region, topics, onboarding: true }),
     );
-    const local = localEnvironment({ prefix, region, topics, onboarding: true });
+    const local = localEnvironment({ config, prefix, region, topics, onboarding: true });
     Object.assign(notifyFunctionEnvironment, notifyEnv, {
       CENTRAL_BUS_ARN: local.CENTRAL_BUS_ARN,
       ONBOARDING_QUEUE_URL: local.ONBOARDING_QUEUE_URL,

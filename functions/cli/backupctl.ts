@@ -384,8 +384,9 @@ function accountHints(values: {
   };
 }
 
+/** --config, else BACKUP_CONFIG_FILE (as osls package reads it), else the example. */
 function loadConfig(path: string | undefined): Config {
-  return readConfigFile(path ?? EXAMPLE_CONFIG);
+  return readConfigFile(path ?? (process.env.BACKUP_CONFIG_FILE || EXAMPLE_CONFIG));
 }
 
 function policies(args: string[], io: Io): number {

@@ -14,7 +14,11 @@ import {
   type Subscription,
   type Trail,
 } from '../shared/adapters/prerequisites';
-import type { ForwardingRuleState } from '../shared/adapters/eventbridge-rule-forwarding';
+import {
+  forwardingDifferences,
+  type ForwardingRuleState,
+} from '../shared/adapters/eventbridge-rule-forwarding';
+import { controlTowerForwardingSpec } from '../reconcile/control-tower';
 import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../shared/backup-policy';
 import type { AccountRecord, CheckRecord } from '../shared/ports';
 import { channelTopicKey, chatChannels, filteredChannels } from '../shared/notices/subscriptions';
@@ -42,8 +46,9 @@ export interface DoctorTargets {
   /** Dead-letter queues by the stack output that names them. */
   deadLetterQueues: Record<string, string>;
   busName?: string;
-  /** Control Tower's home-region rule (output ControlTowerForwardingRuleArn). */
+  /** Control Tower's home-region rule and its role (outputs ControlTowerForwarding*Arn). */
   controlTowerRuleArn?: string;
+  controlTowerRoleArn?: string;
   /** The ledger table (output LedgerTableName, or DELIVERY_TABLE_NAME). */
   ledgerTable?: string;
 }
@@ -306,6 +311,7 @@ export function judgeControlTowerForwarding(
   homeRegion: string,
   ruleArn: string | undefined,
   state: ForwardingRuleState | undefined,
+  roleArn?: string,
 ): DoctorCheck {
   const id = 'control-tower-forwarding';
   const fix =
@@ -318,6 +324,16 @@ export function judgeControlTowerForwarding(
     );
   }
   const name = ruleArn.split('/').pop()!;
+  if (roleArn) {
+    // As the reconcile function declares it: state, pattern, target and its role.
+    const differences = forwardingDifferences(controlTowerForwardingSpec(ruleArn, roleArn), state);
+    return differences.length
+      ? fail(id, `${differences.join('; ')}: vended accounts wait for the daily sweep`, fix)
+      : pass(
+          id,
+          `rule ${name} in ${homeRegion} forwards Control Tower's lifecycle events to us-east-1`,
+        );
+  }
   const target = state.targets.find((t) =>
     /:events:us-east-1:\d{12}:event-bus\/default$/.test(t.arn),
   );
@@ -514,6 +530,7 @@ export async function runDoctor(
         homeRegion,
         ruleArn,
         ruleArn ? await reader.forwardingRule(homeRegion, ruleArn.split('/').pop()!) : undefined,
+        targets.controlTowerRoleArn,
       ),
     );
   }
@@ -556,6 +573,14 @@ export function doctorText(checks: readonly DoctorCheck[]): string {
   return `${lines.join('\n')}\n\n${counts}\n`;
 }
 
+/** A JSON object of strings, or nothing (null, a list or a number are not topic maps). */
+function objectOf(value: unknown): Record<string, string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
+}
+
 /**
  * Where the stack's parts are: its outputs (--stack), else the environment the other commands
  * use (TOPIC_ARNS, CENTRAL_BUS_ARN). A stack that cannot be read is itself a failed check.
@@ -570,7 +595,7 @@ export async function resolveTargets(
       const { status, outputs } = await reader.stackOutputs(stackName);
       let topicArns: Record<string, string> = {};
       try {
-        topicArns = JSON.parse(outputs.TopicArns ?? '{}') as Record<string, string>;
+        topicArns = objectOf(JSON.parse(outputs.TopicArns ?? '{}'));
       } catch {
         // An older stack without the output: the topics are not checked (said below).
       }
@@ -585,6 +610,9 @@ export async function resolveTargets(
           ...(outputs.LedgerTableName ? { ledgerTable: outputs.LedgerTableName } : {}),
           ...(outputs.ControlTowerForwardingRuleArn
             ? { controlTowerRuleArn: outputs.ControlTowerForwardingRuleArn }
+            : {}),
+          ...(outputs.ControlTowerForwarderRoleArn
+            ? { controlTowerRoleArn: outputs.ControlTowerForwarderRoleArn }
             : {}),
         },
         problems: [],
@@ -604,7 +632,7 @@ export async function resolveTargets(
   }
   let topicArns: Record<string, string> = {};
   try {
-    topicArns = JSON.parse(env.TOPIC_ARNS ?? '{}') as Record<string, string>;
+    topicArns = objectOf(JSON.parse(env.TOPIC_ARNS ?? '{}'));
   } catch {
     // Not JSON: reported as "no topic ARNs known".
   }
@@ -615,6 +643,12 @@ export async function resolveTargets(
       deadLetterQueues: {},
       ...(busName ? { busName } : {}),
       ...(env.DELIVERY_TABLE_NAME ? { ledgerTable: env.DELIVERY_TABLE_NAME } : {}),
+      ...(env.CONTROL_TOWER_FORWARDING_RULE_ARN
+        ? { controlTowerRuleArn: env.CONTROL_TOWER_FORWARDING_RULE_ARN }
+        : {}),
+      ...(env.CONTROL_TOWER_FORWARDER_ROLE_ARN
+        ? { controlTowerRoleArn: env.CONTROL_TOWER_FORWARDER_ROLE_ARN }
+        : {}),
     },
     problems: [],
   };

@@ -314,8 +314,12 @@ export function creationFailedNotice(n: CreationFailedFacts): Notice {
 export function departedNotice(n: DepartedFacts): Notice {
   const label = accountLabel({ id: n.accountId, name: n.account?.name });
   const closing = n.departure === 'closing';
+  // The sweep sees only the state: suspended accounts are closed ones, or suspended by AWS.
+  const bySweep = n.trigger === 'Reconcile';
   const how = closing
-    ? 'is being closed'
+    ? bySweep
+      ? 'is suspended or closed'
+      : 'is being closed'
     : n.method === 'Left'
       ? 'left the organization'
       : n.method === 'Cleaned'
@@ -337,7 +341,9 @@ export function departedNotice(n: DepartedFacts): Notice {
       ...(n.account?.email ? { email: n.account.email } : {}),
     },
     reason: closing
-      ? 'The account was closed: AWS suspends it and ends it after 90 days. No backup job runs in a suspended account.'
+      ? bySweep
+        ? `Organizations lists it as ${n.method?.replace(/^account is /, '') ?? 'suspended'}: a closed account is suspended and ends after 90 days, and AWS also suspends accounts (billing, abuse). No backup job runs in a suspended account.`
+        : 'The account was closed: AWS suspends it and ends it after 90 days. No backup job runs in a suspended account.'
       : "The organization's backup policies no longer apply to it: its backups are no longer governed by this control plane.",
     facts: [
       ...text('Seen as', n.trigger),

@@ -1,3 +1,4 @@
+import { isInactive } from '../shared/accounts';
 import type { AccountRecord } from '../shared/ports';
 import type { DepartedFacts } from './notices';
 import { AccountBusyError, onboardingConfig, type OnboardDeps } from './onboard';
@@ -15,7 +16,8 @@ export type OffboardDecision = Extract<TriggerDecision, { flow: 'offboard' }>;
 export interface OffboardResult {
   /** recorded: the ledger changed and admins were told; unchanged: already known. */
   outcome: 'recorded' | 'unchanged';
-  record: AccountRecord;
+  /** The ledger entry after the run (none when the sweep's claim did not hold and none existed). */
+  record?: AccountRecord;
 }
 
 /** A departure outranks a closure: a closed account that is finally gone is departed. */
@@ -25,9 +27,39 @@ function alreadyKnown(record: AccountRecord | undefined, d: OffboardDecision): b
   return record.status === 'closing' && d.departure === 'closing';
 }
 
+const isNotFound = (error: unknown) =>
+  (error as { name?: unknown } | null)?.name === 'AccountNotFoundException';
+
+/**
+ * The sweep saw the account missing or inactive in a listing that may be older than what happened
+ * since (an account created or joined meanwhile, eventual consistency): asked again, one account.
+ */
+async function sweepClaimHolds(
+  d: OffboardDecision,
+  deps: Pick<OnboardDeps, 'org' | 'log' | 'ledger'>,
+): Promise<boolean> {
+  let status: string | undefined;
+  try {
+    status = (await deps.org.describeAccount(d.accountId)).status;
+  } catch (error) {
+    // Gone from the organization: departed (a closed account finally gone, too).
+    if (isNotFound(error)) return true;
+    throw error;
+  }
+  const holds = d.departure === 'closing' && isInactive(status);
+  if (!holds) {
+    deps.log.info('the sweep saw a departure that is not so now; nothing recorded', {
+      accountId: d.accountId,
+      seen: d.method,
+      status,
+    });
+  }
+  return holds;
+}
+
 export async function offboardAccount(
   d: OffboardDecision,
-  deps: Pick<OnboardDeps, 'config' | 'ledger' | 'notifier' | 'clock' | 'log' | 'owner'>,
+  deps: Pick<OnboardDeps, 'config' | 'org' | 'ledger' | 'notifier' | 'clock' | 'log' | 'owner'>,
 ): Promise<OffboardResult> {
   const settings = onboardingConfig(deps.config);
   const lock = await deps.ledger.acquire(
@@ -44,6 +76,9 @@ export async function offboardAccount(
   }
   try {
     const previous = await deps.ledger.get(d.accountId);
+    if (d.trigger === 'Reconcile' && !(await sweepClaimHolds(d, deps))) {
+      return { outcome: 'unchanged', ...(previous ? { record: previous } : {}) };
+    }
     if (alreadyKnown(previous, d) && previous!.notified?.status === previous!.status) {
       deps.log.info('departure already recorded', {
         accountId: d.accountId,

@@ -186,6 +186,19 @@ async function run(
   const { baseline, org } = deps;
   const stamp = () => deps.clock.now().toISOString();
   const previous = req.dryRun ? undefined : await deps.ledger.get(req.accountId);
+  if (previous?.status === 'departed') {
+    // A request queued before the account left (a retry, a move, a sweep): not a failure.
+    try {
+      await org.describeAccount(req.accountId);
+    } catch (error) {
+      if ((error as { name?: unknown } | null)?.name !== 'AccountNotFoundException') throw error;
+      deps.log.info('account left the organization; not onboarded', {
+        accountId: req.accountId,
+        trigger: req.trigger,
+      });
+      return { outcome: 'skipped', record: previous, changes: [] };
+    }
+  }
   const record: AccountRecord = {
     accountId: req.accountId,
     status: 'onboarding',

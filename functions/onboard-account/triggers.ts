@@ -187,7 +187,9 @@ function accountJoined(d: Detail, ctx: Context): TriggerDecision {
 function accountDeparted(d: Detail, ctx: Context): TriggerDecision {
   const [field, value] = lifecycleAccountId(d);
   const details = objectish(d.serviceEventDetails) ?? {};
-  const method = oneLine(details.departedMethod ?? details.departureMethod);
+  // "Left", "REMOVED", "cleaned": one spelling for the notice.
+  const raw = oneLine(details.departedMethod ?? details.departureMethod);
+  const method = raw ? raw[0]!.toUpperCase() + raw.slice(1).toLowerCase() : undefined;
   const time = oneLine(details.departedTime ?? details.departureTime);
   return dropUndefined({
     flow: 'offboard' as const,

@@ -25,12 +25,19 @@ export function controlTowerForwardingSpec(ruleArn: string, roleArn: string): Fo
     );
   }
   const [, partition, region, account, name] = m;
+  // Where Organizations delivers its events in each partition.
+  const eventsRegion =
+    partition === 'aws-us-gov'
+      ? 'us-gov-west-1'
+      : partition === 'aws-cn'
+        ? 'cn-northwest-1'
+        : 'us-east-1';
   return {
     region: region!,
     name: name!,
     description: 'Control Tower lifecycle events to the backup control plane (us-east-1)',
     pattern: CONTROL_TOWER_LIFECYCLE_PATTERN,
-    targetArn: `arn:${partition}:events:us-east-1:${account}:event-bus/default`,
+    targetArn: `arn:${partition}:events:${eventsRegion}:${account}:event-bus/default`,
     roleArn,
   };
 }

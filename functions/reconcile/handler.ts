@@ -5,7 +5,7 @@ import { EventBridgeRuleForwarding } from '../shared/adapters/eventbridge-rule-f
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
 import { SqsWorkQueue } from '../shared/adapters/sqs-work-queue';
 import { loadOnboardingRuntime } from '../shared/config';
-import { ConfigError } from '../shared/errors';
+import { ConfigError, errorMessage } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { systemClock } from '../shared/ports';
 import { loadBaseline } from '../onboard-account/baseline';
@@ -69,11 +69,20 @@ export function createHandler(build: () => ReconcileDeps) {
     deps ??= build();
     // First, so a vended account's event is not lost for one more day.
     let repaired: string[] | undefined;
+    let forwardingError: unknown;
     if (deps.controlTowerForwarding) {
-      repaired = await deps.controlTowerForwarding();
-      if (repaired.length) {
-        logger.warn('Control Tower forwarding rule put back as declared', {
-          differences: repaired,
+      try {
+        repaired = await deps.controlTowerForwarding();
+        if (repaired.length) {
+          logger.warn('Control Tower forwarding rule put back as declared', {
+            differences: repaired,
+          });
+        }
+      } catch (error) {
+        // The sweep still runs (it onboards vended accounts anyway); the failure is raised after.
+        forwardingError = error;
+        logger.error('Control Tower forwarding rule could not be checked', {
+          error: errorMessage(error),
         });
       }
     }
@@ -86,6 +95,7 @@ export function createHandler(build: () => ReconcileDeps) {
       enqueued: result.enqueued,
       counts: result.counts,
     });
+    if (forwardingError) throw forwardingError;
     return {
       accounts: result.accounts,
       enqueued: result.enqueued,

@@ -40,6 +40,8 @@ export interface SweepDecision {
   name?: string;
   action: SweepAction;
   reason: string;
+  /** With offboard: gone from the organization, or listed but suspended or closed. */
+  departure?: 'departed' | 'closing';
 }
 
 export interface SweepDeps {
@@ -79,7 +81,12 @@ export function decideAccount(
     const known = record?.status === 'closing' || record?.status === 'departed';
     return known || !record
       ? { ...base, action: 'skip', reason: `account is ${account.status}` }
-      : { ...base, action: 'offboard', reason: `account is ${account.status}` };
+      : {
+          ...base,
+          action: 'offboard',
+          reason: `account is ${account.status}`,
+          departure: 'closing',
+        };
   }
   if (account.id === ctx.managementAccountId && !ctx.onboardManagementAccount) {
     return {
@@ -140,6 +147,13 @@ export async function sweep(
   const onboarding = deps.config.onboarding;
   if (!onboarding) throw new Error('configuration has no "onboarding" section');
   const organization = await deps.org.describeOrganization();
+  // Another organization's credentials with this ledger would call every account departed.
+  if (organization.id && organization.id !== deps.config.organizationId) {
+    throw new Error(
+      `these credentials are organization ${organization.id}'s, the configuration's organizationId is ${deps.config.organizationId}: nothing swept`,
+    );
+  }
+  const listedAt = deps.clock.now();
   const accounts: OrgAccount[] = [];
   for await (const account of deps.org.listAccounts()) accounts.push(account);
   const records = await deps.ledger.getMany(accounts.map((a) => a.id));
@@ -157,10 +171,13 @@ export async function sweep(
   const listed = new Set(accounts.map((a) => a.id));
   for (const record of await deps.ledger.list()) {
     if (listed.has(record.accountId) || record.status === 'departed') continue;
+    // Written since the listing began (a new account being onboarded): not a departure.
+    if (!(Date.parse(record.updatedAt) < listedAt.getTime())) continue;
     decisions.push({
       accountId: record.accountId,
       action: 'offboard',
       reason: 'no longer in the organization',
+      departure: 'departed',
     });
   }
   const work = decisions.filter(
@@ -178,7 +195,7 @@ export async function sweep(
       ...leaving.map((d): OffboardRequestMessage => ({
         kind: 'offboard-request',
         accountId: d.accountId,
-        departure: d.reason.startsWith('account is ') ? 'closing' : 'departed',
+        departure: d.departure ?? 'departed',
         seen: d.reason,
         requestedAt: now.toISOString(),
       })),

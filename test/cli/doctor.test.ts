@@ -433,6 +433,13 @@ describe('resolveTargets', () => {
     ]);
   });
 
+  it('takes TOPIC_ARNS that is not an object as no topics, instead of crashing', async () => {
+    const { targets: t } = await resolveTargets(new FakeReader(), undefined, {
+      TOPIC_ARNS: 'null',
+    });
+    expect(t.topicArns).toEqual({});
+  });
+
   it('falls back to TOPIC_ARNS and CENTRAL_BUS_ARN', async () => {
     const { targets: t } = await resolveTargets(new FakeReader(), undefined, {
       TOPIC_ARNS: JSON.stringify({ chat: ARN('chat') }),
@@ -495,6 +502,24 @@ describe('control-tower-forwarding', () => {
       detail: expect.stringMatching(detail),
       fix: expect.stringMatching(/invoke the reconcile function once/),
     });
+  });
+
+  it('with the role known, judges the rule as the reconcile function declares it', async () => {
+    const ROLE = `arn:aws:iam::${MANAGEMENT}:role/backup-control-plane-prod-control-tower-forwarder`;
+    const config = exampleConfigWithChannels();
+    config.controlTower = { homeRegion: 'eu-west-1' };
+    const reader = new FakeReader();
+    // The right bus, but without the role cross-region delivery needs, and another pattern.
+    reader.rule = { ...reader.rule, targets: [{ arn: reader.rule.targets[0]!.arn }] };
+    const t = { ...targets(), controlTowerRuleArn: RULE, controlTowerRoleArn: ROLE };
+    const found = (await runDoctor(config, reader, t)).find(
+      (c) => c.id === 'control-tower-forwarding',
+    );
+    expect(found).toMatchObject({ status: 'fail' });
+    expect(found!.detail).toMatch(/another event pattern/);
+    expect(found!.detail).toMatch(
+      /does not target arn:aws:events:us-east-1:111111111111:event-bus\/default/,
+    );
   });
 
   it('warns when the stack names no rule', async () => {

@@ -332,6 +332,19 @@ describe('reconcile handler', () => {
       expect(events).not.toHaveReceivedCommand(PutRuleCommand);
     });
 
+    it('still sweeps when the home-region rule cannot be checked, then fails the run', async () => {
+      organization();
+      events
+        .on(DescribeRuleCommand)
+        .rejects(
+          Object.assign(new Error('explicit deny in an SCP'), { name: 'AccessDeniedException' }),
+        );
+      handler = createHandler(() => buildReconcileDeps());
+      await expect(handler({}, lambdaContext())).rejects.toThrow('explicit deny in an SCP');
+      // The sweep ran: the new account was queued all the same.
+      expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
+    });
+
     it('refuses half the settings, naming both', () => {
       delete process.env.CONTROL_TOWER_FORWARDER_ROLE_ARN;
       expect(() => buildReconcileDeps()).toThrow(

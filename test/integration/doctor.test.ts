@@ -5,6 +5,7 @@ import { BackupClient, UpdateGlobalSettingsCommand } from '@aws-sdk/client-backu
 import { localClientConfig, useLocalAwsEnvironment } from '../../functions/cli/sandbox/local-aws';
 import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../../functions/shared/backup-policy';
 import { subscribeQueue } from '../../functions/cli/sandbox/provision';
+import { DynamoDbOnboardingLedger } from '../../functions/shared/adapters/dynamodb-onboarding-ledger';
 import { AwsPrerequisites } from '../../functions/shared/adapters/prerequisites';
 import { exampleConfig } from '../helpers/fixtures';
 import { freshWorld } from './harness';
@@ -74,6 +75,22 @@ it('checks the sandbox organization and stack, and finds what is broken there', 
   expect(checks.get('dlq:NotificationDeadLetterQueueUrl')).toMatchObject({
     status: 'fail',
     detail: expect.stringMatching(/^1 message\(s\) in /),
+  });
+
+  // A failed onboarding in the ledger (read back through the real Scan) fails the check.
+  await new DynamoDbOnboardingLedger(world.c.dynamodb, world.stack.tableName).save({
+    accountId: '210987654321',
+    status: 'failed',
+    steps: {},
+    attempts: 3,
+    updatedAt: new Date().toISOString(),
+    attachedPolicies: [],
+    lastError: { step: 'access', message: 'AccessDenied', at: new Date().toISOString() },
+  });
+  checks = byId(await runDoctor(config, reader, targets, policies));
+  expect(checks.get('accounts')).toMatchObject({
+    status: 'fail',
+    detail: expect.stringMatching(/Onboarding failed: 210987654321 at access: AccessDenied/),
   });
 
   // The bus of another organization's policy is not this organization's.

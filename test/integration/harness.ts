@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connectLocalAws } from '../../functions/cli/sandbox/local-aws';
 import { buildWorld, type World } from '../../functions/cli/sandbox/world';
 import type { Config } from '../../functions/shared/config';
@@ -10,4 +13,11 @@ export async function freshWorld(config: Config = exampleConfig()): Promise<Worl
   const aws = localAws();
   await aws.reset();
   return buildWorld(aws, config, 'itest');
+}
+
+/** The world's configuration as a file, for backupctl (BACKUP_CONFIG_FILE). */
+export function worldConfigFile(world: World): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'world-config-')), 'config.json');
+  writeFileSync(file, JSON.stringify(world.config));
+  return file;
 }

@@ -35,7 +35,7 @@ import { buildSweepDeps } from '../../functions/reconcile/handler';
 import { sweep } from '../../functions/reconcile/sweep';
 import type { AccountRecord } from '../../functions/shared/ports';
 import { exampleConfigWithChannels, sample } from '../helpers/fixtures';
-import { freshWorld } from './harness';
+import { freshWorld, worldConfigFile } from './harness';
 
 /**
  * Onboarding end to end on moto: an account event on the management account's default bus →
@@ -47,9 +47,15 @@ jest.setTimeout(120_000);
 
 let world: OnboardingWorld;
 
+afterAll(() => {
+  delete process.env.BACKUP_CONFIG_FILE;
+});
+
 beforeEach(async () => {
   // As the CLI reads infra/config/example.yml, the world has its chat channels' topics too.
   world = await addOnboarding(await freshWorld(exampleConfigWithChannels()));
+  // backupctl reads the configuration the world plays (moto's organization id).
+  process.env.BACKUP_CONFIG_FILE = worldConfigFile(world);
   // backupctl reads the stack's names from the operator's environment, as documented.
   for (const name of [
     'DELIVERY_TABLE_NAME',
@@ -388,8 +394,26 @@ describe('onboarding on moto', () => {
     ]);
     await drainOnboarding(world);
     expect(await ledger(closing!.id)).toMatchObject({ status: 'closing' });
+    // A third one leaves and no event says so: the ledger Scan finds it missing, asked again.
+    const quiet = world.org.accounts[2]!;
+    await world.c.organizations.send(
+      new RemoveAccountFromOrganizationCommand({ AccountId: quiet.id }),
+    );
+    const found = await sweep(buildSweepDeps(world.env));
+    expect(found.decisions.filter((d) => d.action === 'offboard')).toEqual([
+      expect.objectContaining({ accountId: quiet.id, departure: 'departed' }),
+    ]);
+    await drainOnboarding(world);
+    expect(await ledger(quiet.id)).toMatchObject({
+      status: 'departed',
+      departure: { trigger: 'Reconcile', method: 'no longer in the organization' },
+    });
     const told = (await sentEmails()).filter((e) => /^\[(DEPARTED|CLOSING)\]/.test(e.subject));
-    expect(told.map((e) => e.subject.slice(0, 11)).sort()).toEqual(['[CLOSING] A', '[DEPARTED] ']);
+    expect(told.map((e) => e.subject.slice(0, 11)).sort()).toEqual([
+      '[CLOSING] A',
+      '[DEPARTED] ',
+      '[DEPARTED] ',
+    ]);
     // The sweep after that has nothing more to tell.
     const last = await sweep(buildSweepDeps(world.env));
     expect(last.counts.offboard).toBe(0);

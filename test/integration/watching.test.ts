@@ -31,7 +31,7 @@ import { DynamoDbCheckLedger } from '../../functions/shared/adapters/dynamodb-ch
 import type { CheckRecord } from '../../functions/shared/ports';
 import { buildDigestDeps } from '../../functions/send-digest/handler';
 import { digestPeriod, sendDigest } from '../../functions/send-digest/send-digest';
-import { freshWorld } from './harness';
+import { freshWorld, worldConfigFile } from './harness';
 
 /**
  * The daily check on moto: the sweep queues a check per ready account, the real watchAccount
@@ -109,8 +109,14 @@ async function cli(args: string[]) {
   return { code, stdout, stderr };
 }
 
+afterAll(() => {
+  delete process.env.BACKUP_CONFIG_FILE;
+});
+
 beforeEach(async () => {
   world = await addOnboarding(await freshWorld());
+  // backupctl reads the configuration the world plays (moto's organization id).
+  process.env.BACKUP_CONFIG_FILE = worldConfigFile(world);
   for (const name of [
     'DELIVERY_TABLE_NAME',
     'CENTRAL_BUS_ARN',

@@ -26,7 +26,7 @@ describe('controlTowerForwardingSpec', () => {
     expect(
       controlTowerForwardingSpec('arn:aws-us-gov:events:us-gov-east-1:111122223333:rule/r', ROLE)
         .targetArn,
-    ).toBe('arn:aws-us-gov:events:us-east-1:111122223333:event-bus/default');
+    ).toBe('arn:aws-us-gov:events:us-gov-west-1:111122223333:event-bus/default');
   });
 
   it('names the variable when the ARN is not a rule’s', () => {

@@ -131,9 +131,10 @@ describe('processOnboardingRecord: departures', () => {
     expect(w.ledger.records.get(MEMBER_ID)!.notified).toEqual({ status: 'departed' });
   });
 
-  it('takes the sweep’s request, and rejects a malformed one naming the field', async () => {
+  it('takes the sweep’s request once the account is really gone, and rejects a malformed one', async () => {
     const w = onboardingWorld();
     w.ledger.records.set(MEMBER_ID, ready());
+    w.org.accounts.delete(MEMBER_ID);
     const request = {
       kind: 'offboard-request',
       accountId: MEMBER_ID,
@@ -148,6 +149,54 @@ describe('processOnboardingRecord: departures', () => {
     });
     expect(() => decideRecord({ ...request, departure: 'vanished' })).toThrow(MalformedEventError);
     expect(() => decideRecord({ ...request, accountId: '12' })).toThrow(/field "accountId"/);
+  });
+});
+
+describe('the sweep’s view, asked again', () => {
+  const sweepSays = (departure: 'departed' | 'closing') => ({
+    kind: 'offboard-request',
+    accountId: MEMBER_ID,
+    departure,
+    seen: departure === 'departed' ? 'no longer in the organization' : 'account is SUSPENDED',
+    requestedAt: '2026-06-12T05:00:00.000Z',
+  });
+
+  it('records nothing for an account that is in the organization and active after all', async () => {
+    const w = onboardingWorld();
+    w.ledger.records.set(MEMBER_ID, ready());
+    for (const departure of ['departed', 'closing'] as const) {
+      expect(await processOnboardingRecord(sweepSays(departure), undefined, w.deps)).toMatchObject({
+        result: { outcome: 'unchanged' },
+      });
+    }
+    expect(w.ledger.records.get(MEMBER_ID)).toMatchObject({ status: 'ready' });
+    expect(w.notifier.departedNotices).toEqual([]);
+  });
+
+  it('records a closure the account’s state confirms', async () => {
+    const w = onboardingWorld();
+    w.ledger.records.set(MEMBER_ID, ready());
+    w.org.accounts.get(MEMBER_ID)!.status = 'SUSPENDED';
+    await processOnboardingRecord(sweepSays('closing'), undefined, w.deps);
+    expect(w.ledger.records.get(MEMBER_ID)).toMatchObject({ status: 'closing' });
+  });
+
+  it('a request queued before the account left is not a failure, and tells nobody', async () => {
+    const w = onboardingWorld();
+    w.ledger.records.set(MEMBER_ID, {
+      ...ready(),
+      status: 'departed',
+      notified: { status: 'departed' },
+    });
+    w.org.accounts.delete(MEMBER_ID);
+    const out = await processOnboardingRecord(
+      { kind: 'onboard-request', accountId: MEMBER_ID, trigger: 'Reconcile' },
+      undefined,
+      w.deps,
+    );
+    expect(out).toMatchObject({ flow: 'onboard', result: { outcome: 'skipped' } });
+    expect(w.ledger.records.get(MEMBER_ID)).toMatchObject({ status: 'departed' });
+    expect(w.notifier.count).toBe(0);
   });
 });
 
@@ -172,6 +221,34 @@ describe('departedNotice', () => {
     expect(email.text).toMatch(
       /copies in the central backup account are kept until their retention ends/,
     );
+  });
+
+  it('does not call a suspended account closed when only the sweep saw it', () => {
+    const notice = departedNotice({
+      accountId: MEMBER_ID,
+      departure: 'closing',
+      trigger: 'Reconcile',
+      method: 'account is SUSPENDED',
+      governed: true,
+    });
+    expect(notice.headline).toBe(`Account ${MEMBER_ID} is suspended or closed`);
+    expect(notice.reason).toMatch(/lists it as SUSPENDED: .*also suspends accounts/);
+  });
+
+  it('reads the upper-case spelling of the departure method', () => {
+    const decision = decideRecord(
+      about('organizations/account-departed-organization.variant-departure-fields', '320198765432'),
+    );
+    expect(decision).toMatchObject({ method: 'Removed' });
+    expect(
+      departedNotice({
+        accountId: MEMBER_ID,
+        departure: 'departed',
+        trigger: 'AccountDepartedOrganization',
+        method: (decision as { method?: string }).method,
+        governed: true,
+      }).headline,
+    ).toBe(`Account ${MEMBER_ID} was removed from the organization`);
   });
 
   it('is sent once per channel by the pipeline even when two runs tell it', async () => {

@@ -53,6 +53,7 @@ describe('decideAccount', () => {
         name: `Account ${id}`,
         action: 'offboard',
         reason: `account is ${status}`,
+        departure: 'closing',
       });
       expect(
         decideAccount(account(id, { status }), record(id, { status: 'closing' }), ctx()),
@@ -282,6 +283,25 @@ describe('sweep', () => {
     deps.config.onboarding!.lockSeconds = 20;
     const result = await sweep(deps, { dryRun: true });
     expect(result.decisions.find((d) => d.accountId === '200000000007')?.action).toBe('repair');
+  });
+
+  it('refuses to sweep another organization than the configuration’s', async () => {
+    const deps = world();
+    deps.config.organizationId = 'o-someoneelse1';
+    await expect(sweep(deps)).rejects.toThrow(
+      /configuration's organizationId is o-someoneelse1: nothing swept/,
+    );
+    expect(deps.queue.batches).toEqual([]);
+  });
+
+  it('does not call departed an account whose ledger entry was written after the listing began', async () => {
+    const deps = world();
+    deps.ledger.records.set(
+      '200000000008',
+      record('200000000008', { updatedAt: NOW.toISOString() }),
+    );
+    const result = await sweep(deps, { dryRun: true });
+    expect(result.decisions.find((d) => d.accountId === '200000000008')).toBeUndefined();
   });
 
   it('refuses a configuration without onboarding', async () => {

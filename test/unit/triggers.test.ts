@@ -108,7 +108,7 @@ const EXPECTED: Record<string, TriggerDecision> = {
     accountId: '320198765432',
     trigger: 'AccountDepartedOrganization',
     departure: 'departed',
-    method: 'REMOVED',
+    method: 'Removed',
     time: '2026-06-11T07:05:19Z',
   },
   'organizations/account-departed-organization.cleaned': {

@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { decide } from '../../notify-backup-event/decide';
@@ -100,6 +100,9 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
     );
     const world = await buildWorld(aws, config);
     for (const a of world.org.accounts) io.progress(`      ${a.name} ${a.id} (OU ${a.ou})`);
+    // The configuration as played (moto's organization id, the home region): for backupctl.
+    const playedConfig = join(options.outDir, 'config.json');
+    writeFileSync(playedConfig, JSON.stringify(world.config, null, 2) + '\n');
 
     step(
       3,
@@ -205,7 +208,7 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
     if (options.keep) {
       keep = true;
       aws.detach();
-      io.out(keepInstructions(aws, world.stack, onboarding.world.env));
+      io.out(keepInstructions(aws, world.stack, onboarding.world.env, playedConfig));
     }
     if (problems.length) {
       io.out(
@@ -557,7 +560,12 @@ function accountName(world: World, id: string): string {
   return world.org.accounts.find((a) => a.id === id)?.name ?? '';
 }
 
-function keepInstructions(aws: LocalAws, stack: NotificationStack, env: NodeJS.ProcessEnv): string {
+function keepInstructions(
+  aws: LocalAws,
+  stack: NotificationStack,
+  env: NodeJS.ProcessEnv,
+  configFile: string,
+): string {
   return `
 moto keeps running (pid ${aws.pid}) on ${aws.endpoint}. Point tools at it:
 
@@ -579,7 +587,7 @@ For backupctl onboard and reconcile, also:
   ]
     .filter((k) => env[k])
     .map((k) => `${k}='${env[k]}'`)
-    .join(' ')}
+    .join(' ')} BACKUP_CONFIG_FILE='${resolve(configFile)}'
   npx backupctl reconcile --dry-run     # each account's decision, checked now, read-only
   npx backupctl coverage --format text
   npx backupctl digest --since 24h --format text

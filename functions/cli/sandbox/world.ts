@@ -65,6 +65,8 @@ export async function buildWorld(
   const settings = readStackSettings(stage);
   const c = localClients(aws.endpoint);
   const org = await createOrganization(c);
+  // The configuration names moto's organization, as a deployed one names the real one.
+  config.organizationId = org.id;
   const stack = await createNotificationStack(c, settings, config, org.id);
   const env = stackEnvironment(config, stack, `${settings.service}-${stage}-`);
   return {
