@@ -379,7 +379,11 @@ function controlTowerResources(config, prefix) {
               Effect: 'Allow',
               Principal: { Service: 'events.amazonaws.com' },
               Action: 'sts:AssumeRole',
-              Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
+              // Only the home-region rule the reconcile function keeps.
+              Condition: {
+                StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') },
+                ArnEquals: { 'aws:SourceArn': ruleArn },
+              },
             },
           ],
         },

@@ -189,6 +189,10 @@ describe('infra/stage-config.js', () => {
     expect(Resources.ControlTowerForwarderRole!.Properties).toMatchObject({
       RoleName: 'backup-control-plane-dev-control-tower-forwarder',
     });
+    // Assumed by EventBridge for that one rule only.
+    expect(
+      JSON.stringify(Resources.ControlTowerForwarderRole!.Properties.AssumeRolePolicyDocument),
+    ).toContain(`"ArnEquals":${JSON.stringify({ 'aws:SourceArn': rule })}`);
     // The reconcile function may keep that one rule, and pass that one role to EventBridge.
     expect(JSON.stringify(Resources.ControlTowerForwardingPolicy)).toContain(
       '"Resource":' + JSON.stringify(rule),
