@@ -19,6 +19,7 @@ import {
   type ForwardingRuleState,
 } from '../shared/adapters/eventbridge-rule-forwarding';
 import { controlTowerForwardingSpec } from '../reconcile/control-tower';
+import { loadBaseline } from '../onboard-account/baseline';
 import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../shared/backup-policy';
 import type { AccountRecord, CheckRecord } from '../shared/ports';
 import { channelTopicKey, chatChannels, filteredChannels } from '../shared/notices/subscriptions';
@@ -395,6 +396,34 @@ export function judgeLedger(
   return pass(id, counts);
 }
 
+/**
+ * The management account's own backup jobs: us-east-1's are caught by the stack's rule; in any
+ * other region of the profiles only a forwarding rule there (onboarding the management account)
+ * carries them.
+ */
+export function judgeManagementRegions(
+  regions: readonly string[],
+  rules: ReadonlyMap<string, ForwardingRuleState>,
+  ruleName: string,
+): DoctorCheck {
+  const id = 'management-account-regions';
+  const uncovered = regions.filter(
+    (r) => r !== 'us-east-1' && !(rules.get(r)?.exists && rules.get(r)?.state === 'ENABLED'),
+  );
+  const covered = regions.filter((r) => !uncovered.includes(r));
+  if (!uncovered.length) {
+    return pass(
+      id,
+      `the management account's backup jobs reach the control plane in ${covered.join(', ')}`,
+    );
+  }
+  return warn(
+    id,
+    `the management account's backup jobs in ${uncovered.join(', ')} reach nobody (covered: ${covered.join(', ')}; no enabled ${ruleName} there)`,
+    'onboard the management account: onboarding.onboardManagementAccount: true, with the access role (onboarding.accessRole) created in the management account and trusted by the onboarding role',
+  );
+}
+
 export function judgeStack(stack: { name: string; status: string }): DoctorCheck {
   const id = 'stack';
   if (/_COMPLETE$/.test(stack.status) && !/ROLLBACK|DELETE/.test(stack.status)) {
@@ -423,6 +452,8 @@ const NEEDS: Record<string, string> = {
   'central-bus-policy': 'events:DescribeEventBus',
   'control-tower-forwarding': 'events:DescribeRule, events:ListTargetsByRule (in the home region)',
   accounts: 'dynamodb:Scan, dynamodb:BatchGetItem on the ledger table',
+  'management-account-regions':
+    'events:DescribeRule, events:ListTargetsByRule in each profile region',
 };
 
 async function guarded(
@@ -534,6 +565,17 @@ export async function runDoctor(
       ),
     );
   }
+  const profileRegions = [
+    ...new Set(['us-east-1', ...(config.onboarding?.profiles.flatMap((p) => p.regions) ?? [])]),
+  ];
+  await add('management-account-regions', async () => {
+    const ruleName = loadBaseline().forwarding.ruleName;
+    const rules = new Map<string, ForwardingRuleState>();
+    for (const region of profileRegions.filter((r) => r !== 'us-east-1')) {
+      rules.set(region, await reader.forwardingRule(region, ruleName));
+    }
+    return judgeManagementRegions(profileRegions, rules, ruleName);
+  });
   if (targets.ledgerTable) {
     const table = targets.ledgerTable;
     await add('accounts', async () => {

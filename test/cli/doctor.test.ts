@@ -207,6 +207,7 @@ describe('backupctl doctor', () => {
       'dlq:NotificationDeadLetterQueueUrl': 'pass',
       'organization-trail': 'pass',
       accounts: 'pass',
+      'management-account-regions': 'pass',
       'central-bus-policy': 'pass',
     });
     expect(checks.get('topic:chat')!.detail).toMatch(
@@ -395,7 +396,7 @@ describe('backupctl doctor', () => {
     const text = doctorText([...(await doctor(reader)).values()]);
     expect(text.split('\n')[0]).toMatch(/^FAIL {2}trusted-access/);
     expect(text.split('\n')[1]).toMatch(/^\s+fix: aws organizations enable-aws-service-access/);
-    expect(text).toMatch(/\n1 fail, 0 warn, 15 pass\n$/);
+    expect(text).toMatch(/\n1 fail, 0 warn, 16 pass\n$/);
   });
 });
 
@@ -535,6 +536,18 @@ describe('accounts', () => {
     expect((await doctor(reader)).get('accounts')).toMatchObject({
       status: 'pass',
       detail: '2 ready, 0 failed, 0 skipped, 1 departed, 1 closing',
+    });
+  });
+});
+
+describe('management-account-regions', () => {
+  it('warns about profile regions where the management account forwards nothing', async () => {
+    const reader = new FakeReader();
+    reader.rule = { exists: false, targets: [] };
+    expect((await doctor(reader)).get('management-account-regions')).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/jobs in eu-west-1 reach nobody \(covered: us-east-1;/),
+      fix: expect.stringMatching(/onboardManagementAccount: true/),
     });
   });
 });

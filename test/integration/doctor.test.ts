@@ -43,6 +43,11 @@ it('checks the sandbox organization and stack, and finds what is broken there', 
   expect(checks.get('dlq:NotificationDeadLetterQueueUrl')!.status).toBe('pass');
   expect(checks.get('central-bus-policy')!.status).toBe('pass');
   expect(checks.get('organization-trail')).toMatchObject({ status: 'warn' });
+  // The management account forwards nothing from eu-west-1 (a production profile region).
+  expect(checks.get('management-account-regions')).toMatchObject({
+    status: 'warn',
+    detail: expect.stringMatching(/jobs in eu-west-1 reach nobody/),
+  });
   // The ledger read through a real Scan: nothing onboarded yet.
   expect(checks.get('accounts')).toMatchObject({
     status: 'pass',

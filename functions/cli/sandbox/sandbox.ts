@@ -584,6 +584,8 @@ For backupctl onboard and reconcile, also:
     'WATCH_ROLE_ARN',
     'ONBOARDING_QUEUE_URL',
     'WATCH_QUEUE_URL',
+    'CONTROL_TOWER_FORWARDING_RULE_ARN',
+    'CONTROL_TOWER_FORWARDER_ROLE_ARN',
   ]
     .filter((k) => env[k])
     .map((k) => `${k}='${env[k]}'`)
