@@ -3,7 +3,14 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', '.serverless/', '.esbuild/', '.sandbox/', 'coverage/'],
+    ignores: [
+      'node_modules/',
+      '.serverless/',
+      '.serverless-govcloud/',
+      '.esbuild/',
+      '.sandbox/',
+      'coverage/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

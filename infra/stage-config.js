@@ -5,7 +5,8 @@
  *
  * Reads infra/config/<stage>.yml (or the file named by `--param config=<path>` or
  * BACKUP_CONFIG_FILE), validates it with the functions' own schema (functions/shared/config.ts),
- * refuses any region but us-east-1, and builds the parts of the template that depend on the
+ * refuses any region but the partition's Organizations region (us-east-1, us-gov-west-1,
+ * cn-northwest-1), and builds the parts of the template that depend on the
  * configuration: the function's environment, the SNS topics the stack creates (with their KMS
  * key and policies), the function's delivery permissions and the alarm actions.
  *
@@ -20,7 +21,6 @@ const { Buffer } = require('node:buffer');
 const zlib = require('node:zlib');
 const { channelTopics, pascal, subscriptionResources } = require('./subscription-resources');
 
-const REQUIRED_REGION = 'us-east-1';
 /** Lambda refuses a function whose environment (keys and values, as JSON) exceeds 4 KB. */
 const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4 * 1024;
 /** BACKUP_CONTROL_PLANE_CONFIG holds gzip'd JSON in base64 after it (functions/shared/config.ts). */
@@ -150,7 +150,7 @@ function centralVaultFilled(policy, config) {
  * functions/shared/backup-policy.ts, each an AWS::Organizations::Policy of type BACKUP_POLICY
  * named <name> (onboarding attaches them by that name). A profile naming a missing file fails.
  */
-function backupPolicyResources(config) {
+function backupPolicyResources(config, region) {
   const { loadBackupPolicies, BACKUP_POLICIES_DIR } = requireTs(
     '../functions/shared/backup-policy.ts',
   );
@@ -170,6 +170,7 @@ function backupPolicyResources(config) {
       ),
   );
   if (missing.length) throw userError(`invalid configuration:\n  - ${missing.join('\n  - ')}`);
+  warnOfOtherPartitions(policies, region);
   const resources = {};
   const outputs = {};
   for (const policy of policies.values()) {
@@ -192,12 +193,49 @@ function backupPolicyResources(config) {
   return { Resources: resources, Outputs: outputs };
 }
 
+/** The regions a policy's plans name (`"regions": {"@@assign": [...]}`, at any depth). */
+function policyRegions(value, out = new Set()) {
+  if (Array.isArray(value)) value.forEach((v) => policyRegions(v, out));
+  else if (value && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (key === 'regions' && v && typeof v === 'object') {
+        for (const list of Object.values(v))
+          if (Array.isArray(list)) list.forEach((r) => out.add(r));
+      } else policyRegions(v, out);
+    }
+  }
+  return out;
+}
+
+/**
+ * Backup policies are shared by every stage: one packaged for another partition may name regions
+ * that do not exist there. AWS Backup creates no plan in them; said, not refused.
+ */
+function warnOfOtherPartitions(policies, region) {
+  const { partitionOfRegion } = partitionModule();
+  const partition = partitionOfRegion(region);
+  for (const policy of policies.values()) {
+    const foreign = [...policyRegions(policy.document)].filter(
+      (r) => typeof r === 'string' && partitionOfRegion(r) !== partition,
+    );
+    if (foreign.length) {
+      process.stderr.write(
+        `\nWARNING: ${relative(policy.file)} names ${foreign.join(', ')}, outside the ${partition} ` +
+          `partition of ${region}: its plans there will not run. Use regions of ${partition}.\n\n`,
+      );
+    }
+  }
+}
+
 const sub = (text) => ({ 'Fn::Sub': text });
 const ref = (logicalId) => ({ Ref: logicalId });
 const getAtt = (logicalId, attribute) => ({ 'Fn::GetAtt': [logicalId, attribute] });
 const ACCOUNT_ROOT = sub('arn:${AWS::Partition}:iam::${AWS::AccountId}:root');
 
 function buildTopics(config, prefix, region) {
+  // ARNs at their real length (the environment's size is estimated with them).
+  const sampleTopicArn = (name) =>
+    `arn:${partitionModule().partitionOfRegion(region)}:sns:${region}:${SAMPLE_ACCOUNT_ID}:${name}`;
   const configured = Object.entries(config.notifications.topics).map(([name, topic]) => {
     const logicalId = `${pascal(name)}Topic`;
     if (topic.arn) {
@@ -218,12 +256,12 @@ function buildTopics(config, prefix, region) {
       chat: topic.chat,
       topicName,
       arn: ref(logicalId), // Ref of an AWS::SNS::Topic is its ARN
-      sampleArn: `arn:aws:sns:${region}:${SAMPLE_ACCOUNT_ID}:${topicName}`,
+      sampleArn: sampleTopicArn(topicName),
     };
   });
   const topics = [
     ...configured,
-    ...channelTopics(config, prefix, region, SAMPLE_ACCOUNT_ID, subscriptionsModule()),
+    ...channelTopics(config, prefix, sampleTopicArn, subscriptionsModule()),
   ];
   const seen = new Map();
   for (const topic of topics) {
@@ -356,22 +394,33 @@ function topicResources(prefix, topic) {
 }
 
 /**
- * Control Tower outside us-east-1: the role its home-region rule uses to put events on
- * us-east-1's default bus, and the reconcile function's right to keep that rule as declared
- * (functions/reconcile/control-tower.ts). Nothing when the home region is us-east-1.
+ * The stack's rules in other regions (functions/reconcile/region-forwarding.ts): Control Tower's
+ * home region when it is not the stack's, and each other region where the management account's
+ * own backup jobs run. The role they put events on the stack region's default bus with, and the
+ * reconcile function's right to keep them as declared. Nothing when there is no such region.
  */
-function controlTowerResources(config, prefix) {
-  const homeRegion = config.controlTower.homeRegion;
-  if (homeRegion === REQUIRED_REGION) return { resources: {}, environment: {}, outputs: {} };
-  const ruleArn = sub(
-    `arn:\${AWS::Partition}:events:${homeRegion}:\${AWS::AccountId}:rule/${prefix}-control-tower-events`,
+function regionForwardingResources(config, prefix, region) {
+  const forwarding = requireTs('../functions/reconcile/region-forwarding.ts');
+  const ruleArn = (ruleRegion, name) =>
+    sub(`arn:\${AWS::Partition}:events:${ruleRegion}:\${AWS::AccountId}:rule/${name}`);
+  const homeRegion = config.controlTower.homeRegion ?? region;
+  const controlTowerRule =
+    homeRegion === region
+      ? undefined
+      : ruleArn(homeRegion, forwarding.controlTowerRuleName(prefix));
+  const managementRegions = forwarding.managementForwardingRegions(config, region);
+  const managementRules = managementRegions.map((r) =>
+    ruleArn(r, forwarding.managementRuleName(prefix)),
   );
+  const rules = [...(controlTowerRule ? [controlTowerRule] : []), ...managementRules];
+  if (!rules.length) return { resources: {}, environment: {}, plain: () => ({}), outputs: {} };
+  const roleName = `${prefix}-region-forwarder`;
   const resources = {
-    ControlTowerForwarderRole: {
+    RegionForwarderRole: {
       Type: 'AWS::IAM::Role',
       Properties: {
-        RoleName: `${prefix}-control-tower-forwarder`,
-        Description: `Forwards Control Tower lifecycle events from ${homeRegion} to us-east-1`,
+        RoleName: roleName,
+        Description: `Forwards events from the stack's rules in other regions to ${region}`,
         AssumeRolePolicyDocument: {
           Version: '2012-10-17',
           Statement: [
@@ -379,10 +428,10 @@ function controlTowerResources(config, prefix) {
               Effect: 'Allow',
               Principal: { Service: 'events.amazonaws.com' },
               Action: 'sts:AssumeRole',
-              // Only the home-region rule the reconcile function keeps.
+              // Only the rules the reconcile function keeps.
               Condition: {
                 StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') },
-                ArnEquals: { 'aws:SourceArn': ruleArn },
+                ArnEquals: { 'aws:SourceArn': rules },
               },
             },
           ],
@@ -397,7 +446,7 @@ function controlTowerResources(config, prefix) {
                   Effect: 'Allow',
                   Action: 'events:PutEvents',
                   Resource: sub(
-                    'arn:${AWS::Partition}:events:us-east-1:${AWS::AccountId}:event-bus/default',
+                    'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default',
                   ),
                 },
               ],
@@ -406,16 +455,16 @@ function controlTowerResources(config, prefix) {
         ],
       },
     },
-    ControlTowerForwardingPolicy: {
+    RegionForwardingPolicy: {
       Type: 'AWS::IAM::Policy',
       Properties: {
-        PolicyName: 'control-tower-forwarding',
+        PolicyName: 'region-forwarding',
         Roles: [ref('ReconcileRole')],
         PolicyDocument: {
           Version: '2012-10-17',
           Statement: [
             {
-              Sid: 'KeepTheHomeRegionRule',
+              Sid: 'KeepTheForwardingRules',
               Effect: 'Allow',
               Action: [
                 'events:DescribeRule',
@@ -423,13 +472,13 @@ function controlTowerResources(config, prefix) {
                 'events:PutRule',
                 'events:PutTargets',
               ],
-              Resource: ruleArn,
+              Resource: rules,
             },
             {
               Sid: 'PassTheForwarderRoleToEventBridge',
               Effect: 'Allow',
               Action: 'iam:PassRole',
-              Resource: getAtt('ControlTowerForwarderRole', 'Arn'),
+              Resource: getAtt('RegionForwarderRole', 'Arn'),
               Condition: { StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } },
             },
           ],
@@ -437,27 +486,50 @@ function controlTowerResources(config, prefix) {
       },
     },
   };
-  return {
-    resources,
-    environment: {
-      CONTROL_TOWER_FORWARDING_RULE_ARN: ruleArn,
-      CONTROL_TOWER_FORWARDER_ROLE_ARN: getAtt('ControlTowerForwarderRole', 'Arn'),
-    },
-    estimate: {
-      CONTROL_TOWER_FORWARDING_RULE_ARN: `arn:aws:events:${homeRegion}:${SAMPLE_ACCOUNT_ID}:rule/${prefix}-control-tower-events`,
-      CONTROL_TOWER_FORWARDER_ROLE_ARN: `arn:aws:iam::${SAMPLE_ACCOUNT_ID}:role/${prefix}-control-tower-forwarder`,
-    },
-    outputs: {
-      ControlTowerForwarderRoleArn: {
-        Description: 'The role the Control Tower forwarding rule uses (backupctl doctor checks it)',
-        Value: getAtt('ControlTowerForwarderRole', 'Arn'),
-      },
-      ControlTowerForwardingRuleArn: {
-        Description: `The rule in ${homeRegion} the reconcile sweep keeps (backupctl doctor checks it)`,
-        Value: ruleArn,
-      },
+  const partition = partitionModule().partitionOfRegion(region);
+  // The same variables with plain values: for the size estimate and `osls invoke local`.
+  const plain = (account) => ({
+    REGION_FORWARDER_ROLE_ARN: `arn:${partition}:iam::${account}:role/${roleName}`,
+    ...(controlTowerRule
+      ? {
+          CONTROL_TOWER_FORWARDING_RULE_ARN: `arn:${partition}:events:${homeRegion}:${account}:rule/${forwarding.controlTowerRuleName(prefix)}`,
+        }
+      : {}),
+    ...(managementRules.length
+      ? {
+          MANAGEMENT_FORWARDING_RULE_ARNS: managementRegions
+            .map(
+              (r) =>
+                `arn:${partition}:events:${r}:${account}:rule/${forwarding.managementRuleName(prefix)}`,
+            )
+            .join(','),
+        }
+      : {}),
+  });
+  const environment = { REGION_FORWARDER_ROLE_ARN: getAtt('RegionForwarderRole', 'Arn') };
+  const outputs = {
+    RegionForwarderRoleArn: {
+      Description:
+        "The role the stack's forwarding rules in other regions use (backupctl doctor checks it)",
+      Value: getAtt('RegionForwarderRole', 'Arn'),
     },
   };
+  if (controlTowerRule) {
+    environment.CONTROL_TOWER_FORWARDING_RULE_ARN = controlTowerRule;
+    outputs.ControlTowerForwardingRuleArn = {
+      Description: `The rule in ${homeRegion} the reconcile sweep keeps (backupctl doctor checks it)`,
+      Value: controlTowerRule,
+    };
+  }
+  if (managementRules.length) {
+    const joined = { 'Fn::Join': [',', managementRules] };
+    environment.MANAGEMENT_FORWARDING_RULE_ARNS = joined;
+    outputs.ManagementForwardingRuleArns = {
+      Description: `The rules in ${managementRegions.join(', ')} forwarding the management account's backup events (backupctl doctor checks them)`,
+      Value: joined,
+    };
+  }
+  return { resources, environment, plain, outputs };
 }
 
 /** CloudWatch takes at most five actions per state. */
@@ -521,7 +593,9 @@ function deliveryPolicy(config, topics) {
       Effect: 'Allow',
       Action: ['kms:GenerateDataKey*', 'kms:Decrypt'],
       Resource: getAtt('TopicKey', 'Arn'),
-      Condition: { StringEquals: { 'kms:ViaService': sub('sns.${AWS::Region}.amazonaws.com') } },
+      Condition: {
+        StringEquals: { 'kms:ViaService': sub('sns.${AWS::Region}.${AWS::URLSuffix}') },
+      },
     });
   }
   return {
@@ -534,12 +608,62 @@ function environmentSize(env) {
   return Buffer.byteLength(JSON.stringify(env), 'utf8');
 }
 
+function partitionModule() {
+  return requireTs('../functions/shared/partition.ts');
+}
+
+/**
+ * The stack's region: the one where AWS Organizations sends its events in the partition
+ * (us-east-1; us-gov-west-1 in AWS GovCloud (US); cn-northwest-1 in the China regions).
+ */
 function checkRegion(region) {
-  if (region !== REQUIRED_REGION) {
+  const { regionPartition, ORGANIZATIONS_REGIONS } = partitionModule();
+  const facts = regionPartition(region);
+  if (region !== facts.organizationsRegion) {
     throw userError(
       `region ${region} is not supported: AWS Organizations events reach EventBridge only in ` +
-        `${REQUIRED_REGION}, on the management account's default bus, so this stack must be ` +
-        `deployed in ${REQUIRED_REGION} (run with --region ${REQUIRED_REGION})`,
+        `${facts.organizationsRegion} in the ${facts.partition} partition, on the management ` +
+        `account's default bus, so this stack must be deployed there (run with --region ` +
+        `${facts.organizationsRegion}; one of ${ORGANIZATIONS_REGIONS.join(', ')}, by partition)`,
+    );
+  }
+}
+
+/** Every region the configuration names must be in the stack's partition. */
+function checkPartition(config, region, configFile) {
+  const { partitionOfRegion } = partitionModule();
+  const partition = partitionOfRegion(region);
+  const named = [
+    [
+      'controlTower.homeRegion',
+      config.controlTower.homeRegion ? [config.controlTower.homeRegion] : [],
+    ],
+    ['managementAccount.backupRegions', config.managementAccount.backupRegions ?? []],
+    ...(config.onboarding?.profiles ?? []).map((p, i) => [
+      `onboarding.profiles.${i}.regions`,
+      p.regions,
+    ]),
+  ];
+  const wrong = named.flatMap(([key, regions]) =>
+    regions
+      .filter((r) => partitionOfRegion(r) !== partition)
+      .map((r) => `${key}: ${r} is in the ${partitionOfRegion(r)} partition, not ${partition}`),
+  );
+  if (partition !== 'aws') {
+    // Amazon Q Developer in chat applications is offered in the commercial partition only.
+    for (const [name, topic] of Object.entries(config.notifications.topics)) {
+      for (const app of ['slack', 'teams']) {
+        if ((topic[app] ?? []).length) {
+          wrong.push(
+            `notifications.topics.${name}.${app}: Amazon Q Developer in chat applications is not offered in ${partition}; reach the channel through subscribers (https, lambda) instead`,
+          );
+        }
+      }
+    }
+  }
+  if (wrong.length) {
+    throw userError(
+      `invalid configuration in ${relative(configFile)} for a stack in ${region}:\n  - ${wrong.join('\n  - ')}`,
     );
   }
 }
@@ -588,7 +712,7 @@ function isInvokeLocal() {
 }
 
 /** Plain values for `osls invoke local` (AWS_ACCOUNT_ID, else moto's default account). */
-function localEnvironment({ config, prefix, region, topics, onboarding }) {
+function localEnvironment({ prefix, region, topics, onboarding, forwarding }) {
   const account = process.env.AWS_ACCOUNT_ID || '123456789012';
   const env = {
     DELIVERY_TABLE_NAME: `${prefix}-ledger`,
@@ -596,29 +720,24 @@ function localEnvironment({ config, prefix, region, topics, onboarding }) {
       Object.fromEntries(
         topics.map((t) => [
           t.name,
-          t.created ? `arn:aws:sns:${region}:${account}:${t.topicName}` : t.arn,
+          t.created
+            ? `arn:${partitionModule().partitionOfRegion(region)}:sns:${region}:${account}:${t.topicName}`
+            : t.arn,
         ]),
       ),
     ),
   };
   if (!onboarding) return env;
-  const home = config.controlTower.homeRegion;
-  const controlTower =
-    home === REQUIRED_REGION
-      ? {}
-      : {
-          CONTROL_TOWER_FORWARDING_RULE_ARN: `arn:aws:events:${home}:${account}:rule/${prefix}-control-tower-events`,
-          CONTROL_TOWER_FORWARDER_ROLE_ARN: `arn:aws:iam::${account}:role/${prefix}-control-tower-forwarder`,
-        };
-  const sqsEndpoint = process.env.AWS_ENDPOINT_URL || `https://sqs.${region}.amazonaws.com`;
+  const { partition, dnsSuffix } = partitionModule().regionPartition(region);
+  const sqsEndpoint = process.env.AWS_ENDPOINT_URL || `https://sqs.${region}.${dnsSuffix}`;
   return {
     ...env,
-    CENTRAL_BUS_ARN: `arn:aws:events:${region}:${account}:event-bus/${prefix}-backup-events`,
-    CONTROL_PLANE_ROLE_ARN: `arn:aws:iam::${account}:role/${prefix}-onboard-account`,
-    WATCH_ROLE_ARN: `arn:aws:iam::${account}:role/${prefix}-watch-account`,
+    CENTRAL_BUS_ARN: `arn:${partition}:events:${region}:${account}:event-bus/${prefix}-backup-events`,
+    CONTROL_PLANE_ROLE_ARN: `arn:${partition}:iam::${account}:role/${prefix}-onboard-account`,
+    WATCH_ROLE_ARN: `arn:${partition}:iam::${account}:role/${prefix}-watch-account`,
     ONBOARDING_QUEUE_URL: `${sqsEndpoint}/${account}/${prefix}-onboarding`,
     WATCH_QUEUE_URL: `${sqsEndpoint}/${account}/${prefix}-watch`,
-    ...controlTower,
+    ...forwarding.plain(account),
   };
 }
 
@@ -627,15 +746,14 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
   const stage =
     options.stage || (await resolveConfigurationProperty(['provider', 'stage'])) || 'dev';
   const region =
-    options.region ||
-    (await resolveConfigurationProperty(['provider', 'region'])) ||
-    REQUIRED_REGION;
+    options.region || (await resolveConfigurationProperty(['provider', 'region'])) || 'us-east-1';
   checkRegion(region);
   const service = await resolveConfigurationProperty(['service']);
   const prefix = `${service}-${stage}`;
 
   const configFile = chooseConfigFile(stage, options);
   const config = readConfig(configFile);
+  checkPartition(config, region, configFile);
   if (!EXAMPLE_FALLBACK_STAGES.includes(stage)) refusePlaceholders(stage, config, configFile);
   const topics = buildTopics(config, prefix, region);
   const created = topics.filter((t) => t.created);
@@ -650,15 +768,15 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     userError,
   });
   Object.assign(resources, readers.resources);
-  const controlTower = controlTowerResources(config, prefix);
-  Object.assign(resources, controlTower.resources);
+  const forwarding = regionForwardingResources(config, prefix, region);
+  Object.assign(resources, forwarding.resources);
   const outputs = Object.fromEntries(
     topics.map((t) => [
       `${t.logicalId}Arn`,
       { Description: `SNS topic "${t.name}" (an entry of TOPIC_ARNS)`, Value: t.arn },
     ]),
   );
-  Object.assign(outputs, controlTower.outputs);
+  Object.assign(outputs, forwarding.outputs);
   if (topics.length) {
     // backupctl reads it (TOPIC_ARNS for its commands; doctor with --stack).
     outputs.TopicArns = { Description: 'TOPIC_ARNS for backupctl', Value: topicArnsValue(topics) };
@@ -677,8 +795,10 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
       `invalid configuration in ${relative(configFile)}:\n  - onboarding: is required (see ${relative(EXAMPLE_CONFIG)})`,
     );
   }
+  const { partition, dnsSuffix } = partitionModule().regionPartition(region);
   const prefixArn = (service, resource) =>
-    `arn:aws:${service}:${region}:${SAMPLE_ACCOUNT_ID}:${resource}`;
+    `arn:${partition}:${service}:${region}:${SAMPLE_ACCOUNT_ID}:${resource}`;
+  const queueUrl = (name) => `https://sqs.${region}.${dnsSuffix}/${SAMPLE_ACCOUNT_ID}/${name}`;
   // The onboarding functions get the most: checked with their extra variables at full length.
   const notifyEnv = notifyEnvironment({
     // Compressed: Lambda allows 4 KB of environment for all variables together.
@@ -689,13 +809,13 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     configFile,
     extraEstimate: {
       CENTRAL_BUS_ARN: prefixArn('events', `event-bus/${prefix}-backup-events`),
-      CONTROL_PLANE_ROLE_ARN: `arn:aws:iam::${SAMPLE_ACCOUNT_ID}:role/${prefix}-onboard-account`,
-      WATCH_ROLE_ARN: `arn:aws:iam::${SAMPLE_ACCOUNT_ID}:role/${prefix}-watch-account`,
-      ONBOARDING_QUEUE_URL: `https://sqs.${region}.amazonaws.com/${SAMPLE_ACCOUNT_ID}/${prefix}-onboarding`,
+      CONTROL_PLANE_ROLE_ARN: `arn:${partition}:iam::${SAMPLE_ACCOUNT_ID}:role/${prefix}-onboard-account`,
+      WATCH_ROLE_ARN: `arn:${partition}:iam::${SAMPLE_ACCOUNT_ID}:role/${prefix}-watch-account`,
+      ONBOARDING_QUEUE_URL: queueUrl(`${prefix}-onboarding`),
       STACK_PREFIX: `${prefix}-`,
-      NOTIFICATION_QUEUE_URL: `https://sqs.${region}.amazonaws.com/${SAMPLE_ACCOUNT_ID}/${prefix}-notifications`,
-      WATCH_QUEUE_URL: `https://sqs.${region}.amazonaws.com/${SAMPLE_ACCOUNT_ID}/${prefix}-watch`,
-      ...controlTower.estimate,
+      NOTIFICATION_QUEUE_URL: queueUrl(`${prefix}-notifications`),
+      WATCH_QUEUE_URL: queueUrl(`${prefix}-watch`),
+      ...forwarding.plain(SAMPLE_ACCOUNT_ID),
     },
   });
   const onboardingEnvironment = {
@@ -705,7 +825,7 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     WATCH_ROLE_ARN: getAtt('WatchAccountRole', 'Arn'),
     ONBOARDING_QUEUE_URL: ref('OnboardingQueue'),
     WATCH_QUEUE_URL: ref('WatchQueue'),
-    ...controlTower.environment,
+    ...forwarding.environment,
   };
   // The notification function also judges CloudTrail calls (its own stack's are not alerts)
   // and asks onboarding to repair what tampering changed.
@@ -721,13 +841,13 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     // stack (and the sandbox, for --stage sandbox) names them.
     Object.assign(
       notifyEnv,
-      localEnvironment({ config, prefix, region, topics, onboarding: false }),
+      localEnvironment({ prefix, region, topics, onboarding: false, forwarding }),
     );
     Object.assign(
       onboardingEnvironment,
-      localEnvironment({ config, prefix, region, topics, onboarding: true }),
+      localEnvironment({ prefix, region, topics, onboarding: true, forwarding }),
     );
-    const local = localEnvironment({ config, prefix, region, topics, onboarding: true });
+    const local = localEnvironment({ prefix, region, topics, onboarding: true, forwarding });
     Object.assign(notifyFunctionEnvironment, notifyEnv, {
       CENTRAL_BUS_ARN: local.CENTRAL_BUS_ARN,
       ONBOARDING_QUEUE_URL: local.ONBOARDING_QUEUE_URL,
@@ -749,7 +869,7 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
     reconcileSchedule: config.onboarding.schedule,
     logRetentionDays: config.logRetentionDays,
     digestSchedule: config.watching.digest.schedule,
-    backupPolicyResources: backupPolicyResources(config),
+    backupPolicyResources: backupPolicyResources(config, region),
     notifyEnvironment: notifyEnv,
     notifyFunctionEnvironment,
     notifyDeliveryPolicy: deliveryPolicy(config, topics),

@@ -28,7 +28,7 @@ function pascal(name) {
  * The own topics of the filtered channels, in the shape of stage-config's topics (created by the
  * stack, encrypted with its key, listed in TOPIC_ARNS under `<topic>/<channel>`).
  */
-function channelTopics(config, prefix, region, sampleAccount, subscriptions) {
+function channelTopics(config, prefix, sampleTopicArn, subscriptions) {
   const out = [];
   for (const [topicName, topic] of Object.entries(config.notifications.topics)) {
     for (const channel of subscriptions.filteredChannels(topic)) {
@@ -41,7 +41,7 @@ function channelTopics(config, prefix, region, sampleAccount, subscriptions) {
         chat: true,
         topicName: name,
         arn: ref(logicalId),
-        sampleArn: `arn:aws:sns:${region}:${sampleAccount}:${name}`,
+        sampleArn: sampleTopicArn(name),
         channelOf: topicName,
       });
     }

@@ -18,8 +18,14 @@ import {
   forwardingDifferences,
   type ForwardingRuleState,
 } from '../shared/adapters/eventbridge-rule-forwarding';
-import { controlTowerForwardingSpec } from '../reconcile/control-tower';
-import { loadBaseline } from '../onboard-account/baseline';
+import {
+  controlTowerForwardingSpec,
+  managementForwardingRegions,
+  managementForwardingSpec,
+  parseRuleArnList,
+} from '../reconcile/region-forwarding';
+import { currentPartition } from '../shared/partition';
+import { forwardedPattern, loadBaseline } from '../onboard-account/baseline';
 import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../shared/backup-policy';
 import type { AccountRecord, CheckRecord } from '../shared/ports';
 import { channelTopicKey, chatChannels, filteredChannels } from '../shared/notices/subscriptions';
@@ -47,9 +53,14 @@ export interface DoctorTargets {
   /** Dead-letter queues by the stack output that names them. */
   deadLetterQueues: Record<string, string>;
   busName?: string;
-  /** Control Tower's home-region rule and its role (outputs ControlTowerForwarding*Arn). */
+  /** Control Tower's home-region rule (output ControlTowerForwardingRuleArn). */
   controlTowerRuleArn?: string;
-  controlTowerRoleArn?: string;
+  /** The management account's rules in its other regions (output ManagementForwardingRuleArns). */
+  managementRuleArns?: string[];
+  /** The role the rules in other regions use (output RegionForwarderRoleArn). */
+  forwarderRoleArn?: string;
+  /** Where the stack runs (from its ARN); else the partition's Organizations region. */
+  stackRegion?: string;
   /** The ledger table (output LedgerTableName, or DELIVERY_TABLE_NAME). */
   ledgerTable?: string;
 }
@@ -313,6 +324,7 @@ export function judgeControlTowerForwarding(
   ruleArn: string | undefined,
   state: ForwardingRuleState | undefined,
   roleArn?: string,
+  stackRegion = 'us-east-1',
 ): DoctorCheck {
   const id = 'control-tower-forwarding';
   const fix =
@@ -332,11 +344,11 @@ export function judgeControlTowerForwarding(
       ? fail(id, `${differences.join('; ')}: vended accounts wait for the daily sweep`, fix)
       : pass(
           id,
-          `rule ${name} in ${homeRegion} forwards Control Tower's lifecycle events to us-east-1`,
+          `rule ${name} in ${homeRegion} forwards Control Tower's lifecycle events to ${stackRegion}`,
         );
   }
   const target = state.targets.find((t) =>
-    /:events:us-east-1:\d{12}:event-bus\/default$/.test(t.arn),
+    t.arn.endsWith(`:events:${stackRegion}:${t.arn.split(':')[4]}:event-bus/default`),
   );
   if (!state.exists) {
     return fail(
@@ -348,13 +360,13 @@ export function judgeControlTowerForwarding(
   if (state.state !== 'ENABLED' || !target) {
     return fail(
       id,
-      `rule ${name} in ${homeRegion} is ${state.state ?? '?'}${target ? '' : " and does not target us-east-1's default bus"}`,
+      `rule ${name} in ${homeRegion} is ${state.state ?? '?'}${target ? '' : ` and does not target ${stackRegion}'s default bus`}`,
       fix,
     );
   }
   return pass(
     id,
-    `rule ${name} in ${homeRegion} forwards Control Tower's lifecycle events to us-east-1`,
+    `rule ${name} in ${homeRegion} forwards Control Tower's lifecycle events to ${stackRegion}`,
   );
 }
 
@@ -396,31 +408,52 @@ export function judgeLedger(
   return pass(id, counts);
 }
 
+/** How one region of the management account's own backup jobs is (or is not) carried. */
+export interface ManagementRegion {
+  region: string;
+  /** The stack's rule there, as found, and what differs from it as declared (none: as declared). */
+  stackRule?: { name: string; differences: string[] };
+  /** The baseline's forwarding rule there (the management account onboarded), as found. */
+  baselineRule?: ForwardingRuleState;
+}
+
 /**
- * The management account's own backup jobs: us-east-1's are caught by the stack's rule; in any
- * other region of the profiles only a forwarding rule there (onboarding the management account)
- * carries them.
+ * The management account's own backup jobs, region by region: the stack's region is caught by
+ * its default-bus rule; any other region by the stack's forwarding rule there (kept by the
+ * reconcile sweep) or, when the management account is onboarded, its baseline's rule.
  */
 export function judgeManagementRegions(
-  regions: readonly string[],
-  rules: ReadonlyMap<string, ForwardingRuleState>,
-  ruleName: string,
+  stackRegion: string,
+  regions: readonly ManagementRegion[],
+  baselineRuleName: string,
 ): DoctorCheck {
   const id = 'management-account-regions';
-  const uncovered = regions.filter(
-    (r) => r !== 'us-east-1' && !(rules.get(r)?.exists && rules.get(r)?.state === 'ENABLED'),
-  );
-  const covered = regions.filter((r) => !uncovered.includes(r));
+  const covered = [stackRegion];
+  const uncovered: string[] = [];
+  for (const r of regions.filter((x) => x.region !== stackRegion)) {
+    const byStack = r.stackRule && !r.stackRule.differences.length;
+    const byBaseline = r.baselineRule?.exists && r.baselineRule.state === 'ENABLED';
+    if (byStack || byBaseline) covered.push(r.region);
+    else
+      uncovered.push(
+        r.stackRule
+          ? `${r.region} (${r.stackRule.differences.join('; ')})`
+          : `${r.region} (no rule: neither the stack's nor an enabled ${baselineRuleName})`,
+      );
+  }
   if (!uncovered.length) {
     return pass(
       id,
-      `the management account's backup jobs reach the control plane in ${covered.join(', ')}`,
+      `the management account's backup jobs reach the control plane from ${covered.join(', ')}`,
     );
   }
+  const stackDeclares = regions.some((r) => r.stackRule);
   return warn(
     id,
-    `the management account's backup jobs in ${uncovered.join(', ')} reach nobody (covered: ${covered.join(', ')}; no enabled ${ruleName} there)`,
-    'onboard the management account: onboarding.onboardManagementAccount: true, with the access role (onboarding.accessRole) created in the management account and trusted by the onboarding role',
+    `the management account's backup jobs reach nobody from ${uncovered.join(', ')}; covered: ${covered.join(', ')}`,
+    stackDeclares
+      ? 'invoke the reconcile function once (npx osls invoke -f reconcile --stage <stage>): it creates and repairs the rules; a region missing from the stack: add it to managementAccount.backupRegions and deploy again'
+      : "add the regions to managementAccount.backupRegions (unset, it takes the profiles' regions) and deploy the stack again: the reconcile sweep then keeps a forwarding rule in each",
   );
 }
 
@@ -553,28 +586,58 @@ export async function runDoctor(
     }
     return judgeTrails(trails, logging);
   });
-  const homeRegion = config.controlTower.homeRegion;
-  if (homeRegion !== 'us-east-1') {
+  const stackRegion = targets.stackRegion ?? currentPartition().organizationsRegion;
+  const homeRegion = config.controlTower.homeRegion ?? stackRegion;
+  if (homeRegion !== stackRegion) {
     const ruleArn = targets.controlTowerRuleArn;
     await add('control-tower-forwarding', async () =>
       judgeControlTowerForwarding(
         homeRegion,
         ruleArn,
         ruleArn ? await reader.forwardingRule(homeRegion, ruleArn.split('/').pop()!) : undefined,
-        targets.controlTowerRoleArn,
+        targets.forwarderRoleArn,
+        stackRegion,
       ),
     );
   }
-  const profileRegions = [
-    ...new Set(['us-east-1', ...(config.onboarding?.profiles.flatMap((p) => p.regions) ?? [])]),
-  ];
   await add('management-account-regions', async () => {
-    const ruleName = loadBaseline().forwarding.ruleName;
-    const rules = new Map<string, ForwardingRuleState>();
-    for (const region of profileRegions.filter((r) => r !== 'us-east-1')) {
-      rules.set(region, await reader.forwardingRule(region, ruleName));
+    const baseline = loadBaseline();
+    const baselineRuleName = baseline.forwarding.ruleName;
+    // The stack's rules by region, as it declares them (output ManagementForwardingRuleArns).
+    const stackRules = new Map(
+      (targets.managementRuleArns ?? []).map((arn) => [arn.split(':')[3]!, arn]),
+    );
+    const regions = [
+      ...new Set([
+        ...(config.onboarding?.profiles.flatMap((p) => p.regions) ?? []),
+        ...(config.managementAccount.backupRegions ?? []),
+        ...managementForwardingRegions(config, stackRegion),
+        ...stackRules.keys(),
+      ]),
+    ]
+      .filter((r) => r !== stackRegion)
+      .sort();
+    const found: ManagementRegion[] = [];
+    for (const region of regions) {
+      const arn = stackRules.get(region);
+      const entry: ManagementRegion = { region };
+      if (arn && targets.forwarderRoleArn) {
+        const spec = managementForwardingSpec(
+          arn,
+          targets.forwarderRoleArn,
+          forwardedPattern(baseline),
+        );
+        entry.stackRule = {
+          name: spec.name,
+          differences: forwardingDifferences(spec, await reader.forwardingRule(region, spec.name)),
+        };
+      }
+      if (!entry.stackRule || entry.stackRule.differences.length) {
+        entry.baselineRule = await reader.forwardingRule(region, baselineRuleName);
+      }
+      found.push(entry);
     }
-    return judgeManagementRegions(profileRegions, rules, ruleName);
+    return judgeManagementRegions(stackRegion, found, baselineRuleName);
   });
   if (targets.ledgerTable) {
     const table = targets.ledgerTable;
@@ -653,8 +716,11 @@ export async function resolveTargets(
           ...(outputs.ControlTowerForwardingRuleArn
             ? { controlTowerRuleArn: outputs.ControlTowerForwardingRuleArn }
             : {}),
-          ...(outputs.ControlTowerForwarderRoleArn
-            ? { controlTowerRoleArn: outputs.ControlTowerForwarderRoleArn }
+          ...(outputs.RegionForwarderRoleArn
+            ? { forwarderRoleArn: outputs.RegionForwarderRoleArn }
+            : {}),
+          ...(outputs.ManagementForwardingRuleArns
+            ? { managementRuleArns: parseRuleArnList(outputs.ManagementForwardingRuleArns) }
             : {}),
         },
         problems: [],
@@ -688,8 +754,9 @@ export async function resolveTargets(
       ...(env.CONTROL_TOWER_FORWARDING_RULE_ARN
         ? { controlTowerRuleArn: env.CONTROL_TOWER_FORWARDING_RULE_ARN }
         : {}),
-      ...(env.CONTROL_TOWER_FORWARDER_ROLE_ARN
-        ? { controlTowerRoleArn: env.CONTROL_TOWER_FORWARDER_ROLE_ARN }
+      ...(env.REGION_FORWARDER_ROLE_ARN ? { forwarderRoleArn: env.REGION_FORWARDER_ROLE_ARN } : {}),
+      ...(env.MANAGEMENT_FORWARDING_RULE_ARNS
+        ? { managementRuleArns: parseRuleArnList(env.MANAGEMENT_FORWARDING_RULE_ARNS) }
         : {}),
     },
     problems: [],

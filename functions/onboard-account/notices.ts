@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { PlanDescription } from '../shared/backup-plans';
 import type { Profile } from '../shared/config';
+import { consoleBackupUrl } from '../shared/format';
 import { sendNotice, type PipelineDeps } from '../shared/notices/send';
 import { id, text, type Cell, type Notice, accountLabel } from '../shared/notices/notice';
 import type { AccountRecord, OrgAccount } from '../shared/ports';
@@ -80,8 +81,7 @@ function noticeKey(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
 }
 
-const consoleHome = (region: string) =>
-  `https://${encodeURIComponent(region)}.console.aws.amazon.com/backup/home?region=${encodeURIComponent(region)}#/dashboard`;
+const consoleHome = (region: string) => consoleBackupUrl(region, '/dashboard');
 
 function days(n: number | undefined): string {
   if (n === undefined) return 'until deleted';

@@ -13,6 +13,7 @@ import type {
   PolicyDocument,
   StepRecord,
 } from '../shared/ports';
+import { partitionFacts, partitionOfArn } from '../shared/partition';
 import { chooseProfile } from '../shared/profiles';
 import {
   fill,
@@ -308,7 +309,7 @@ async function run(
     const member = await step('access', () => assumeWithPatience(req, deps, settings));
 
     const vars: BaselineVars = {
-      partition: 'aws',
+      partition: partitionOfArn(deps.centralBusArn),
       accountId: req.accountId,
       region: '',
       organizationId: resolved.organization.id,
@@ -325,6 +326,7 @@ async function run(
     // 4a. Baseline, IAM (global)
     const forwarderRoleArn = await step('baseline-iam', async (changes) => {
       await ensureRole(member, changes, act, {
+        partition: vars.partition,
         name: baseline.serviceRole.name,
         description: baseline.serviceRole.description,
         trust: fill(baseline.serviceRole.trustPolicy, vars),
@@ -332,6 +334,7 @@ async function run(
         tags,
       });
       await ensureRole(member, changes, act, {
+        partition: vars.partition,
         name: baseline.readOnlyRole.name,
         description: baseline.readOnlyRole.description,
         trust: fill(baseline.readOnlyRole.trustPolicy, vars),
@@ -343,6 +346,7 @@ async function run(
       });
       const forwarder = baseline.forwarding.role;
       return ensureRole(member, changes, act, {
+        partition: vars.partition,
         name: forwarder.name,
         description: forwarder.description,
         trust: fill(forwarder.trustPolicy, vars),
@@ -657,6 +661,7 @@ async function ensureRole(
   changes: string[],
   act: Act,
   want: {
+    partition: string;
     name: string;
     description: string;
     trust: PolicyDocument;
@@ -667,7 +672,7 @@ async function ensureRole(
 ): Promise<string> {
   const iam = member.iam;
   const existing = await iam.getRole(want.name);
-  let arn = existing?.arn ?? `arn:aws:iam::${member.accountId}:role/${want.name}`;
+  let arn = existing?.arn ?? `arn:${want.partition}:iam::${member.accountId}:role/${want.name}`;
   if (!existing) {
     await act(
       changes,
@@ -742,7 +747,8 @@ async function ensureKey(
   if (!found) {
     // A key created by a run that stopped before its alias: reuse it, never make a second one.
     const orphan = await kms.findUnaliasedKey(baseline.key.alias);
-    let keyArn = orphan?.keyArn ?? `arn:aws:kms:${region}:${member.accountId}:key/(new)`;
+    let keyArn =
+      orphan?.keyArn ?? `arn:${vars.partition}:kms:${region}:${member.accountId}:key/(new)`;
     const what = orphan
       ? `point ${baseline.key.alias} at the existing key ${orphan.keyId} in ${region}`
       : `create KMS key ${baseline.key.alias} in ${region}`;
@@ -797,12 +803,8 @@ async function ensureKey(
 }
 
 /** Where CloudTrail delivers global services' calls to EventBridge, by the bus's partition. */
-export function globalEventsRegion(busArn: string): string {
-  const partition = busArn.split(':')[1];
-  if (partition === 'aws-us-gov') return 'us-gov-west-1';
-  if (partition === 'aws-cn') return 'cn-north-1';
-  return 'us-east-1';
-}
+export const globalEventsRegion = (busArn: string): string =>
+  partitionFacts(partitionOfArn(busArn)).globalServicesRegion;
 
 /** Every forwarding rule in one region: enabled, with its pattern, targeting the central bus. */
 async function ensureForwarding(

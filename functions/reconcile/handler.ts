@@ -1,44 +1,80 @@
 import type { Context } from 'aws-lambda';
 import { dynamodbClient, organizationsClient, sqsClient } from '../shared/adapters/clients';
 import { DynamoDbOnboardingLedger } from '../shared/adapters/dynamodb-onboarding-ledger';
-import { EventBridgeRuleForwarding } from '../shared/adapters/eventbridge-rule-forwarding';
+import {
+  EventBridgeRuleForwarding,
+  type ForwardingRuleSpec,
+} from '../shared/adapters/eventbridge-rule-forwarding';
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
 import { SqsWorkQueue } from '../shared/adapters/sqs-work-queue';
 import { loadOnboardingRuntime } from '../shared/config';
 import { ConfigError, errorMessage } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { systemClock } from '../shared/ports';
-import { loadBaseline } from '../onboard-account/baseline';
-import { controlTowerForwardingSpec } from './control-tower';
+import { forwardedPattern, loadBaseline } from '../onboard-account/baseline';
+import {
+  controlTowerForwardingSpec,
+  managementForwardingSpec,
+  parseRuleArnList,
+} from './region-forwarding';
 import { sweep, type SweepDeps, type SweepResult } from './sweep';
 
 export interface ReconcileDeps extends SweepDeps {
-  /** Puts Control Tower's home-region rule back as declared; returns what was wrong. */
-  controlTowerForwarding?: () => Promise<string[]>;
+  /** Puts the stack's rules in other regions back as declared; returns what was wrong. */
+  regionForwarding?: () => Promise<string[]>;
 }
 
-/** The home-region rule when the stack declares one (Control Tower outside us-east-1). */
-function controlTowerForwarding(
-  env: NodeJS.ProcessEnv,
-): ReconcileDeps['controlTowerForwarding'] | undefined {
+/**
+ * The rules in other regions the stack declares (Control Tower's home region, the management
+ * account's other backup regions), all kept even when one of them fails.
+ */
+export function regionForwardingSpecs(env: NodeJS.ProcessEnv): ForwardingRuleSpec[] {
   const { onboarding } = loadOnboardingRuntime(env);
-  const rule = onboarding.CONTROL_TOWER_FORWARDING_RULE_ARN;
-  const role = onboarding.CONTROL_TOWER_FORWARDER_ROLE_ARN;
-  if (!rule && !role) return undefined;
-  if (!rule || !role) {
+  const controlTower = onboarding.CONTROL_TOWER_FORWARDING_RULE_ARN;
+  const management = parseRuleArnList(onboarding.MANAGEMENT_FORWARDING_RULE_ARNS);
+  const role = onboarding.REGION_FORWARDER_ROLE_ARN;
+  if (!controlTower && !management.length) return [];
+  if (!role) {
     throw new ConfigError(
-      'CONTROL_TOWER_FORWARDING_RULE_ARN and CONTROL_TOWER_FORWARDER_ROLE_ARN are set together',
+      'REGION_FORWARDER_ROLE_ARN is not set, but CONTROL_TOWER_FORWARDING_RULE_ARN or MANAGEMENT_FORWARDING_RULE_ARNS is: the rules need the role',
     );
   }
-  const spec = controlTowerForwardingSpec(rule, role);
-  const rules = new EventBridgeRuleForwarding();
-  return () => rules.ensure(spec);
+  const pattern = forwardedPattern(loadBaseline());
+  return [
+    ...(controlTower ? [controlTowerForwardingSpec(controlTower, role)] : []),
+    ...management.map((rule) => managementForwardingSpec(rule, role, pattern)),
+  ];
+}
+
+async function ensureAll(
+  rules: EventBridgeRuleForwarding,
+  specs: readonly ForwardingRuleSpec[],
+): Promise<string[]> {
+  const repaired: string[] = [];
+  const failed: string[] = [];
+  for (const spec of specs) {
+    try {
+      repaired.push(...(await rules.ensure(spec)));
+    } catch (error) {
+      failed.push(`rule ${spec.name} in ${spec.region}: ${errorMessage(error)}`);
+    }
+  }
+  if (failed.length) {
+    throw new Error(
+      `forwarding rules could not be kept as declared (${failed.join('; ')})${repaired.length ? `; put back: ${repaired.join('; ')}` : ''}`,
+    );
+  }
+  return repaired;
 }
 
 /** The dependencies from the deployed environment; a bad configuration fails loudly. */
 export function buildReconcileDeps(env: NodeJS.ProcessEnv = process.env): ReconcileDeps {
-  const forwarding = controlTowerForwarding(env);
-  return { ...buildSweepDeps(env), ...(forwarding ? { controlTowerForwarding: forwarding } : {}) };
+  const specs = regionForwardingSpecs(env);
+  const rules = new EventBridgeRuleForwarding();
+  return {
+    ...buildSweepDeps(env),
+    ...(specs.length ? { regionForwarding: () => ensureAll(rules, specs) } : {}),
+  };
 }
 
 /** The sweep's dependencies (backupctl reconcile uses them too). */
@@ -64,26 +100,22 @@ export function createHandler(build: () => ReconcileDeps) {
   return async (
     _event: unknown,
     context: Context,
-  ): Promise<Omit<SweepResult, 'decisions'> & { controlTowerForwarding?: string[] }> => {
+  ): Promise<Omit<SweepResult, 'decisions'> & { regionForwarding?: string[] }> => {
     logger.addContext(context);
     deps ??= build();
     // First, so a vended account's event is not lost for one more day.
     let repaired: string[] | undefined;
     let forwardingError: unknown;
-    if (deps.controlTowerForwarding) {
+    if (deps.regionForwarding) {
       try {
-        repaired = await deps.controlTowerForwarding();
+        repaired = await deps.regionForwarding();
         if (repaired.length) {
-          logger.warn('Control Tower forwarding rule put back as declared', {
-            differences: repaired,
-          });
+          logger.warn('forwarding rules put back as declared', { differences: repaired });
         }
       } catch (error) {
         // The sweep still runs (it onboards vended accounts anyway); the failure is raised after.
         forwardingError = error;
-        logger.error('Control Tower forwarding rule could not be checked', {
-          error: errorMessage(error),
-        });
+        logger.error('forwarding rules could not be checked', { error: errorMessage(error) });
       }
     }
     const result = await sweep(deps);
@@ -100,7 +132,7 @@ export function createHandler(build: () => ReconcileDeps) {
       accounts: result.accounts,
       enqueued: result.enqueued,
       counts: result.counts,
-      ...(repaired ? { controlTowerForwarding: repaired } : {}),
+      ...(repaired ? { regionForwarding: repaired } : {}),
     };
   };
 }

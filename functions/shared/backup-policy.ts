@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { partitionOfRegion } from './partition';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
 import type { Config, Profile } from './config';
@@ -458,7 +459,6 @@ export function resolveCentralVault(
   document: unknown,
   central: CentralBackup | undefined,
   source: string,
-  partition = 'aws',
 ): unknown {
   const fill = (text: string, path: string[]): string => {
     const m = CENTRAL_VAULT.exec(text);
@@ -468,7 +468,8 @@ export function resolveCentralVault(
         `${source}: ${formatPath(path)}: ${text} needs the central backup account: set centralBackup.accountId in the configuration`,
       );
     }
-    return `arn:${partition}:backup:${m[1]}:${central.accountId}:backup-vault:${central.vaultName}`;
+    // The vault's partition is its region's (us-gov-west-1 → aws-us-gov).
+    return `arn:${partitionOfRegion(m[1])}:backup:${m[1]}:${central.accountId}:backup-vault:${central.vaultName}`;
   };
   const walk = (value: unknown, path: string[]): unknown => {
     if (typeof value === 'string') return fill(value, path);

@@ -455,13 +455,19 @@ export const ConfigSchema = z
       .strict()
       .optional(),
     /**
-     * Control Tower sends its lifecycle events in its home region: anywhere but us-east-1, a
-     * rule there forwards them to this stack (created and kept by the reconcile sweep).
+     * Control Tower sends its lifecycle events in its home region: anywhere but the stack's
+     * (unset: the stack's), a rule there forwards them to it (kept by the reconcile sweep).
      */
-    controlTower: z
-      .object({ homeRegion: REGION.default('us-east-1') })
+    controlTower: z.object({ homeRegion: REGION.optional() }).strict().default({}),
+    /**
+     * The management account's own backup jobs: the stack's rule sees its region's; a rule in
+     * each of these regions forwards the others' (functions/reconcile/region-forwarding.ts).
+     * Unset: every region of the onboarding profiles.
+     */
+    managementAccount: z
+      .object({ backupRegions: z.array(REGION).optional() })
       .strict()
-      .default({ homeRegion: 'us-east-1' }),
+      .default({}),
     watching: WatchingSchema.default(WATCHING_DEFAULTS),
     /** How long the functions' logs are kept (a value CloudWatch Logs accepts). */
     logRetentionDays: z
@@ -872,14 +878,17 @@ export const OnboardingRuntimeSchema = z.object({
   /** The daily check's queue (the sweep fills it). */
   WATCH_QUEUE_URL: z.url('must be the watch queue URL').optional(),
   ONBOARDING_QUEUE_URL: z.url('must be the onboarding queue URL').optional(),
-  /** Set when Control Tower's home region is not us-east-1: the rule there and its role. */
+  /** Set when Control Tower's home region is not the stack's: the rule there. */
   CONTROL_TOWER_FORWARDING_RULE_ARN: z
     .string()
     .startsWith('arn:', 'must be the Control Tower forwarding rule ARN')
     .optional(),
-  CONTROL_TOWER_FORWARDER_ROLE_ARN: z
+  /** The management account's forwarding rules in its other regions, separated by commas. */
+  MANAGEMENT_FORWARDING_RULE_ARNS: z.string().optional(),
+  /** The role those rules put events on the stack region's default bus with. */
+  REGION_FORWARDER_ROLE_ARN: z
     .string()
-    .startsWith('arn:', 'must be the Control Tower forwarder role ARN')
+    .startsWith('arn:', 'must be the region forwarder role ARN')
     .optional(),
 });
 export type OnboardingRuntime = z.infer<typeof OnboardingRuntimeSchema>;

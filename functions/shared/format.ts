@@ -1,4 +1,5 @@
 import type { JobType } from './config';
+import { currentPartition, regionPartition } from './partition';
 
 /** Human-facing formatting and the sanitisers every channel relies on. */
 
@@ -51,11 +52,17 @@ export function consoleJobUrl(
   return consoleBackupUrl(region, jobId ? `${base}/details/${encodeURIComponent(jobId)}` : base);
 }
 
-/** A service's console page in a region: GuardDuty findings, CloudTrail event history. */
+/**
+ * A service's console page in a region: GuardDuty findings, CloudTrail event history. The
+ * console's host follows the region's partition (console.amazonaws-us-gov.com,
+ * console.amazonaws.cn); without a region, the partition the code runs in.
+ */
 export function consoleUrl(service: string, region: string | undefined, fragment = ''): string {
   const host = region
-    ? `${encodeURIComponent(region)}.console.aws.amazon.com`
-    : 'console.aws.amazon.com';
+    ? regionPartition(region).consoleHost(region)
+    : currentPartition().partition === 'aws'
+      ? 'console.aws.amazon.com'
+      : currentPartition().consoleHost('');
   const query = region ? `?region=${encodeURIComponent(region)}` : '';
   return `https://${host}/${service}/home${query}${fragment ? `#${fragment}` : ''}`;
 }

@@ -115,6 +115,20 @@ describe('StsAccountAccess', () => {
     });
   });
 
+  it('uses the aws-us-gov partition and IAM’s GovCloud region from a GovCloud region', async () => {
+    const m = await new StsAccountAccess(new STSClient({ region: 'us-gov-west-1' })).assume(
+      ACCOUNT,
+      'OrganizationAccountAccessRole',
+    );
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleArn: `arn:aws-us-gov:iam::${ACCOUNT}:role/OrganizationAccountAccessRole`,
+    });
+    iam.on(GetRoleCommand).resolves({ Role: undefined });
+    await m.iam.getRole('x').catch(() => undefined);
+    const client = iam.commandCalls(GetRoleCommand)[0]!.thisValue as IAMClient;
+    expect(await client.config.region()).toBe('us-gov-west-1');
+  });
+
   it('builds the account’s clients with the assumed credentials, in the asked region', async () => {
     const m = await new StsAccountAccess(new STSClient({ region: 'us-east-1' })).assume(
       ACCOUNT,

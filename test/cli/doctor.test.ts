@@ -2,6 +2,7 @@ import {
   copiesAcrossAccounts,
   doctorText,
   resolveTargets,
+  judgeManagementRegions,
   runDoctor,
   type DoctorCheck,
   type DoctorTargets,
@@ -13,6 +14,7 @@ import type {
 } from '../../functions/shared/adapters/prerequisites';
 import type { ForwardingRuleState } from '../../functions/shared/adapters/eventbridge-rule-forwarding';
 import type { AccountRecord, CheckRecord } from '../../functions/shared/ports';
+import { forwardedPattern, loadBaseline } from '../../functions/onboard-account/baseline';
 import { exampleConfigWithChannels } from '../helpers/fixtures';
 
 /**
@@ -128,8 +130,10 @@ class FakeReader implements PrerequisiteReader {
     pattern: {},
     targets: [{ arn: `arn:aws:events:us-east-1:${MANAGEMENT}:event-bus/default`, roleArn: 'r' }],
   };
-  async forwardingRule() {
-    return this.rule;
+  /** Rules by `<region>/<name>`; any other is `rule`. */
+  rules = new Map<string, ForwardingRuleState>();
+  async forwardingRule(region: string, name: string) {
+    return this.rules.get(`${region}/${name}`) ?? this.rule;
   }
   records: AccountRecord[] = [ledgerRecord('222233334444'), ledgerRecord('333344445555')];
   checks = new Map<string, CheckRecord>();
@@ -506,13 +510,13 @@ describe('control-tower-forwarding', () => {
   });
 
   it('with the role known, judges the rule as the reconcile function declares it', async () => {
-    const ROLE = `arn:aws:iam::${MANAGEMENT}:role/backup-control-plane-prod-control-tower-forwarder`;
+    const ROLE = `arn:aws:iam::${MANAGEMENT}:role/backup-control-plane-prod-region-forwarder`;
     const config = exampleConfigWithChannels();
     config.controlTower = { homeRegion: 'eu-west-1' };
     const reader = new FakeReader();
     // The right bus, but without the role cross-region delivery needs, and another pattern.
     reader.rule = { ...reader.rule, targets: [{ arn: reader.rule.targets[0]!.arn }] };
-    const t = { ...targets(), controlTowerRuleArn: RULE, controlTowerRoleArn: ROLE };
+    const t = { ...targets(), controlTowerRuleArn: RULE, forwarderRoleArn: ROLE };
     const found = (await runDoctor(config, reader, t)).find(
       (c) => c.id === 'control-tower-forwarding',
     );
@@ -541,13 +545,77 @@ describe('accounts', () => {
 });
 
 describe('management-account-regions', () => {
+  const ROLE = `arn:aws:iam::${MANAGEMENT}:role/backup-control-plane-prod-region-forwarder`;
+  const NAME = 'backup-control-plane-prod-management-backup-events';
+  const ruleArn = (region: string) => `arn:aws:events:${region}:${MANAGEMENT}:rule/${NAME}`;
+  const asDeclared = (): ForwardingRuleState => ({
+    exists: true,
+    state: 'ENABLED',
+    pattern: forwardedPattern(loadBaseline()),
+    targets: [{ arn: `arn:aws:events:us-east-1:${MANAGEMENT}:event-bus/default`, roleArn: ROLE }],
+  });
+  const withStackRules = () => ({
+    ...targets(),
+    forwarderRoleArn: ROLE,
+    managementRuleArns: [ruleArn('eu-west-1')],
+  });
+  const judge = async (reader: FakeReader, t: DoctorTargets = withStackRules()) =>
+    (await runDoctor(exampleConfigWithChannels(), reader, t)).find(
+      (c) => c.id === 'management-account-regions',
+    );
+
   it('warns about profile regions where the management account forwards nothing', async () => {
     const reader = new FakeReader();
     reader.rule = { exists: false, targets: [] };
-    expect((await doctor(reader)).get('management-account-regions')).toMatchObject({
+    expect(await judge(reader, targets())).toMatchObject({
       status: 'warn',
-      detail: expect.stringMatching(/jobs in eu-west-1 reach nobody \(covered: us-east-1;/),
-      fix: expect.stringMatching(/onboardManagementAccount: true/),
+      detail: expect.stringMatching(
+        /jobs reach nobody from eu-west-1 \(no rule: .*\); covered: us-east-1$/,
+      ),
+      fix: expect.stringMatching(/managementAccount\.backupRegions/),
+    });
+  });
+
+  it('passes a region whose stack rule is as the reconcile function declares it', async () => {
+    const reader = new FakeReader();
+    reader.rule = { exists: false, targets: [] };
+    reader.rules.set(`eu-west-1/${NAME}`, asDeclared());
+    expect(await judge(reader)).toMatchObject({
+      status: 'pass',
+      detail: expect.stringMatching(/reach the control plane from us-east-1, eu-west-1/),
+    });
+  });
+
+  it('warns about a stack rule that differs, with the reconcile fix', async () => {
+    const reader = new FakeReader();
+    reader.rule = { exists: false, targets: [] };
+    reader.rules.set(`eu-west-1/${NAME}`, { ...asDeclared(), state: 'DISABLED' });
+    expect(await judge(reader)).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(
+        /reach nobody from eu-west-1 \(rule .* is DISABLED in eu-west-1\)/,
+      ),
+      fix: expect.stringMatching(/osls invoke -f reconcile/),
+    });
+  });
+
+  it('passes a region the onboarded management account’s baseline rule forwards', async () => {
+    const reader = new FakeReader();
+    reader.rule = { exists: false, targets: [] };
+    reader.rules.set(`eu-west-1/${loadBaseline().forwarding.ruleName}`, asDeclared());
+    expect(await judge(reader, targets())).toMatchObject({ status: 'pass' });
+  });
+
+  it('judges regions against the stack’s own region in another partition', () => {
+    expect(
+      judgeManagementRegions(
+        'us-gov-west-1',
+        [{ region: 'us-gov-east-1', stackRule: { name: NAME, differences: [] } }],
+        'forward',
+      ),
+    ).toMatchObject({
+      status: 'pass',
+      detail: expect.stringMatching(/from us-gov-west-1, us-gov-east-1/),
     });
   });
 });

@@ -11,7 +11,7 @@ import {
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { loadBaseline } from '../../functions/onboard-account/baseline';
+import { forwardedPattern, loadBaseline } from '../../functions/onboard-account/baseline';
 import {
   DescribeRuleCommand,
   EventBridgeClient,
@@ -20,7 +20,7 @@ import {
   PutTargetsCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-eventbridge';
-import { CONTROL_TOWER_LIFECYCLE_PATTERN } from '../../functions/reconcile/control-tower';
+import { CONTROL_TOWER_LIFECYCLE_PATTERN } from '../../functions/reconcile/region-forwarding';
 import {
   buildReconcileDeps,
   buildSweepDeps,
@@ -269,19 +269,24 @@ describe('reconcile handler', () => {
     expect(organizations.calls()).toHaveLength(0);
   });
 
-  describe('Control Tower outside us-east-1', () => {
+  describe('rules in other regions (Control Tower home region, management account regions)', () => {
     const RULE =
       'arn:aws:events:eu-west-1:111122223333:rule/backup-control-plane-dev-control-tower-events';
-    const ROLE = 'arn:aws:iam::111122223333:role/backup-control-plane-dev-control-tower-forwarder';
+    const ROLE = 'arn:aws:iam::111122223333:role/backup-control-plane-dev-region-forwarder';
+    const MANAGEMENT = [
+      'arn:aws:events:eu-west-1:111122223333:rule/backup-control-plane-dev-management-backup-events',
+      'arn:aws:events:eu-central-1:111122223333:rule/backup-control-plane-dev-management-backup-events',
+    ];
     const events = mockClient(EventBridgeClient);
     beforeEach(() => {
       events.reset();
       process.env.CONTROL_TOWER_FORWARDING_RULE_ARN = RULE;
-      process.env.CONTROL_TOWER_FORWARDER_ROLE_ARN = ROLE;
+      process.env.REGION_FORWARDER_ROLE_ARN = ROLE;
     });
     afterEach(() => {
       delete process.env.CONTROL_TOWER_FORWARDING_RULE_ARN;
-      delete process.env.CONTROL_TOWER_FORWARDER_ROLE_ARN;
+      delete process.env.REGION_FORWARDER_ROLE_ARN;
+      delete process.env.MANAGEMENT_FORWARDING_RULE_ARNS;
     });
 
     it('creates the home-region rule before the sweep, targeting us-east-1’s default bus', async () => {
@@ -293,7 +298,7 @@ describe('reconcile handler', () => {
       events.on(PutTargetsCommand).resolves({ FailedEntryCount: 0 });
       handler = createHandler(() => buildReconcileDeps());
       const result = await handler({}, lambdaContext());
-      expect(result.controlTowerForwarding).toEqual([
+      expect(result.regionForwarding).toEqual([
         'rule backup-control-plane-dev-control-tower-events does not exist in eu-west-1',
       ]);
       expect(events).toHaveReceivedCommandWith(PutRuleCommand, {
@@ -328,8 +333,49 @@ describe('reconcile handler', () => {
         ],
       });
       handler = createHandler(() => buildReconcileDeps());
-      expect((await handler({}, lambdaContext())).controlTowerForwarding).toEqual([]);
+      expect((await handler({}, lambdaContext())).regionForwarding).toEqual([]);
       expect(events).not.toHaveReceivedCommand(PutRuleCommand);
+    });
+
+    it('creates the management account’s rules with the members’ forwarding pattern', async () => {
+      organization();
+      delete process.env.CONTROL_TOWER_FORWARDING_RULE_ARN;
+      process.env.MANAGEMENT_FORWARDING_RULE_ARNS = MANAGEMENT.join(',');
+      events
+        .on(DescribeRuleCommand)
+        .rejects(new ResourceNotFoundException({ message: 'Rule does not exist', $metadata: {} }));
+      events.on(PutRuleCommand).resolves({});
+      events.on(PutTargetsCommand).resolves({ FailedEntryCount: 0 });
+      handler = createHandler(() => buildReconcileDeps());
+      const result = await handler({}, lambdaContext());
+      expect(result.regionForwarding).toEqual([
+        'rule backup-control-plane-dev-management-backup-events does not exist in eu-west-1',
+        'rule backup-control-plane-dev-management-backup-events does not exist in eu-central-1',
+      ]);
+      const put = events.commandCalls(PutRuleCommand);
+      expect(put).toHaveLength(2);
+      expect(JSON.parse(put[0]!.args[0].input.EventPattern!)).toEqual(
+        forwardedPattern(loadBaseline()),
+      );
+    });
+
+    it('keeps the other rules when one fails, then fails the run naming it', async () => {
+      organization();
+      process.env.MANAGEMENT_FORWARDING_RULE_ARNS = MANAGEMENT.join(',');
+      events
+        .on(DescribeRuleCommand)
+        .rejects(new ResourceNotFoundException({ message: 'Rule does not exist', $metadata: {} }))
+        .on(DescribeRuleCommand, { Name: 'backup-control-plane-dev-control-tower-events' })
+        .rejects(
+          Object.assign(new Error('explicit deny in an SCP'), { name: 'AccessDeniedException' }),
+        );
+      events.on(PutRuleCommand).resolves({});
+      events.on(PutTargetsCommand).resolves({ FailedEntryCount: 0 });
+      handler = createHandler(() => buildReconcileDeps());
+      await expect(handler({}, lambdaContext())).rejects.toThrow(
+        /rule backup-control-plane-dev-control-tower-events in eu-west-1: explicit deny in an SCP.*put back: rule backup-control-plane-dev-management-backup-events does not exist in eu-west-1/,
+      );
+      expect(events).toHaveReceivedCommandTimes(PutRuleCommand, 2);
     });
 
     it('still sweeps when the home-region rule cannot be checked, then fails the run', async () => {
@@ -345,10 +391,17 @@ describe('reconcile handler', () => {
       expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
     });
 
-    it('refuses half the settings, naming both', () => {
-      delete process.env.CONTROL_TOWER_FORWARDER_ROLE_ARN;
+    it('refuses rules without their role, naming the variables', () => {
+      delete process.env.REGION_FORWARDER_ROLE_ARN;
       expect(() => buildReconcileDeps()).toThrow(
-        'CONTROL_TOWER_FORWARDING_RULE_ARN and CONTROL_TOWER_FORWARDER_ROLE_ARN are set together',
+        /REGION_FORWARDER_ROLE_ARN is not set, but CONTROL_TOWER_FORWARDING_RULE_ARN or MANAGEMENT_FORWARDING_RULE_ARNS is/,
+      );
+    });
+
+    it('names the variable holding a value that is not a rule ARN', () => {
+      process.env.MANAGEMENT_FORWARDING_RULE_ARNS = `${MANAGEMENT[0]},eu-central-1`;
+      expect(() => buildReconcileDeps()).toThrow(
+        'MANAGEMENT_FORWARDING_RULE_ARNS must be an EventBridge rule ARN, got "eu-central-1"',
       );
     });
   });

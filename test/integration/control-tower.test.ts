@@ -10,7 +10,7 @@ import {
   newMemberAccount,
 } from '../../functions/cli/sandbox/world';
 import { buildOnboardingDeps } from '../../functions/onboard-account/handler';
-import { controlTowerForwardingSpec } from '../../functions/reconcile/control-tower';
+import { controlTowerForwardingSpec } from '../../functions/reconcile/region-forwarding';
 import { EventBridgeRuleForwarding } from '../../functions/shared/adapters/eventbridge-rule-forwarding';
 import { exampleConfig, sample } from '../helpers/fixtures';
 import { freshWorld } from './harness';

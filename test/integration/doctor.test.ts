@@ -46,7 +46,7 @@ it('checks the sandbox organization and stack, and finds what is broken there', 
   // The management account forwards nothing from eu-west-1 (a production profile region).
   expect(checks.get('management-account-regions')).toMatchObject({
     status: 'warn',
-    detail: expect.stringMatching(/jobs in eu-west-1 reach nobody/),
+    detail: expect.stringMatching(/jobs reach nobody from eu-west-1 \(no rule/),
   });
   // The ledger read through a real Scan: nothing onboarded yet.
   expect(checks.get('accounts')).toMatchObject({

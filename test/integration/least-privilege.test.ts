@@ -58,7 +58,12 @@ function templateDocs(): Found[] {
         }
         break;
       case 'AWS::Events::EventBus':
-        if (p.Policy) out.push({ where: `${id} policy`, kind: 'resource', doc: p.Policy as Doc });
+        if (p.Policy) {
+          // Written as a JSON string (Fn::Sub) for the GovCloud and China specifications.
+          const text = (p.Policy as { 'Fn::Sub'?: unknown })['Fn::Sub'];
+          const doc = typeof text === 'string' ? (JSON.parse(text) as Doc) : (p.Policy as Doc);
+          out.push({ where: `${id} policy`, kind: 'resource', doc });
+        }
         break;
       case 'AWS::SNS::TopicPolicy':
       case 'AWS::SQS::QueuePolicy':

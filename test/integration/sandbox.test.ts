@@ -36,15 +36,17 @@ describe('backupctl sandbox', () => {
     expect(out).toContain('OK: every event did what it should.');
     // Control Tower's home region is eu-west-1: the vended account arrived through its rule.
     expect(out).toMatch(/Payments \d{12} +CreateManagedAccount +production/);
+    expect(progress).toMatch(/the management account's own backup fails in eu-west-1/);
     expect(progress).toMatch(/\[9\/9\]/);
     const outbox = readdirSync(join(outDir, 'outbox'));
-    // 7 job and malware notifications, 4 "backup-ready" messages, 1 failed account creation;
+    // 7 job and malware notifications, 4 "backup-ready" messages, 1 failed account creation,
+    // the management account's failed backup in eu-west-1 (admins and DBAs, through its rule);
     // then watching: the tamper alert, the coverage gap, the recovered failure (admins and DBAs),
     // the drift repaired, the digest; then the incident: its first alert and its summary (admins
     // and DBAs each), and one recovered notice.
-    expect(outbox.filter((f) => f.endsWith('.html'))).toHaveLength(23);
+    expect(outbox.filter((f) => f.endsWith('.html'))).toHaveLength(25);
     expect(outbox.filter((f) => /-is-backup-ready\.html$/.test(f))).toHaveLength(4);
-    expect(outbox.filter((f) => f.endsWith('.txt'))).toHaveLength(23);
+    expect(outbox.filter((f) => f.endsWith('.txt'))).toHaveLength(25);
     for (const kind of [
       'not-backed-up',
       'recovered',
@@ -72,10 +74,11 @@ describe('backupctl sandbox', () => {
       'backup-alerts',
       'production-backups',
     ]);
-    // 5 job failures, warnings and malware, the failed account creation; the tamper alert, the
+    // 5 job failures, warnings and malware, the management account's failed backup in
+    // eu-west-1, the failed account creation; the tamper alert, the
     // coverage gap, the recovered failure, the drift repaired and the digest (a warning:
     // something needs attention); the incident's alert, summary and recovered notice.
-    expect(readdirSync(join(outDir, 'chat', 'backup-alerts'))).toHaveLength(14);
+    expect(readdirSync(join(outDir, 'chat', 'backup-alerts'))).toHaveLength(15);
     // The Teams channel of one OU: messages about that OU's accounts only, whatever severity.
     const teams = readdirSync(join(outDir, 'chat', 'production-backups')).map(
       (f) =>

@@ -48,7 +48,7 @@ afterEach(() => stderr.mockRestore());
 describe('infra/stage-config.js', () => {
   it('refuses any region but us-east-1, saying why', async () => {
     await expect(run({ region: 'eu-west-1' })).rejects.toThrow(
-      /region eu-west-1 is not supported: AWS Organizations events reach EventBridge only in us-east-1/,
+      /region eu-west-1 is not supported: AWS Organizations events reach EventBridge only in us-east-1 in the aws partition/,
     );
   });
 
@@ -160,47 +160,135 @@ describe('infra/stage-config.js', () => {
     }
   });
 
-  it('adds the Control Tower home-region forwarding only when the home region is not us-east-1', async () => {
-    const part = async () =>
-      (await run()) as {
-        topicResources: {
-          Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
-          Outputs: Record<string, unknown>;
-        };
-        onboardingEnvironment: Record<string, unknown>;
+  describe('rules in other regions', () => {
+    type Parts = {
+      topicResources: {
+        Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+        Outputs: Record<string, { Value: unknown }>;
       };
-    let parts = await part();
-    expect(parts.topicResources.Resources.ControlTowerForwarderRole).toBeUndefined();
-    expect(parts.onboardingEnvironment.CONTROL_TOWER_FORWARDING_RULE_ARN).toBeUndefined();
-
-    process.env.BACKUP_CONFIG_FILE = configWith(
-      (t) => `${t}\ncontrolTower:\n  homeRegion: eu-west-1\n`,
-    );
-    parts = await part();
-    const rule = {
+      onboardingEnvironment: Record<string, unknown>;
+    };
+    const part = async (options: Record<string, unknown> = {}) => (await run(options)) as Parts;
+    const ctRule = {
       'Fn::Sub':
         'arn:${AWS::Partition}:events:eu-west-1:${AWS::AccountId}:rule/backup-control-plane-dev-control-tower-events',
     };
-    expect(parts.onboardingEnvironment).toMatchObject({
-      CONTROL_TOWER_FORWARDING_RULE_ARN: rule,
-      CONTROL_TOWER_FORWARDER_ROLE_ARN: { 'Fn::GetAtt': ['ControlTowerForwarderRole', 'Arn'] },
+    const managementRule = (region: string) => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:events:${region}:\${AWS::AccountId}:rule/backup-control-plane-dev-management-backup-events`,
     });
-    const { Resources, Outputs } = parts.topicResources;
-    expect(Resources.ControlTowerForwarderRole!.Properties).toMatchObject({
-      RoleName: 'backup-control-plane-dev-control-tower-forwarder',
+
+    it('adds none when Control Tower is home and the management account backs up nowhere else', async () => {
+      process.env.BACKUP_CONFIG_FILE = configWith(
+        (t) => `${t}\nmanagementAccount:\n  backupRegions: [us-east-1]\n`,
+      );
+      const parts = await part();
+      expect(parts.topicResources.Resources.RegionForwarderRole).toBeUndefined();
+      expect(parts.onboardingEnvironment.CONTROL_TOWER_FORWARDING_RULE_ARN).toBeUndefined();
+      expect(parts.onboardingEnvironment.MANAGEMENT_FORWARDING_RULE_ARNS).toBeUndefined();
     });
-    // Assumed by EventBridge for that one rule only.
-    expect(
-      JSON.stringify(Resources.ControlTowerForwarderRole!.Properties.AssumeRolePolicyDocument),
-    ).toContain(`"ArnEquals":${JSON.stringify({ 'aws:SourceArn': rule })}`);
-    // The reconcile function may keep that one rule, and pass that one role to EventBridge.
-    expect(JSON.stringify(Resources.ControlTowerForwardingPolicy)).toContain(
-      '"Resource":' + JSON.stringify(rule),
-    );
-    expect(Resources.ControlTowerForwardingPolicy!.Properties.Roles).toEqual([
-      { Ref: 'ReconcileRole' },
-    ]);
-    expect(Outputs.ControlTowerForwardingRuleArn).toMatchObject({ Value: rule });
+
+    it('forwards the management account’s jobs from the profiles’ other regions by default', async () => {
+      const { topicResources, onboardingEnvironment } = await part();
+      // example.yml: profiles in us-east-1 and eu-west-1.
+      const joined = { 'Fn::Join': [',', [managementRule('eu-west-1')]] };
+      expect(onboardingEnvironment.MANAGEMENT_FORWARDING_RULE_ARNS).toEqual(joined);
+      expect(topicResources.Outputs.ManagementForwardingRuleArns!.Value).toEqual(joined);
+      expect(JSON.stringify(topicResources.Resources.RegionForwarderRole!.Properties)).toContain(
+        `"ArnEquals":${JSON.stringify({ 'aws:SourceArn': [managementRule('eu-west-1')] })}`,
+      );
+    });
+
+    it('takes managementAccount.backupRegions, and none when the management account is onboarded', async () => {
+      process.env.BACKUP_CONFIG_FILE = configWith(
+        (t) => `${t}\nmanagementAccount:\n  backupRegions: [eu-central-1, ap-southeast-2]\n`,
+      );
+      expect((await part()).onboardingEnvironment.MANAGEMENT_FORWARDING_RULE_ARNS).toEqual({
+        'Fn::Join': [',', [managementRule('ap-southeast-2'), managementRule('eu-central-1')]],
+      });
+      process.env.BACKUP_CONFIG_FILE = configWith((t) =>
+        t.replace('onboardManagementAccount: false', 'onboardManagementAccount: true'),
+      );
+      expect((await part()).topicResources.Resources.RegionForwarderRole).toBeUndefined();
+    });
+
+    it('adds the Control Tower home-region rule, with one role for every rule', async () => {
+      process.env.BACKUP_CONFIG_FILE = configWith(
+        (t) => `${t}\ncontrolTower:\n  homeRegion: eu-west-1\n`,
+      );
+      const parts = await part();
+      expect(parts.onboardingEnvironment).toMatchObject({
+        CONTROL_TOWER_FORWARDING_RULE_ARN: ctRule,
+        REGION_FORWARDER_ROLE_ARN: { 'Fn::GetAtt': ['RegionForwarderRole', 'Arn'] },
+      });
+      const { Resources, Outputs } = parts.topicResources;
+      expect(Resources.RegionForwarderRole!.Properties).toMatchObject({
+        RoleName: 'backup-control-plane-dev-region-forwarder',
+      });
+      // Assumed by EventBridge for the stack's rules only.
+      const rules = [ctRule, managementRule('eu-west-1')];
+      expect(
+        JSON.stringify(Resources.RegionForwarderRole!.Properties.AssumeRolePolicyDocument),
+      ).toContain(`"ArnEquals":${JSON.stringify({ 'aws:SourceArn': rules })}`);
+      // The reconcile function may keep those rules, and pass that one role to EventBridge.
+      expect(JSON.stringify(Resources.RegionForwardingPolicy)).toContain(
+        '"Resource":' + JSON.stringify(rules),
+      );
+      expect(Resources.RegionForwardingPolicy!.Properties.Roles).toEqual([
+        { Ref: 'ReconcileRole' },
+      ]);
+      expect(Outputs.ControlTowerForwardingRuleArn).toMatchObject({ Value: ctRule });
+    });
+  });
+
+  describe('partitions', () => {
+    const GOVCLOUD = join(ROOT, 'infra/config/example-govcloud.yml');
+
+    it('packages a GovCloud stage in us-gov-west-1, the partition’s Organizations region', async () => {
+      process.env.BACKUP_CONFIG_FILE = GOVCLOUD;
+      const parts = (await run({ region: 'us-gov-west-1' })) as {
+        onboardingEnvironment: Record<string, unknown>;
+      };
+      expect(parts.onboardingEnvironment.MANAGEMENT_FORWARDING_RULE_ARNS).toEqual({
+        'Fn::Join': [
+          ',',
+          [
+            {
+              'Fn::Sub':
+                'arn:${AWS::Partition}:events:us-gov-east-1:${AWS::AccountId}:rule/backup-control-plane-dev-management-backup-events',
+            },
+          ],
+        ],
+      });
+      // The shipped policies name commercial regions: said, not refused.
+      expect(stderr.mock.calls.join('')).toMatch(
+        /names us-east-1, outside the aws-us-gov partition of us-gov-west-1/,
+      );
+    });
+
+    it.each([
+      ['us-gov-east-1', /only in us-gov-west-1 in the aws-us-gov partition/],
+      ['cn-north-1', /only in cn-northwest-1 in the aws-cn partition/],
+    ])('refuses %s, naming the partition’s region', async (region, message) => {
+      process.env.BACKUP_CONFIG_FILE = GOVCLOUD;
+      await expect(run({ region })).rejects.toThrow(message);
+    });
+
+    it('refuses regions of another partition in the configuration, naming each setting', async () => {
+      await expect(run({ region: 'us-gov-west-1' })).rejects.toThrow(
+        /onboarding\.profiles\.0\.regions: us-east-1 is in the aws partition, not aws-us-gov/,
+      );
+    });
+
+    it('refuses Slack and Teams channels outside the commercial partition', async () => {
+      process.env.BACKUP_CONFIG_FILE = configWith((t) =>
+        t
+          .replace(/\[us-east-1, eu-west-1\]/, '[us-gov-west-1]')
+          .replace(/regions: \[us-east-1\]/, 'regions: [us-gov-west-1]'),
+      );
+      await expect(run({ region: 'us-gov-west-1' })).rejects.toThrow(
+        /notifications\.topics\.chat\.slack: Amazon Q Developer in chat applications is not offered in aws-us-gov/,
+      );
+    });
   });
 
   describe('chat channels and subscribers', () => {

@@ -8,6 +8,7 @@ import type { AccountRecord } from '../../shared/ports';
 import type { MotoSentEmail } from './local-aws';
 import {
   addOnboarding,
+  drainNotifications,
   drainOnboarding,
   emitEvent,
   newMemberAccount,
@@ -39,6 +40,8 @@ export interface OnboardingOutcome {
   problems: string[];
   newAccountId: string;
   sweep: { accounts: number; onboard: number; verify: number };
+  /** The management account's failed job in eu-west-1 (forwarded by the stack's rule there). */
+  managementJob: { eventId: string; accountId: string; region: string };
   /** The world with onboarding added, for what the sandbox plays next. */
   world: OnboardingWorld;
 }
@@ -55,16 +58,27 @@ export async function playOnboarding(
   progress: (line: string) => void,
 ): Promise<OnboardingOutcome> {
   const world = await addOnboarding(base);
-  // The landing zone's home region is not us-east-1: the reconcile function's first run (as
-  // after a deploy) creates the rule there that forwards Control Tower's lifecycle events.
-  const home = world.config.controlTower.homeRegion;
-  const forwarding = buildReconcileDeps(world.env).controlTowerForwarding;
+  // The landing zone's home region is not us-east-1, and the management account backs up in
+  // other regions too: the reconcile function's first run (as after a deploy) creates the rules
+  // there that forward Control Tower's lifecycle events and the management account's jobs.
+  const home = world.config.controlTower.homeRegion ?? 'us-east-1';
+  const forwarding = buildReconcileDeps(world.env).regionForwarding;
   if (forwarding) {
     const created = await forwarding();
-    progress(
-      `      Control Tower home region ${home}: ${created.join('; ') || 'rule as declared'} → created`,
-    );
+    progress(`      Rules in other regions: ${created.join('; ') || 'as declared'} → created`);
   }
+  // The management account's own backup fails in eu-west-1: the rule there carries it.
+  const managementJob = await emitEvent(
+    world,
+    { account: 'management', region: 'eu-west-1' },
+    JSON.parse(
+      readFileSync(join(ROOT, 'events', 'backup', 'backup-job-state-change.failed.json'), 'utf8'),
+    ) as EventToPut,
+  );
+  await drainNotifications(world);
+  progress(
+    `      the management account's own backup fails in eu-west-1: forwarded to us-east-1, alerted`,
+  );
   const newAccountId = await newMemberAccount(world, {
     name: 'Payments',
     email: 'aws-payments@example.com',
@@ -125,6 +139,7 @@ export async function playOnboarding(
     rows,
     problems,
     newAccountId,
+    managementJob,
     sweep: { accounts: swept.accounts, onboard: swept.counts.onboard, verify: swept.counts.verify },
     world,
   };
@@ -141,6 +156,18 @@ export function verifyOnboardingMail(
     problems.push(`${ready.length} "backup-ready" emails, expected ${accounts}`);
   if (!ready.some((e) => e.subject.includes(outcome.newAccountId))) {
     problems.push('no "backup-ready" email for the new account');
+  }
+  const { accountId, region } = outcome.managementJob;
+  if (
+    !emails.some(
+      (e) =>
+        e.subject.startsWith('[FAILED] Backup job') &&
+        e.subject.endsWith(`(${accountId}) · ${region}`),
+    )
+  ) {
+    problems.push(
+      `no alert for the management account's failed backup in ${region}: the forwarding rule there did not carry it`,
+    );
   }
   const alerts = emails.filter((e) => e.subject.startsWith('[FAILED] Creating'));
   if (alerts.length !== 1)

@@ -83,7 +83,9 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
   const step = (n: number, text: string) => io.progress(`[${n}/${STEPS}] ${text}`);
   const config = readConfigFile(options.configFile);
   // The sandbox plays a Control Tower landing zone whose home region is not us-east-1.
-  if (config.controlTower.homeRegion === 'us-east-1') config.controlTower.homeRegion = 'eu-west-1';
+  if ((config.controlTower.homeRegion ?? 'us-east-1') === 'us-east-1') {
+    config.controlTower.homeRegion = 'eu-west-1';
+  }
   logger.setLogLevel(options.verbose ? 'INFO' : 'SILENT');
 
   findPython(); // fails in one line, before any progress, when moto is not installed
@@ -508,7 +510,8 @@ function onboardingSummary(o: OnboardingOutcome): string {
     '',
     table(rows),
     '',
-    'Each ready account got a "[READY] Account … is backup-ready" email; the failed creation an alert.',
+    'Each ready account got a "[READY] Account … is backup-ready" email; the failed creation an alert;',
+    "the management account's own failed backup in eu-west-1 an alert, through the stack's rule there.",
   ].join('\n');
 }
 
@@ -585,7 +588,8 @@ For backupctl onboard and reconcile, also:
     'ONBOARDING_QUEUE_URL',
     'WATCH_QUEUE_URL',
     'CONTROL_TOWER_FORWARDING_RULE_ARN',
-    'CONTROL_TOWER_FORWARDER_ROLE_ARN',
+    'MANAGEMENT_FORWARDING_RULE_ARNS',
+    'REGION_FORWARDER_ROLE_ARN',
   ]
     .filter((k) => env[k])
     .map((k) => `${k}='${env[k]}'`)

@@ -1,4 +1,9 @@
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  controlTowerRuleName,
+  managementForwardingRegions,
+  managementRuleName,
+} from '../../reconcile/region-forwarding';
 import { CreateOrganizationalUnitCommand, MoveAccountCommand } from '@aws-sdk/client-organizations';
 import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import { buildNotifyDeps, createHandler as notifyHandler } from '../../notify-backup-event/handler';
@@ -117,7 +122,7 @@ export async function addOnboarding(world: World): Promise<OnboardingWorld> {
     WATCH_ROLE_ARN: `arn:aws:iam::${world.org.managementAccountId}:role/${world.settings.names.watchRole}`,
     ONBOARDING_QUEUE_URL: onboarding.queueUrl,
     WATCH_QUEUE_URL: onboarding.watchQueueUrl,
-    ...controlTowerEnvironment(world),
+    ...regionForwardingEnvironment(world),
   };
   return {
     ...world,
@@ -130,15 +135,29 @@ export async function addOnboarding(world: World): Promise<OnboardingWorld> {
   };
 }
 
-/** Control Tower outside us-east-1: the rule and role as infra/stage-config.js names them. */
-function controlTowerEnvironment(world: World): NodeJS.ProcessEnv {
-  const home = world.config.controlTower.homeRegion;
-  if (home === 'us-east-1') return {};
+/**
+ * The stack's rules in other regions (Control Tower's home region, the management account's
+ * other backup regions) and their role, as infra/stage-config.js names them.
+ */
+function regionForwardingEnvironment(world: World): NodeJS.ProcessEnv {
+  const home = world.config.controlTower.homeRegion ?? 'us-east-1';
+  const management = managementForwardingRegions(world.config, 'us-east-1');
+  if (home === 'us-east-1' && !management.length) return {};
   const prefix = `${world.settings.service}-${world.settings.stage}`;
   const account = world.org.managementAccountId;
+  const rule = (region: string, name: string) => `arn:aws:events:${region}:${account}:rule/${name}`;
   return {
-    CONTROL_TOWER_FORWARDING_RULE_ARN: `arn:aws:events:${home}:${account}:rule/${prefix}-control-tower-events`,
-    CONTROL_TOWER_FORWARDER_ROLE_ARN: `arn:aws:iam::${account}:role/${prefix}-control-tower-forwarder`,
+    REGION_FORWARDER_ROLE_ARN: `arn:aws:iam::${account}:role/${prefix}-region-forwarder`,
+    ...(home === 'us-east-1'
+      ? {}
+      : { CONTROL_TOWER_FORWARDING_RULE_ARN: rule(home, controlTowerRuleName(prefix)) }),
+    ...(management.length
+      ? {
+          MANAGEMENT_FORWARDING_RULE_ARNS: management
+            .map((r) => rule(r, managementRuleName(prefix)))
+            .join(','),
+        }
+      : {}),
   };
 }
 

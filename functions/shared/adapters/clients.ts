@@ -4,6 +4,7 @@ import { SESClient } from '@aws-sdk/client-ses';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
+import { currentPartition } from '../partition';
 
 /**
  * The SDK clients the functions and the CLI use, each created by its caller once (per container)
@@ -14,9 +15,9 @@ import { STSClient } from '@aws-sdk/client-sts';
 export const CLIENT_DEFAULTS = { maxAttempts: 4, retryMode: 'adaptive' } as const;
 
 export const dynamodbClient = () => new DynamoDBClient(CLIENT_DEFAULTS);
-/** Organizations' API lives in us-east-1 whatever the function's region. */
+/** Organizations' API lives in one region per partition (us-east-1, us-gov-west-1, cn-northwest-1). */
 export const organizationsClient = () =>
-  new OrganizationsClient({ ...CLIENT_DEFAULTS, region: 'us-east-1' });
+  new OrganizationsClient({ ...CLIENT_DEFAULTS, region: currentPartition().organizationsRegion });
 export const sesClient = () => new SESClient(CLIENT_DEFAULTS);
 export const snsClient = () => new SNSClient(CLIENT_DEFAULTS);
 export const sqsClient = () => new SQSClient(CLIENT_DEFAULTS);

@@ -1,3 +1,4 @@
+import { regionPartition } from '../partition';
 import {
   BackupClient,
   CreateBackupVaultCommand,
@@ -551,10 +552,10 @@ export class StsAccountAccess implements AccountAccess {
   ) {}
 
   async assume(accountId: string, roleName: string): Promise<MemberAccount> {
-    const partition = (await this.sts.config.region()).startsWith('cn-') ? 'aws-cn' : 'aws';
+    const partition = regionPartition(await this.sts.config.region());
     const out = await this.sts.send(
       new AssumeRoleCommand({
-        RoleArn: `arn:${partition}:iam::${accountId}:role/${roleName}`,
+        RoleArn: `arn:${partition.partition}:iam::${accountId}:role/${roleName}`,
         RoleSessionName: this.sessionName,
         DurationSeconds: 3600,
       }),
@@ -565,11 +566,16 @@ export class StsAccountAccess implements AccountAccess {
       secretAccessKey: c.SecretAccessKey!,
       sessionToken: c.SessionToken,
     };
-    return memberAccount(accountId, credentials);
+    return memberAccount(accountId, credentials, partition.globalServicesRegion);
   }
 }
 
-export function memberAccount(accountId: string, credentials: Credentials): MemberAccount {
+/** `iamRegion`: where IAM answers in the account's partition (us-east-1, us-gov-west-1, cn-north-1). */
+export function memberAccount(
+  accountId: string,
+  credentials: Credentials,
+  iamRegion = 'us-east-1',
+): MemberAccount {
   const options = (region: string): ClientOptions => ({
     region,
     credentials,
@@ -586,7 +592,7 @@ export function memberAccount(accountId: string, credentials: Credentials): Memb
   };
   return {
     accountId,
-    iam: new Iam(new IAMClient(options('us-east-1'))),
+    iam: new Iam(new IAMClient(options(iamRegion))),
     kms: perRegion((r) => new Kms(new KMSClient(options(r)))),
     backup: perRegion((r) => new Backup(new BackupClient(options(r)))),
     events: perRegion((r) => new Events(new EventBridgeClient(options(r)))),

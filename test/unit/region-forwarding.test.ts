@@ -1,7 +1,10 @@
 import {
   CONTROL_TOWER_LIFECYCLE_PATTERN,
   controlTowerForwardingSpec,
-} from '../../functions/reconcile/control-tower';
+  managementForwardingRegions,
+  managementForwardingSpec,
+  managementRuleName,
+} from '../../functions/reconcile/region-forwarding';
 import {
   forwardingDifferences,
   type ForwardingRuleState,
@@ -80,5 +83,61 @@ describe('forwardingDifferences', () => {
     expect(forwardingDifferences(spec, { ...asDeclared, ...change })).toEqual([
       expect.stringMatching(message),
     ]);
+  });
+});
+
+describe('the management account’s backup regions', () => {
+  const profiles = (regions: string[][]) =>
+    regions.map((r, i) => ({ name: `p${i}`, regions: r })) as never;
+  const config = (
+    backupRegions?: string[],
+    onboardManagementAccount = false,
+  ): Parameters<typeof managementForwardingRegions>[0] =>
+    ({
+      managementAccount: backupRegions ? { backupRegions } : {},
+      onboarding: {
+        onboardManagementAccount,
+        profiles: profiles([
+          ['us-east-1', 'eu-west-1'],
+          ['eu-central-1', 'eu-west-1'],
+        ]),
+      },
+    }) as never;
+
+  it('defaults to every region of the profiles but the stack’s', () => {
+    expect(managementForwardingRegions(config(), 'us-east-1')).toEqual([
+      'eu-central-1',
+      'eu-west-1',
+    ]);
+  });
+
+  it('takes the regions named, and none when the management account is onboarded', () => {
+    expect(managementForwardingRegions(config(['ap-southeast-2']), 'us-east-1')).toEqual([
+      'ap-southeast-2',
+    ]);
+    expect(managementForwardingRegions(config(undefined, true), 'us-east-1')).toEqual([]);
+    // Named explicitly, they are forwarded even so.
+    expect(managementForwardingRegions(config(['eu-west-1'], true), 'us-east-1')).toEqual([
+      'eu-west-1',
+    ]);
+  });
+
+  it('forwards with the members’ pattern to the stack region’s default bus', () => {
+    const pattern = { source: ['aws.backup'] };
+    expect(
+      managementForwardingSpec(
+        'arn:aws:events:eu-west-1:111122223333:rule/backup-control-plane-prod-management-backup-events',
+        ROLE,
+        pattern,
+      ),
+    ).toMatchObject({
+      region: 'eu-west-1',
+      name: 'backup-control-plane-prod-management-backup-events',
+      pattern,
+      targetArn: 'arn:aws:events:us-east-1:111122223333:event-bus/default',
+    });
+    expect(managementRuleName('backup-control-plane-prod')).toBe(
+      'backup-control-plane-prod-management-backup-events',
+    );
   });
 });
