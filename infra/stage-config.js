@@ -532,6 +532,113 @@ function regionForwardingResources(config, prefix, region) {
   return { resources, environment, plain, outputs };
 }
 
+/** Every string holding `${…}` becomes an Fn::Sub, so a template's values are filled in. */
+function subStrings(value) {
+  if (typeof value === 'string') return value.includes('${') ? sub(value) : value;
+  if (Array.isArray(value)) return value.map(subStrings);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, subStrings(v)]));
+  }
+  return value;
+}
+
+/**
+ * `onboarding.memberRole.deploy: stackset`: a service-managed StackSet that creates the dedicated
+ * member role (functions/onboard-account/member-role.ts) in every account under the targets,
+ * now and in accounts that join later. IAM is global: one stack instance per account, in the
+ * stack's region. An account where the instance fails does not roll the stack back
+ * (FailureTolerancePercentage 100): onboarding reports it, with the fix, when it cannot assume
+ * the role.
+ */
+function memberRoleStackSet(config, prefix, region) {
+  const memberRole = config.onboarding.memberRole;
+  if (memberRole?.deploy !== 'stackset') return { resources: {}, outputs: {} };
+  const { loadBaseline } = requireTs('../functions/onboard-account/baseline.ts');
+  const { memberRoleDefinition, baselineVaultNames, MANAGED_TAG } = requireTs(
+    '../functions/onboard-account/member-role.ts',
+  );
+  const baseline = loadBaseline();
+  const definition = memberRoleDefinition(
+    baseline,
+    memberRole.name,
+    baselineVaultNames(baseline, config),
+    {
+      partition: '${AWS::Partition}',
+      accountId: '${AWS::AccountId}',
+      organizationId: config.organizationId,
+      controlPlaneAccountId: '${ControlPlaneAccountId}',
+      controlPlaneRoleArn: '${ControlPlaneRoleArn}',
+    },
+  );
+  const template = {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description: `The backup control plane's member role (${prefix}): the baseline's resources only`,
+    Parameters: {
+      ControlPlaneAccountId: { Type: 'String', AllowedPattern: '^\\d{12}$' },
+      ControlPlaneRoleArn: {
+        Type: 'String',
+        AllowedPattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/.+$',
+      },
+    },
+    Resources: {
+      MemberRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: subStrings({
+          RoleName: definition.name,
+          Description: definition.description,
+          AssumeRolePolicyDocument: definition.trust,
+          Policies: [
+            { PolicyName: definition.inlinePolicyName, PolicyDocument: definition.policy },
+          ],
+          Tags: [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }],
+        }),
+      },
+    },
+  };
+  const name = `${prefix}-member-role`;
+  return {
+    resources: {
+      MemberRoleStackSet: {
+        Type: 'AWS::CloudFormation::StackSet',
+        Properties: {
+          StackSetName: name,
+          Description: `Creates ${memberRole.name}, the backup control plane's least-privilege role, in every member account`,
+          PermissionModel: 'SERVICE_MANAGED',
+          AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+          Capabilities: ['CAPABILITY_NAMED_IAM'],
+          CallAs: 'SELF',
+          ManagedExecution: { Active: true },
+          OperationPreferences: {
+            FailureTolerancePercentage: 100,
+            MaxConcurrentPercentage: 25,
+            RegionConcurrencyType: 'PARALLEL',
+          },
+          Parameters: [
+            { ParameterKey: 'ControlPlaneAccountId', ParameterValue: ref('AWS::AccountId') },
+            {
+              ParameterKey: 'ControlPlaneRoleArn',
+              ParameterValue: getAtt('OnboardAccountRole', 'Arn'),
+            },
+          ],
+          StackInstancesGroup: [
+            {
+              DeploymentTargets: { OrganizationalUnitIds: memberRole.organizationalUnitIds },
+              Regions: [region],
+            },
+          ],
+          TemplateBody: JSON.stringify(template),
+        },
+      },
+    },
+    outputs: {
+      MemberRoleStackSetName: {
+        Description: `The StackSet that creates ${memberRole.name} in member accounts`,
+        Value: name,
+      },
+    },
+  };
+}
+
 /** CloudWatch takes at most five actions per state. */
 const ALARM_ACTIONS_MAX = 5;
 
@@ -854,9 +961,22 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
       NOTIFICATION_QUEUE_URL: local.ONBOARDING_QUEUE_URL.replace(/-onboarding$/, '-notifications'),
     });
   }
-  const accessRoleArns = [
-    ...new Set([config.onboarding.accessRole, config.onboarding.controlTowerAccessRole]),
-  ].map((role) => sub(`arn:\${AWS::Partition}:iam::*:role/${role}`));
+  // With the member role from a StackSet, onboarding never needs an administrator role.
+  const memberRole = config.onboarding.memberRole;
+  const accessRoles =
+    memberRole?.deploy === 'stackset'
+      ? [memberRole.name]
+      : [
+          ...(memberRole ? [memberRole.name] : []),
+          config.onboarding.accessRole,
+          config.onboarding.controlTowerAccessRole,
+        ];
+  const accessRoleArns = [...new Set(accessRoles)].map((role) =>
+    sub(`arn:\${AWS::Partition}:iam::*:role/${role}`),
+  );
+  const memberRoleParts = memberRoleStackSet(config, prefix, region);
+  Object.assign(resources, memberRoleParts.resources);
+  Object.assign(outputs, memberRoleParts.outputs);
 
   const { forwardedPattern, loadBaseline } = requireTs('../functions/onboard-account/baseline.ts');
   return {

@@ -14,6 +14,7 @@ import type {
   StepRecord,
 } from '../shared/ports';
 import { partitionFacts, partitionOfArn } from '../shared/partition';
+import { baselineVaultNames, MANAGED_TAG, memberRoleDefinition } from './member-role';
 import { chooseProfile } from '../shared/profiles';
 import {
   fill,
@@ -306,7 +307,9 @@ async function run(
     record.profile = profile.name;
 
     // 3. Access
-    const member = await step('access', () => assumeWithPatience(req, deps, settings));
+    const member = await step('access', (changes) =>
+      assumeAccess(req, deps, settings, resolved.organization.id, changes, act),
+    );
 
     const vars: BaselineVars = {
       partition: partitionOfArn(deps.centralBusArn),
@@ -319,7 +322,7 @@ async function run(
       watchRoleArn: deps.watchRoleArn,
     };
     const tags = {
-      'managed-by': 'backup-control-plane',
+      [MANAGED_TAG.key]: MANAGED_TAG.value,
       'backup-control-plane:baseline-version': String(baseline.version),
     };
 
@@ -613,25 +616,94 @@ type Act = (
   finding: Finding,
 ) => Promise<void>;
 
+/**
+ * The member account, through the dedicated member role when `onboarding.memberRole` is set
+ * (with `bootstrap`, created or corrected first through the administrator role), else through
+ * the administrator roles. The daily check's own roles (`req.roles`) are used as given.
+ */
+async function assumeAccess(
+  req: OnboardRequest,
+  deps: OnboardDeps,
+  settings: Onboarding,
+  organizationId: string,
+  changes: string[],
+  act: Act,
+): Promise<MemberAccount> {
+  const wanted = settings.memberRole;
+  if (req.roles || !wanted) return assumeWithPatience(req, deps, settings);
+  if (wanted.deploy === 'stackset') {
+    return assumeWithPatience(req, deps, settings, {
+      roles: [wanted.name],
+      advice: `The stack's StackSet (output MemberRoleStackSetName) creates ${wanted.name} in every account under onboarding.memberRole.organizationalUnitIds: check that this account is under one of them and that its stack instance succeeded (aws cloudformation list-stack-instances --stack-set-name <name>). The sweep retries.`,
+    });
+  }
+  const definition = memberRoleDefinition(
+    deps.baseline,
+    wanted.name,
+    baselineVaultNames(deps.baseline, deps.config),
+    {
+      partition: partitionOfArn(deps.controlPlaneRoleArn),
+      accountId: req.accountId,
+      organizationId,
+      controlPlaneAccountId: deps.controlPlaneRoleArn.split(':')[4] ?? '',
+      controlPlaneRoleArn: deps.controlPlaneRoleArn,
+    },
+  );
+  // Bootstrap: the member role when it is there as declared (it may read itself, nothing more).
+  try {
+    const own = await deps.access.assume(req.accountId, wanted.name);
+    const role = await own.iam.getRole(wanted.name);
+    const policy = await own.iam.getInlinePolicy(wanted.name, definition.inlinePolicyName);
+    if (
+      role &&
+      samePolicy(role.trustPolicy, definition.trust) &&
+      policy &&
+      samePolicy(policy, definition.policy)
+    ) {
+      return own;
+    }
+  } catch {
+    // Missing, not trusted yet, or unreadable: made as declared through the administrator role.
+  }
+  const admin = await assumeWithPatience(req, deps, settings);
+  await ensureRole(admin, changes, act, {
+    partition: partitionOfArn(deps.controlPlaneRoleArn),
+    name: definition.name,
+    description: definition.description,
+    trust: definition.trust,
+    inline: { name: definition.inlinePolicyName, document: definition.policy },
+    tags: { [MANAGED_TAG.key]: MANAGED_TAG.value },
+  });
+  if (req.dryRun) return admin;
+  // IAM takes a few seconds before a new or changed role can be assumed.
+  return assumeWithPatience(req, deps, settings, { roles: [wanted.name], patientSeconds: 60 });
+}
+
 async function assumeWithPatience(
   req: OnboardRequest,
   deps: OnboardDeps,
   settings: Onboarding,
+  options: { roles?: string[]; patientSeconds?: number; advice?: string } = {},
 ): Promise<MemberAccount> {
   const roles =
+    options.roles ??
     req.roles ??
     (req.controlTower
       ? [settings.controlTowerAccessRole, settings.accessRole]
       : [settings.accessRole, settings.controlTowerAccessRole]);
   // A brand-new account's role takes minutes to become assumable; the sweep does not wait.
-  const patient = [
-    'CreateAccountResult',
-    'CreateManagedAccount',
-    'UpdateManagedAccount', // a retried Control Tower create arrives as an update
-    'AccountJoinedOrganization',
-  ].includes(req.trigger);
-  const deadline =
-    deps.clock.now().getTime() + (patient ? settings.assumeRoleTimeoutSeconds * 1000 : 0);
+  const patientSeconds =
+    options.patientSeconds ??
+    ([
+      'CreateAccountResult',
+      'CreateManagedAccount',
+      'UpdateManagedAccount', // a retried Control Tower create arrives as an update
+      'AccountJoinedOrganization',
+    ].includes(req.trigger)
+      ? settings.assumeRoleTimeoutSeconds
+      : 0);
+  const patient = patientSeconds > 0;
+  const deadline = deps.clock.now().getTime() + patientSeconds * 1000;
   let delay = 2000;
   let lastError: unknown;
   for (;;) {
@@ -648,10 +720,11 @@ async function assumeWithPatience(
   }
   throw new StepFailure(
     'access',
-    `cannot assume ${roles.join(' or ')} in account ${req.accountId}${patient ? ` after trying for ${settings.assumeRoleTimeoutSeconds} s` : ''}: ${errorMessage(lastError)}`,
-    patient
-      ? "A new account's role can take several minutes to appear; the sweep retries. If it never works, check that the role exists and trusts the management account."
-      : 'Check that the role exists in the account and trusts the management account (invited accounts must create OrganizationAccountAccessRole themselves).',
+    `cannot assume ${roles.join(' or ')} in account ${req.accountId}${patient ? ` after trying for ${patientSeconds} s` : ''}: ${errorMessage(lastError)}`,
+    options.advice ??
+      (patient
+        ? "A new account's role can take several minutes to appear; the sweep retries. If it never works, check that the role exists and trusts the management account."
+        : 'Check that the role exists in the account and trusts the management account (invited accounts must create OrganizationAccountAccessRole themselves).'),
     { cause: lastError },
   );
 }

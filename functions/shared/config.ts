@@ -354,6 +354,49 @@ export const OnboardingSchema = z
     accessRole: ROLE_NAME.default('OrganizationAccountAccessRole'),
     /** The role used for accounts vended by Control Tower. */
     controlTowerAccessRole: ROLE_NAME.default('AWSControlTowerExecution'),
+    /**
+     * A dedicated least-privilege role in every member account, assumed instead of the
+     * administrator roles above (functions/onboard-account/member-role.ts). `stackset`: a
+     * service-managed StackSet of the stack creates it in every account of the targets, now and
+     * later (the administrator roles are then never assumed); `bootstrap`: onboarding creates it
+     * once through accessRole, then uses it.
+     */
+    memberRole: z
+      .object({
+        name: ROLE_NAME.default('backup-control-plane-member'),
+        deploy: z.enum(['stackset', 'bootstrap']),
+        /** The StackSet's targets: the organization's root (r-…) or OUs (ou-…). */
+        organizationalUnitIds: z
+          .array(
+            z
+              .string()
+              .regex(
+                /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/,
+                'must be a root id (r-…) or an OU id (ou-…-…)',
+              ),
+          )
+          .min(1)
+          .optional(),
+      })
+      .strict()
+      .superRefine((m, ctx) => {
+        if (m.deploy === 'stackset' && !m.organizationalUnitIds) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['organizationalUnitIds'],
+            message:
+              'is required with deploy: stackset: the root id (aws organizations list-roots) or the OU ids to deploy the role to',
+          });
+        }
+        if (m.deploy === 'bootstrap' && m.organizationalUnitIds) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['organizationalUnitIds'],
+            message: 'is only for deploy: stackset',
+          });
+        }
+      })
+      .optional(),
     /** How long to keep trying to assume the role of a brand-new account. */
     assumeRoleTimeoutSeconds: z.number().int().min(0).max(840).default(600),
     /** An account with this tag set to "true" is skipped (recorded as skipped). */

@@ -240,6 +240,81 @@ describe('infra/stage-config.js', () => {
     });
   });
 
+  describe('the member role (onboarding.memberRole)', () => {
+    type Parts = {
+      topicResources: {
+        Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+        Outputs: Record<string, { Value: unknown }>;
+      };
+      accessRoleArns: unknown[];
+    };
+    const withMemberRole = (line: string) =>
+      configWith((t) =>
+        t.replace(
+          '  controlTowerAccessRole: AWSControlTowerExecution',
+          `  controlTowerAccessRole: AWSControlTowerExecution\n  memberRole: ${line}`,
+        ),
+      );
+    const roleArn = (name: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:iam::*:role/${name}` });
+
+    it('stackset: a service-managed StackSet creates the role, and no administrator role is assumed', async () => {
+      process.env.BACKUP_CONFIG_FILE = withMemberRole(
+        '{ deploy: stackset, organizationalUnitIds: [r-ab12] }',
+      );
+      const parts = (await run()) as Parts;
+      expect(parts.accessRoleArns).toEqual([roleArn('backup-control-plane-member')]);
+      const stackSet = parts.topicResources.Resources.MemberRoleStackSet!;
+      expect(stackSet.Properties).toMatchObject({
+        PermissionModel: 'SERVICE_MANAGED',
+        AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+        StackInstancesGroup: [
+          { DeploymentTargets: { OrganizationalUnitIds: ['r-ab12'] }, Regions: ['us-east-1'] },
+        ],
+      });
+      const body = JSON.parse(stackSet.Properties.TemplateBody as string) as {
+        Resources: { MemberRole: { Properties: Record<string, unknown> } };
+      };
+      const role = body.Resources.MemberRole.Properties;
+      expect(role.RoleName).toBe('backup-control-plane-member');
+      // Filled per account by CloudFormation, trusting the stack's onboarding role.
+      expect(JSON.stringify(role.AssumeRolePolicyDocument)).toContain(
+        '{"Fn::Sub":"arn:${AWS::Partition}:iam::${ControlPlaneAccountId}:root"}',
+      );
+      expect(JSON.stringify(role.Policies)).toContain(
+        '{"Fn::Sub":"arn:${AWS::Partition}:iam::${AWS::AccountId}:role/backup-control-plane-event-forwarder"}',
+      );
+      expect(parts.topicResources.Outputs.MemberRoleStackSetName!.Value).toBe(
+        'backup-control-plane-dev-member-role',
+      );
+    });
+
+    it('bootstrap: no StackSet; the member role first, the administrator roles to create it', async () => {
+      process.env.BACKUP_CONFIG_FILE = withMemberRole('{ deploy: bootstrap }');
+      const parts = (await run()) as Parts;
+      expect(parts.topicResources.Resources.MemberRoleStackSet).toBeUndefined();
+      expect(parts.accessRoleArns).toEqual([
+        roleArn('backup-control-plane-member'),
+        roleArn('OrganizationAccountAccessRole'),
+        roleArn('AWSControlTowerExecution'),
+      ]);
+    });
+
+    it.each([
+      [
+        '{ deploy: stackset }',
+        /onboarding\.memberRole\.organizationalUnitIds: is required with deploy: stackset/,
+      ],
+      [
+        '{ deploy: stackset, organizationalUnitIds: [Production] }',
+        /onboarding\.memberRole\.organizationalUnitIds\.0: must be a root id/,
+      ],
+      ['{ deploy: always }', /onboarding\.memberRole\.deploy/],
+    ])('refuses %s, naming the setting', async (line, message) => {
+      process.env.BACKUP_CONFIG_FILE = withMemberRole(line);
+      await expect(run()).rejects.toThrow(message);
+    });
+  });
+
   describe('partitions', () => {
     const GOVCLOUD = join(ROOT, 'infra/config/example-govcloud.yml');
 
