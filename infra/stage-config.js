@@ -218,10 +218,16 @@ function warnOfOtherPartitions(policies, region) {
     const foreign = [...policyRegions(policy.document)].filter(
       (r) => typeof r === 'string' && partitionOfRegion(r) !== partition,
     );
+    // ARNs too: a role or vault ARN of another partition fails every job of the plan.
+    for (const m of JSON.stringify(policy.document).matchAll(/arn:(aws[a-z-]*):/g)) {
+      if (m[1] !== partition && !foreign.includes(`arn:${m[1]}: ARNs`)) {
+        foreign.push(`arn:${m[1]}: ARNs`);
+      }
+    }
     if (foreign.length) {
       process.stderr.write(
         `\nWARNING: ${relative(policy.file)} names ${foreign.join(', ')}, outside the ${partition} ` +
-          `partition of ${region}: its plans there will not run. Use regions of ${partition}.\n\n`,
+          `partition of ${region}: its plans there will not run. Use regions and ARNs of ${partition}.\n\n`,
       );
     }
   }
@@ -291,7 +297,7 @@ function topicArnsValue(topics) {
   return topics.some((t) => t.created) ? sub(json) : json;
 }
 
-function topicKeyResources(prefix, topics) {
+function topicKeyResources(prefix, topics, region) {
   const statements = [
     {
       Sid: 'AccountAdministersKeyThroughIam',
@@ -310,7 +316,10 @@ function topicKeyResources(prefix, topics) {
       Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
     },
   ];
-  if (topics.some((t) => t.created && t.chat)) {
+  // Amazon Q Developer in chat applications exists in the commercial partition only: elsewhere its
+  // service principal would make KMS refuse the key policy.
+  const chatOffered = partitionModule().partitionOfRegion(region) === 'aws';
+  if (chatOffered && topics.some((t) => t.created && t.chat)) {
     statements.push({
       // Topics with `chat: true` (the schema's default) are read by Amazon Q Developer in chat
       // applications (AWS Chatbot).
@@ -409,9 +418,11 @@ function regionForwardingResources(config, prefix, region) {
       ? undefined
       : ruleArn(homeRegion, forwarding.controlTowerRuleName(prefix));
   const managementRegions = forwarding.managementForwardingRegions(config, region);
-  const managementRules = managementRegions.map((r) =>
-    ruleArn(r, forwarding.managementRuleName(prefix)),
-  );
+  // One ARN for every region (`*`): the reconcile function takes the regions from the
+  // configuration, so neither the environment nor the role's trust grows with them.
+  const managementRules = managementRegions.length
+    ? [ruleArn('*', forwarding.managementRuleName(prefix))]
+    : [];
   const rules = [...(controlTowerRule ? [controlTowerRule] : []), ...managementRules];
   if (!rules.length) return { resources: {}, environment: {}, plain: () => ({}), outputs: {} };
   const roleName = `${prefix}-region-forwarder`;
@@ -431,7 +442,7 @@ function regionForwardingResources(config, prefix, region) {
               // Only the rules the reconcile function keeps.
               Condition: {
                 StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') },
-                ArnEquals: { 'aws:SourceArn': rules },
+                ArnLike: { 'aws:SourceArn': rules },
               },
             },
           ],
@@ -497,12 +508,7 @@ function regionForwardingResources(config, prefix, region) {
       : {}),
     ...(managementRules.length
       ? {
-          MANAGEMENT_FORWARDING_RULE_ARNS: managementRegions
-            .map(
-              (r) =>
-                `arn:${partition}:events:${r}:${account}:rule/${forwarding.managementRuleName(prefix)}`,
-            )
-            .join(','),
+          MANAGEMENT_FORWARDING_RULE_ARN: `arn:${partition}:events:*:${account}:rule/${forwarding.managementRuleName(prefix)}`,
         }
       : {}),
   });
@@ -522,11 +528,10 @@ function regionForwardingResources(config, prefix, region) {
     };
   }
   if (managementRules.length) {
-    const joined = { 'Fn::Join': [',', managementRules] };
-    environment.MANAGEMENT_FORWARDING_RULE_ARNS = joined;
-    outputs.ManagementForwardingRuleArns = {
+    environment.MANAGEMENT_FORWARDING_RULE_ARN = managementRules[0];
+    outputs.ManagementForwardingRuleArn = {
       Description: `The rules in ${managementRegions.join(', ')} forwarding the management account's backup events (backupctl doctor checks them)`,
-      Value: joined,
+      Value: managementRules[0],
     };
   }
   return { resources, environment, plain, outputs };
@@ -756,6 +761,11 @@ function checkPartition(config, region, configFile) {
       .filter((r) => partitionOfRegion(r) !== partition)
       .map((r) => `${key}: ${r} is in the ${partitionOfRegion(r)} partition, not ${partition}`),
   );
+  if (partition === 'aws-cn') {
+    wrong.push(
+      'notifications.email: Amazon SES is not offered in the China regions, and the control plane sends its alerts by email: it cannot run in aws-cn yet',
+    );
+  }
   if (partition !== 'aws') {
     // Amazon Q Developer in chat applications is offered in the commercial partition only.
     for (const [name, topic] of Object.entries(config.notifications.topics)) {
@@ -865,7 +875,7 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
   const topics = buildTopics(config, prefix, region);
   const created = topics.filter((t) => t.created);
 
-  const resources = created.length ? topicKeyResources(prefix, topics) : {};
+  const resources = created.length ? topicKeyResources(prefix, topics, region) : {};
   for (const topic of created) Object.assign(resources, topicResources(prefix, topic));
   const readers = subscriptionResources({
     config,

@@ -3,6 +3,7 @@ import { errorMessage } from '../shared/errors';
 import {
   dynamodbClient,
   organizationsClient,
+  resolvedRegion,
   sesClient,
   snsClient,
   sqsClient,
@@ -21,10 +22,9 @@ import {
 import {
   controlTowerForwardingSpec,
   managementForwardingRegions,
-  managementForwardingSpec,
-  parseRuleArnList,
+  managementForwardingSpecs,
 } from '../reconcile/region-forwarding';
-import { currentPartition } from '../shared/partition';
+import { currentPartition, regionPartition } from '../shared/partition';
 import { forwardedPattern, loadBaseline } from '../onboard-account/baseline';
 import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../shared/backup-policy';
 import type { AccountRecord, CheckRecord } from '../shared/ports';
@@ -55,11 +55,11 @@ export interface DoctorTargets {
   busName?: string;
   /** Control Tower's home-region rule (output ControlTowerForwardingRuleArn). */
   controlTowerRuleArn?: string;
-  /** The management account's rules in its other regions (output ManagementForwardingRuleArns). */
-  managementRuleArns?: string[];
+  /** The management account's rules, region `*` (output ManagementForwardingRuleArn). */
+  managementRuleArn?: string;
   /** The role the rules in other regions use (output RegionForwarderRoleArn). */
   forwarderRoleArn?: string;
-  /** Where the stack runs (from its ARN); else the partition's Organizations region. */
+  /** Where the stack runs: the Organizations region of the partition the CLI's region is in. */
   stackRegion?: string;
   /** The ledger table (output LedgerTableName, or DELIVERY_TABLE_NAME). */
   ledgerTable?: string;
@@ -603,30 +603,30 @@ export async function runDoctor(
   await add('management-account-regions', async () => {
     const baseline = loadBaseline();
     const baselineRuleName = baseline.forwarding.ruleName;
-    // The stack's rules by region, as it declares them (output ManagementForwardingRuleArns).
+    // The stack's rules by region, as the reconcile function declares them.
     const stackRules = new Map(
-      (targets.managementRuleArns ?? []).map((arn) => [arn.split(':')[3]!, arn]),
+      targets.managementRuleArn && targets.forwarderRoleArn
+        ? managementForwardingSpecs(
+            targets.managementRuleArn,
+            targets.forwarderRoleArn,
+            forwardedPattern(baseline),
+            managementForwardingRegions(config, stackRegion),
+          ).map((spec) => [spec.region, spec])
+        : [],
     );
     const regions = [
       ...new Set([
         ...(config.onboarding?.profiles.flatMap((p) => p.regions) ?? []),
         ...(config.managementAccount.backupRegions ?? []),
-        ...managementForwardingRegions(config, stackRegion),
-        ...stackRules.keys(),
       ]),
     ]
       .filter((r) => r !== stackRegion)
       .sort();
     const found: ManagementRegion[] = [];
     for (const region of regions) {
-      const arn = stackRules.get(region);
+      const spec = stackRules.get(region);
       const entry: ManagementRegion = { region };
-      if (arn && targets.forwarderRoleArn) {
-        const spec = managementForwardingSpec(
-          arn,
-          targets.forwarderRoleArn,
-          forwardedPattern(baseline),
-        );
+      if (spec) {
         entry.stackRule = {
           name: spec.name,
           differences: forwardingDifferences(spec, await reader.forwardingRule(region, spec.name)),
@@ -719,8 +719,8 @@ export async function resolveTargets(
           ...(outputs.RegionForwarderRoleArn
             ? { forwarderRoleArn: outputs.RegionForwarderRoleArn }
             : {}),
-          ...(outputs.ManagementForwardingRuleArns
-            ? { managementRuleArns: parseRuleArnList(outputs.ManagementForwardingRuleArns) }
+          ...(outputs.ManagementForwardingRuleArn
+            ? { managementRuleArn: outputs.ManagementForwardingRuleArn }
             : {}),
         },
         problems: [],
@@ -755,8 +755,8 @@ export async function resolveTargets(
         ? { controlTowerRuleArn: env.CONTROL_TOWER_FORWARDING_RULE_ARN }
         : {}),
       ...(env.REGION_FORWARDER_ROLE_ARN ? { forwarderRoleArn: env.REGION_FORWARDER_ROLE_ARN } : {}),
-      ...(env.MANAGEMENT_FORWARDING_RULE_ARNS
-        ? { managementRuleArns: parseRuleArnList(env.MANAGEMENT_FORWARDING_RULE_ARNS) }
+      ...(env.MANAGEMENT_FORWARDING_RULE_ARN
+        ? { managementRuleArn: env.MANAGEMENT_FORWARDING_RULE_ARN }
         : {}),
     },
     problems: [],
@@ -778,6 +778,8 @@ export async function runDoctorCommand(
   }),
 ): Promise<DoctorCheck[]> {
   const { targets, problems } = await resolveTargets(reader, stackName, env);
+  // The stack runs in the Organizations region of the partition the credentials' region is in.
+  targets.stackRegion ??= regionPartition(await resolvedRegion()).organizationsRegion;
   const documents = [...loadBackupPolicies(BACKUP_POLICIES_DIR).values()].map((p) => p.document);
   return runDoctor(config, reader, targets, documents, problems);
 }

@@ -14,8 +14,9 @@ import { systemClock } from '../shared/ports';
 import { forwardedPattern, loadBaseline } from '../onboard-account/baseline';
 import {
   controlTowerForwardingSpec,
-  managementForwardingSpec,
-  parseRuleArnList,
+  managementForwardingRegions,
+  managementForwardingSpecs,
+  stackRegionOf,
 } from './region-forwarding';
 import { sweep, type SweepDeps, type SweepResult } from './sweep';
 
@@ -26,26 +27,34 @@ export interface ReconcileDeps extends SweepDeps {
 
 /**
  * The rules in other regions the stack declares (Control Tower's home region, the management
- * account's other backup regions), all kept even when one of them fails.
+ * account's other backup regions). Built when the sweep runs, so a bad value is reported with
+ * the rest instead of stopping the sweep.
  */
 export function regionForwardingSpecs(env: NodeJS.ProcessEnv): ForwardingRuleSpec[] {
-  const { onboarding } = loadOnboardingRuntime(env);
+  const { config, onboarding } = loadOnboardingRuntime(env);
   const controlTower = onboarding.CONTROL_TOWER_FORWARDING_RULE_ARN;
-  const management = parseRuleArnList(onboarding.MANAGEMENT_FORWARDING_RULE_ARNS);
+  const management = onboarding.MANAGEMENT_FORWARDING_RULE_ARN;
   const role = onboarding.REGION_FORWARDER_ROLE_ARN;
-  if (!controlTower && !management.length) return [];
+  if (!controlTower && !management) return [];
   if (!role) {
     throw new ConfigError(
-      'REGION_FORWARDER_ROLE_ARN is not set, but CONTROL_TOWER_FORWARDING_RULE_ARN or MANAGEMENT_FORWARDING_RULE_ARNS is: the rules need the role',
+      'REGION_FORWARDER_ROLE_ARN is not set, but CONTROL_TOWER_FORWARDING_RULE_ARN or MANAGEMENT_FORWARDING_RULE_ARN is: the rules need the role',
     );
   }
-  const pattern = forwardedPattern(loadBaseline());
   return [
     ...(controlTower ? [controlTowerForwardingSpec(controlTower, role)] : []),
-    ...management.map((rule) => managementForwardingSpec(rule, role, pattern)),
+    ...(management
+      ? managementForwardingSpecs(
+          management,
+          role,
+          forwardedPattern(loadBaseline()),
+          managementForwardingRegions(config, stackRegionOf(management)),
+        )
+      : []),
   ];
 }
 
+/** Keeps every rule as declared, even when one fails; the failures are raised together. */
 async function ensureAll(
   rules: EventBridgeRuleForwarding,
   specs: readonly ForwardingRuleSpec[],
@@ -69,11 +78,15 @@ async function ensureAll(
 
 /** The dependencies from the deployed environment; a bad configuration fails loudly. */
 export function buildReconcileDeps(env: NodeJS.ProcessEnv = process.env): ReconcileDeps {
-  const specs = regionForwardingSpecs(env);
+  const { onboarding } = loadOnboardingRuntime(env);
+  const declared =
+    onboarding.CONTROL_TOWER_FORWARDING_RULE_ARN || onboarding.MANAGEMENT_FORWARDING_RULE_ARN;
   const rules = new EventBridgeRuleForwarding();
   return {
     ...buildSweepDeps(env),
-    ...(specs.length ? { regionForwarding: () => ensureAll(rules, specs) } : {}),
+    ...(declared
+      ? { regionForwarding: async () => ensureAll(rules, regionForwardingSpecs(env)) }
+      : {}),
   };
 }
 

@@ -63,22 +63,33 @@ export const controlTowerForwardingSpec = (ruleArn: string, roleArn: string): Fo
   );
 
 /**
- * One rule of MANAGEMENT_FORWARDING_RULE_ARNS: the management account's own backup events, with
- * the pattern every member's forwarding rule has (baseline.json), so the stack's default-bus rule
- * takes them as it takes its own region's.
+ * The management account's own backup events, with the pattern every member's forwarding rule
+ * has (baseline.json), so the stack's default-bus rule takes them as it takes its own region's:
+ * one rule per region, from MANAGEMENT_FORWARDING_RULE_ARN (its region `*`: one value whatever
+ * the number of regions, which the functions' 4 KB environment could not hold otherwise).
  */
-export const managementForwardingSpec = (
+export const managementForwardingSpecs = (
   ruleArn: string,
   roleArn: string,
   pattern: Record<string, unknown>,
-): ForwardingRuleSpec =>
-  forwardingSpec(
-    'MANAGEMENT_FORWARDING_RULE_ARNS',
-    ruleArn,
-    roleArn,
-    "The management account's backup events",
-    pattern,
+  regions: readonly string[],
+): ForwardingRuleSpec[] => {
+  const parts = ruleArn.split(':');
+  if (parts[3] !== '*') {
+    throw new ConfigError(
+      `MANAGEMENT_FORWARDING_RULE_ARN must be an EventBridge rule ARN with the region *, got "${ruleArn}"`,
+    );
+  }
+  return regions.map((region) =>
+    forwardingSpec(
+      'MANAGEMENT_FORWARDING_RULE_ARN',
+      [...parts.slice(0, 3), region, ...parts.slice(4)].join(':'),
+      roleArn,
+      "The management account's backup events",
+      pattern,
+    ),
   );
+};
 
 /**
  * Where the management account's own backup events are forwarded from: the regions named in
@@ -96,9 +107,6 @@ export function managementForwardingRegions(
   return [...new Set(regions)].filter((r) => r !== stackRegion).sort();
 }
 
-/** MANAGEMENT_FORWARDING_RULE_ARNS: rule ARNs separated by commas (an empty value: none). */
-export const parseRuleArnList = (value: string | undefined): string[] =>
-  (value ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+/** The stack's region, from the partition of one of its ARNs. */
+export const stackRegionOf = (arn: string): string =>
+  partitionFacts(partitionOfArn(arn)).organizationsRegion;

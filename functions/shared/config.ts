@@ -926,8 +926,11 @@ export const OnboardingRuntimeSchema = z.object({
     .string()
     .startsWith('arn:', 'must be the Control Tower forwarding rule ARN')
     .optional(),
-  /** The management account's forwarding rules in its other regions, separated by commas. */
-  MANAGEMENT_FORWARDING_RULE_ARNS: z.string().optional(),
+  /** The management account's forwarding rule, its region `*` (one per region of the config). */
+  MANAGEMENT_FORWARDING_RULE_ARN: z
+    .string()
+    .startsWith('arn:', 'must be the management forwarding rule ARN')
+    .optional(),
   /** The role those rules put events on the stack region's default bus with. */
   REGION_FORWARDER_ROLE_ARN: z
     .string()

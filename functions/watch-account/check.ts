@@ -5,6 +5,7 @@ import {
   onboardAccount,
   type OnboardDeps,
 } from '../onboard-account/onboard';
+import { currentPartition } from '../shared/partition';
 import type { OnboardRequestMessage } from '../onboard-account/process-record';
 import { errorMessage, isAccessDenied } from '../shared/errors';
 
@@ -181,7 +182,9 @@ async function withWho(
       continue;
     }
     try {
-      const who = await member.trail(f.region ?? 'us-east-1').lastChange(f.resource, since);
+      // IAM's changes are logged where the partition's global services log them.
+      const region = f.region ?? currentPartition().globalServicesRegion;
+      const who = await member.trail(region).lastChange(f.resource, since);
       out.push(who ? { ...f, who } : f);
     } catch (error) {
       // Who did it is a courtesy: without cloudtrail:LookupEvents the drift is still reported.

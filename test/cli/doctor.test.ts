@@ -557,7 +557,7 @@ describe('management-account-regions', () => {
   const withStackRules = () => ({
     ...targets(),
     forwarderRoleArn: ROLE,
-    managementRuleArns: [ruleArn('eu-west-1')],
+    managementRuleArn: ruleArn('*'),
   });
   const judge = async (reader: FakeReader, t: DoctorTargets = withStackRules()) =>
     (await runDoctor(exampleConfigWithChannels(), reader, t)).find(

@@ -273,10 +273,14 @@ describe('reconcile handler', () => {
     const RULE =
       'arn:aws:events:eu-west-1:111122223333:rule/backup-control-plane-dev-control-tower-events';
     const ROLE = 'arn:aws:iam::111122223333:role/backup-control-plane-dev-region-forwarder';
-    const MANAGEMENT = [
-      'arn:aws:events:eu-west-1:111122223333:rule/backup-control-plane-dev-management-backup-events',
-      'arn:aws:events:eu-central-1:111122223333:rule/backup-control-plane-dev-management-backup-events',
-    ];
+    const MANAGEMENT =
+      'arn:aws:events:*:111122223333:rule/backup-control-plane-dev-management-backup-events';
+    /** The regions come from the configuration: here two besides us-east-1. */
+    const withBackupRegions = () => {
+      const config = exampleConfig();
+      config.managementAccount = { backupRegions: ['eu-west-1', 'eu-central-1'] };
+      process.env[CONFIG_ENV] = JSON.stringify(config);
+    };
     const events = mockClient(EventBridgeClient);
     beforeEach(() => {
       events.reset();
@@ -286,7 +290,8 @@ describe('reconcile handler', () => {
     afterEach(() => {
       delete process.env.CONTROL_TOWER_FORWARDING_RULE_ARN;
       delete process.env.REGION_FORWARDER_ROLE_ARN;
-      delete process.env.MANAGEMENT_FORWARDING_RULE_ARNS;
+      delete process.env.MANAGEMENT_FORWARDING_RULE_ARN;
+      process.env[CONFIG_ENV] = JSON.stringify(exampleConfig());
     });
 
     it('creates the home-region rule before the sweep, targeting us-east-1’s default bus', async () => {
@@ -340,7 +345,8 @@ describe('reconcile handler', () => {
     it('creates the management account’s rules with the members’ forwarding pattern', async () => {
       organization();
       delete process.env.CONTROL_TOWER_FORWARDING_RULE_ARN;
-      process.env.MANAGEMENT_FORWARDING_RULE_ARNS = MANAGEMENT.join(',');
+      process.env.MANAGEMENT_FORWARDING_RULE_ARN = MANAGEMENT;
+      withBackupRegions();
       events
         .on(DescribeRuleCommand)
         .rejects(new ResourceNotFoundException({ message: 'Rule does not exist', $metadata: {} }));
@@ -349,8 +355,8 @@ describe('reconcile handler', () => {
       handler = createHandler(() => buildReconcileDeps());
       const result = await handler({}, lambdaContext());
       expect(result.regionForwarding).toEqual([
-        'rule backup-control-plane-dev-management-backup-events does not exist in eu-west-1',
         'rule backup-control-plane-dev-management-backup-events does not exist in eu-central-1',
+        'rule backup-control-plane-dev-management-backup-events does not exist in eu-west-1',
       ]);
       const put = events.commandCalls(PutRuleCommand);
       expect(put).toHaveLength(2);
@@ -361,7 +367,8 @@ describe('reconcile handler', () => {
 
     it('keeps the other rules when one fails, then fails the run naming it', async () => {
       organization();
-      process.env.MANAGEMENT_FORWARDING_RULE_ARNS = MANAGEMENT.join(',');
+      process.env.MANAGEMENT_FORWARDING_RULE_ARN = MANAGEMENT;
+      withBackupRegions();
       events
         .on(DescribeRuleCommand)
         .rejects(new ResourceNotFoundException({ message: 'Rule does not exist', $metadata: {} }))
@@ -373,7 +380,7 @@ describe('reconcile handler', () => {
       events.on(PutTargetsCommand).resolves({ FailedEntryCount: 0 });
       handler = createHandler(() => buildReconcileDeps());
       await expect(handler({}, lambdaContext())).rejects.toThrow(
-        /rule backup-control-plane-dev-control-tower-events in eu-west-1: explicit deny in an SCP.*put back: rule backup-control-plane-dev-management-backup-events does not exist in eu-west-1/,
+        /rule backup-control-plane-dev-control-tower-events in eu-west-1: explicit deny in an SCP.*put back: rule backup-control-plane-dev-management-backup-events does not exist in eu-central-1/,
       );
       expect(events).toHaveReceivedCommandTimes(PutRuleCommand, 2);
     });
@@ -391,18 +398,25 @@ describe('reconcile handler', () => {
       expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
     });
 
-    it('refuses rules without their role, naming the variables', () => {
+    it('refuses rules without their role, naming the variables, after the sweep', async () => {
+      organization();
       delete process.env.REGION_FORWARDER_ROLE_ARN;
-      expect(() => buildReconcileDeps()).toThrow(
-        /REGION_FORWARDER_ROLE_ARN is not set, but CONTROL_TOWER_FORWARDING_RULE_ARN or MANAGEMENT_FORWARDING_RULE_ARNS is/,
+      handler = createHandler(() => buildReconcileDeps());
+      await expect(handler({}, lambdaContext())).rejects.toThrow(
+        /REGION_FORWARDER_ROLE_ARN is not set, but CONTROL_TOWER_FORWARDING_RULE_ARN or MANAGEMENT_FORWARDING_RULE_ARN is/,
       );
     });
 
-    it('names the variable holding a value that is not a rule ARN', () => {
-      process.env.MANAGEMENT_FORWARDING_RULE_ARNS = `${MANAGEMENT[0]},eu-central-1`;
-      expect(() => buildReconcileDeps()).toThrow(
-        'MANAGEMENT_FORWARDING_RULE_ARNS must be an EventBridge rule ARN, got "eu-central-1"',
+    it('names the variable holding a value that is not one rule for every region', async () => {
+      organization();
+      process.env.MANAGEMENT_FORWARDING_RULE_ARN =
+        'arn:aws:events:eu-central-1:111122223333:rule/r';
+      handler = createHandler(() => buildReconcileDeps());
+      await expect(handler({}, lambdaContext())).rejects.toThrow(
+        'MANAGEMENT_FORWARDING_RULE_ARN must be an EventBridge rule ARN with the region *, got "arn:aws:events:eu-central-1:111122223333:rule/r"',
       );
+      // The sweep ran all the same.
+      expect(sqs).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
     });
   });
 });

@@ -7,7 +7,6 @@ import {
   type EventToPut,
 } from '../../functions/cli/sandbox/world';
 import { buildReconcileDeps } from '../../functions/reconcile/handler';
-import { parseRuleArnList } from '../../functions/reconcile/region-forwarding';
 import { AwsPrerequisites } from '../../functions/shared/adapters/prerequisites';
 import { exampleConfig, sample } from '../helpers/fixtures';
 import { freshWorld } from './harness';
@@ -57,7 +56,7 @@ it('a failed backup job of the management account in eu-west-1 reaches admins th
     {
       topicArns: {},
       deadLetterQueues: {},
-      managementRuleArns: parseRuleArnList(world.env.MANAGEMENT_FORWARDING_RULE_ARNS),
+      managementRuleArn: world.env.MANAGEMENT_FORWARDING_RULE_ARN!,
       forwarderRoleArn: world.env.REGION_FORWARDER_ROLE_ARN!,
     },
   );

@@ -2,7 +2,7 @@ import {
   CONTROL_TOWER_LIFECYCLE_PATTERN,
   controlTowerForwardingSpec,
   managementForwardingRegions,
-  managementForwardingSpec,
+  managementForwardingSpecs,
   managementRuleName,
 } from '../../functions/reconcile/region-forwarding';
 import {
@@ -122,16 +122,16 @@ describe('the management account’s backup regions', () => {
     ]);
   });
 
-  it('forwards with the members’ pattern to the stack region’s default bus', () => {
+  it('forwards with the members’ pattern to the stack region’s default bus, one rule per region', () => {
     const pattern = { source: ['aws.backup'] };
-    expect(
-      managementForwardingSpec(
-        'arn:aws:events:eu-west-1:111122223333:rule/backup-control-plane-prod-management-backup-events',
-        ROLE,
-        pattern,
-      ),
-    ).toMatchObject({
-      region: 'eu-west-1',
+    const specs = managementForwardingSpecs(
+      'arn:aws:events:*:111122223333:rule/backup-control-plane-prod-management-backup-events',
+      ROLE,
+      pattern,
+      ['eu-west-1', 'eu-central-1'],
+    );
+    expect(specs.map((s) => s.region)).toEqual(['eu-west-1', 'eu-central-1']);
+    expect(specs[0]).toMatchObject({
       name: 'backup-control-plane-prod-management-backup-events',
       pattern,
       targetArn: 'arn:aws:events:us-east-1:111122223333:event-bus/default',
@@ -139,5 +139,11 @@ describe('the management account’s backup regions', () => {
     expect(managementRuleName('backup-control-plane-prod')).toBe(
       'backup-control-plane-prod-management-backup-events',
     );
+  });
+
+  it('names the variable when the ARN is not one rule for every region', () => {
+    expect(() =>
+      managementForwardingSpecs('arn:aws:events:eu-west-1:111122223333:rule/r', ROLE, {}, []),
+    ).toThrow(/MANAGEMENT_FORWARDING_RULE_ARN must be an EventBridge rule ARN with the region \*/);
   });
 });

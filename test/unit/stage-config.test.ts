@@ -173,9 +173,10 @@ describe('infra/stage-config.js', () => {
       'Fn::Sub':
         'arn:${AWS::Partition}:events:eu-west-1:${AWS::AccountId}:rule/backup-control-plane-dev-control-tower-events',
     };
-    const managementRule = (region: string) => ({
-      'Fn::Sub': `arn:\${AWS::Partition}:events:${region}:\${AWS::AccountId}:rule/backup-control-plane-dev-management-backup-events`,
-    });
+    const managementRule = {
+      'Fn::Sub':
+        'arn:${AWS::Partition}:events:*:${AWS::AccountId}:rule/backup-control-plane-dev-management-backup-events',
+    };
 
     it('adds none when Control Tower is home and the management account backs up nowhere else', async () => {
       process.env.BACKUP_CONFIG_FILE = configWith(
@@ -184,26 +185,42 @@ describe('infra/stage-config.js', () => {
       const parts = await part();
       expect(parts.topicResources.Resources.RegionForwarderRole).toBeUndefined();
       expect(parts.onboardingEnvironment.CONTROL_TOWER_FORWARDING_RULE_ARN).toBeUndefined();
-      expect(parts.onboardingEnvironment.MANAGEMENT_FORWARDING_RULE_ARNS).toBeUndefined();
+      expect(parts.onboardingEnvironment.MANAGEMENT_FORWARDING_RULE_ARN).toBeUndefined();
     });
 
     it('forwards the management account’s jobs from the profiles’ other regions by default', async () => {
       const { topicResources, onboardingEnvironment } = await part();
-      // example.yml: profiles in us-east-1 and eu-west-1.
-      const joined = { 'Fn::Join': [',', [managementRule('eu-west-1')]] };
-      expect(onboardingEnvironment.MANAGEMENT_FORWARDING_RULE_ARNS).toEqual(joined);
-      expect(topicResources.Outputs.ManagementForwardingRuleArns!.Value).toEqual(joined);
+      // example.yml: profiles in us-east-1 and eu-west-1; one ARN for every region.
+      expect(onboardingEnvironment.MANAGEMENT_FORWARDING_RULE_ARN).toEqual(managementRule);
+      expect(topicResources.Outputs.ManagementForwardingRuleArn!.Value).toEqual(managementRule);
       expect(JSON.stringify(topicResources.Resources.RegionForwarderRole!.Properties)).toContain(
-        `"ArnEquals":${JSON.stringify({ 'aws:SourceArn': [managementRule('eu-west-1')] })}`,
+        `"ArnLike":${JSON.stringify({ 'aws:SourceArn': [managementRule] })}`,
       );
     });
 
-    it('takes managementAccount.backupRegions, and none when the management account is onboarded', async () => {
+    it('needs no more room for more regions, and none when the management account is onboarded', async () => {
+      const many = [
+        'eu-central-1',
+        'eu-west-2',
+        'eu-west-3',
+        'eu-north-1',
+        'ap-southeast-1',
+        'ap-southeast-2',
+        'ap-northeast-1',
+        'ap-south-1',
+        'ca-central-1',
+        'sa-east-1',
+        'us-west-1',
+        'us-west-2',
+        'us-east-2',
+      ];
       process.env.BACKUP_CONFIG_FILE = configWith(
-        (t) => `${t}\nmanagementAccount:\n  backupRegions: [eu-central-1, ap-southeast-2]\n`,
+        (t) => `${t}\nmanagementAccount:\n  backupRegions: [${many.join(', ')}]\n`,
       );
-      expect((await part()).onboardingEnvironment.MANAGEMENT_FORWARDING_RULE_ARNS).toEqual({
-        'Fn::Join': [',', [managementRule('ap-southeast-2'), managementRule('eu-central-1')]],
+      const parts = await part();
+      expect(parts.onboardingEnvironment.MANAGEMENT_FORWARDING_RULE_ARN).toEqual(managementRule);
+      expect(parts.topicResources.Outputs.ManagementForwardingRuleArn!).toMatchObject({
+        Description: expect.stringContaining('eu-central-1'),
       });
       process.env.BACKUP_CONFIG_FILE = configWith((t) =>
         t.replace('onboardManagementAccount: false', 'onboardManagementAccount: true'),
@@ -225,10 +242,10 @@ describe('infra/stage-config.js', () => {
         RoleName: 'backup-control-plane-dev-region-forwarder',
       });
       // Assumed by EventBridge for the stack's rules only.
-      const rules = [ctRule, managementRule('eu-west-1')];
+      const rules = [ctRule, managementRule];
       expect(
         JSON.stringify(Resources.RegionForwarderRole!.Properties.AssumeRolePolicyDocument),
-      ).toContain(`"ArnEquals":${JSON.stringify({ 'aws:SourceArn': rules })}`);
+      ).toContain(`"ArnLike":${JSON.stringify({ 'aws:SourceArn': rules })}`);
       // The reconcile function may keep those rules, and pass that one role to EventBridge.
       expect(JSON.stringify(Resources.RegionForwardingPolicy)).toContain(
         '"Resource":' + JSON.stringify(rules),
@@ -323,20 +340,13 @@ describe('infra/stage-config.js', () => {
       const parts = (await run({ region: 'us-gov-west-1' })) as {
         onboardingEnvironment: Record<string, unknown>;
       };
-      expect(parts.onboardingEnvironment.MANAGEMENT_FORWARDING_RULE_ARNS).toEqual({
-        'Fn::Join': [
-          ',',
-          [
-            {
-              'Fn::Sub':
-                'arn:${AWS::Partition}:events:us-gov-east-1:${AWS::AccountId}:rule/backup-control-plane-dev-management-backup-events',
-            },
-          ],
-        ],
+      expect(parts.onboardingEnvironment.MANAGEMENT_FORWARDING_RULE_ARN).toEqual({
+        'Fn::Sub':
+          'arn:${AWS::Partition}:events:*:${AWS::AccountId}:rule/backup-control-plane-dev-management-backup-events',
       });
       // The shipped policies name commercial regions: said, not refused.
       expect(stderr.mock.calls.join('')).toMatch(
-        /names us-east-1, outside the aws-us-gov partition of us-gov-west-1/,
+        /daily-35-days\.json names us-east-1, arn:aws: ARNs, outside the aws-us-gov partition of us-gov-west-1/,
       );
     });
 
@@ -351,6 +361,17 @@ describe('infra/stage-config.js', () => {
     it('refuses regions of another partition in the configuration, naming each setting', async () => {
       await expect(run({ region: 'us-gov-west-1' })).rejects.toThrow(
         /onboarding\.profiles\.0\.regions: us-east-1 is in the aws partition, not aws-us-gov/,
+      );
+    });
+
+    it('refuses the China regions, naming SES as the reason', async () => {
+      process.env.BACKUP_CONFIG_FILE = configWith((t) =>
+        t
+          .replace(/\[us-east-1, eu-west-1\]/, '[cn-northwest-1]')
+          .replace(/regions: \[us-east-1\]/, 'regions: [cn-north-1]'),
+      );
+      await expect(run({ region: 'cn-northwest-1' })).rejects.toThrow(
+        /notifications\.email: Amazon SES is not offered in the China regions/,
       );
     });
 

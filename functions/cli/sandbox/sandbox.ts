@@ -588,7 +588,7 @@ For backupctl onboard and reconcile, also:
     'ONBOARDING_QUEUE_URL',
     'WATCH_QUEUE_URL',
     'CONTROL_TOWER_FORWARDING_RULE_ARN',
-    'MANAGEMENT_FORWARDING_RULE_ARNS',
+    'MANAGEMENT_FORWARDING_RULE_ARN',
     'REGION_FORWARDER_ROLE_ARN',
   ]
     .filter((k) => env[k])

@@ -152,11 +152,7 @@ function regionForwardingEnvironment(world: World): NodeJS.ProcessEnv {
       ? {}
       : { CONTROL_TOWER_FORWARDING_RULE_ARN: rule(home, controlTowerRuleName(prefix)) }),
     ...(management.length
-      ? {
-          MANAGEMENT_FORWARDING_RULE_ARNS: management
-            .map((r) => rule(r, managementRuleName(prefix)))
-            .join(','),
-        }
+      ? { MANAGEMENT_FORWARDING_RULE_ARN: rule('*', managementRuleName(prefix)) }
       : {}),
   };
 }

@@ -4,7 +4,7 @@ import { SESClient } from '@aws-sdk/client-ses';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
-import { currentPartition } from '../partition';
+import { regionPartition } from '../partition';
 
 /**
  * The SDK clients the functions and the CLI use, each created by its caller once (per container)
@@ -15,9 +15,24 @@ import { currentPartition } from '../partition';
 export const CLIENT_DEFAULTS = { maxAttempts: 4, retryMode: 'adaptive' } as const;
 
 export const dynamodbClient = () => new DynamoDBClient(CLIENT_DEFAULTS);
-/** Organizations' API lives in one region per partition (us-east-1, us-gov-west-1, cn-northwest-1). */
-export const organizationsClient = () =>
-  new OrganizationsClient({ ...CLIENT_DEFAULTS, region: currentPartition().organizationsRegion });
+/**
+ * The region the SDK resolves for this process: AWS_REGION (always set in Lambda), else the
+ * CLI's profile configuration; us-east-1 when none is configured.
+ */
+export const resolvedRegion = (): Promise<string> =>
+  new STSClient({}).config.region().catch(() => 'us-east-1');
+
+/**
+ * Organizations' API lives in one region per partition (us-east-1, us-gov-west-1,
+ * cn-northwest-1): the one of the partition the resolved region is in.
+ */
+export const organizationsClient = () => {
+  let region: Promise<string> | undefined;
+  return new OrganizationsClient({
+    ...CLIENT_DEFAULTS,
+    region: () => (region ??= resolvedRegion().then((r) => regionPartition(r).organizationsRegion)),
+  });
+};
 export const sesClient = () => new SESClient(CLIENT_DEFAULTS);
 export const snsClient = () => new SNSClient(CLIENT_DEFAULTS);
 export const sqsClient = () => new SQSClient(CLIENT_DEFAULTS);
