@@ -558,11 +558,42 @@ function subStrings(value) {
 function memberRoleStackSet(config, prefix, region) {
   const memberRole = config.onboarding.memberRole;
   if (memberRole?.deploy !== 'stackset') return { resources: {}, outputs: {} };
-  const { loadBaseline } = requireTs('../functions/onboard-account/baseline.ts');
+  const { loadBaseline, fill } = requireTs('../functions/onboard-account/baseline.ts');
   const { memberRoleDefinition, baselineVaultNames, MANAGED_TAG } = requireTs(
     '../functions/onboard-account/member-role.ts',
   );
   const baseline = loadBaseline();
+  // The baseline's roles, filled per account by CloudFormation as onboarding would fill them:
+  // the member role writes no IAM, so the StackSet makes (and puts back) these too.
+  const vars = {
+    partition: '${AWS::Partition}',
+    accountId: '${AWS::AccountId}',
+    region: '${AWS::Region}',
+    organizationId: config.organizationId,
+    managementAccountId: '${ControlPlaneAccountId}',
+    centralBusArn: '${CentralBusArn}',
+    controlPlaneRoleArn: '${ControlPlaneRoleArn}',
+    watchRoleArn: '${WatchRoleArn}',
+  };
+  const roleTags = [
+    { Key: MANAGED_TAG.key, Value: MANAGED_TAG.value },
+    { Key: 'backup-control-plane:baseline-version', Value: String(baseline.version) },
+  ];
+  const baselineRole = (role, extra) => ({
+    Type: 'AWS::IAM::Role',
+    Properties: subStrings(
+      fill(
+        {
+          RoleName: role.name,
+          Description: role.description,
+          AssumeRolePolicyDocument: role.trustPolicy,
+          Tags: roleTags,
+          ...extra,
+        },
+        vars,
+      ),
+    ),
+  });
   const definition = memberRoleDefinition(
     baseline,
     memberRole.name,
@@ -573,6 +604,7 @@ function memberRoleStackSet(config, prefix, region) {
       organizationId: config.organizationId,
       controlPlaneAccountId: '${ControlPlaneAccountId}',
       controlPlaneRoleArn: '${ControlPlaneRoleArn}',
+      centralBusArn: '${CentralBusArn}',
     },
   );
   const template = {
@@ -584,6 +616,8 @@ function memberRoleStackSet(config, prefix, region) {
         Type: 'String',
         AllowedPattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/.+$',
       },
+      WatchRoleArn: { Type: 'String', AllowedPattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/.+$' },
+      CentralBusArn: { Type: 'String', AllowedPattern: '^arn:aws[a-z-]*:events:.+$' },
     },
     Resources: {
       MemberRole: {
@@ -598,6 +632,25 @@ function memberRoleStackSet(config, prefix, region) {
           Tags: [{ Key: MANAGED_TAG.key, Value: MANAGED_TAG.value }],
         }),
       },
+      BackupServiceRole: baselineRole(baseline.serviceRole, {
+        ManagedPolicyArns: baseline.serviceRole.managedPolicies,
+      }),
+      ReadOnlyRole: baselineRole(baseline.readOnlyRole, {
+        Policies: [
+          {
+            PolicyName: baseline.readOnlyRole.inlinePolicyName,
+            PolicyDocument: baseline.readOnlyRole.inlinePolicy,
+          },
+        ],
+      }),
+      ForwarderRole: baselineRole(baseline.forwarding.role, {
+        Policies: [
+          {
+            PolicyName: baseline.forwarding.role.inlinePolicyName,
+            PolicyDocument: baseline.forwarding.role.inlinePolicy,
+          },
+        ],
+      }),
     },
   };
   const name = `${prefix}-member-role`;
@@ -607,7 +660,7 @@ function memberRoleStackSet(config, prefix, region) {
         Type: 'AWS::CloudFormation::StackSet',
         Properties: {
           StackSetName: name,
-          Description: `Creates ${memberRole.name}, the backup control plane's least-privilege role, in every member account`,
+          Description: `Creates ${memberRole.name}, the backup control plane's least-privilege role, and the backup baseline's roles in every member account`,
           PermissionModel: 'SERVICE_MANAGED',
           AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
           Capabilities: ['CAPABILITY_NAMED_IAM'],
@@ -624,6 +677,8 @@ function memberRoleStackSet(config, prefix, region) {
               ParameterKey: 'ControlPlaneRoleArn',
               ParameterValue: getAtt('OnboardAccountRole', 'Arn'),
             },
+            { ParameterKey: 'WatchRoleArn', ParameterValue: getAtt('WatchAccountRole', 'Arn') },
+            { ParameterKey: 'CentralBusArn', ParameterValue: getAtt('BackupEventBus', 'Arn') },
           ],
           StackInstancesGroup: [
             {

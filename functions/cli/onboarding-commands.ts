@@ -64,7 +64,9 @@ export function cliOnboardDeps(
     requireEnv(REQUIRED_FOR_RUNS, env);
     // The function's own composition, given this configuration instead of the stack's variable.
     const deps = buildOnboardingDeps({ ...env, [CONFIG_ENV]: JSON.stringify(config) });
-    return { ...deps, ...quiet, owner };
+    // The member role trusts only the onboarding function's role: the operator's credentials
+    // assume the administrator access roles.
+    return { ...deps, ...quiet, owner, accessViaAdminRoles: true };
   }
   // A dry run only reads Organizations and the account: no ledger, no messages, no stack needed.
   return {
@@ -76,6 +78,7 @@ export function cliOnboardDeps(
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
     ...quiet,
     owner,
+    accessViaAdminRoles: true,
     ledger: NO_LEDGER,
     notifier: SILENT_NOTIFIER,
     centralBusArn:

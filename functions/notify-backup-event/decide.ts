@@ -69,12 +69,19 @@ export function decideContext(
         baseline.serviceRole.name,
         baseline.readOnlyRole.name,
         baseline.forwarding.role.name,
+        // Whoever widens the member role's policy or trust widens onboarding's reach.
+        ...(config.onboarding?.memberRole ? [config.onboarding.memberRole.name] : []),
       ]),
       forwardingRules: new Map(forwardingRules(baseline).map((r) => [r.name, r.pattern])),
       ...(deployment.centralBusArn ? { centralBusArn: deployment.centralBusArn } : {}),
       ...(deployment.stackPrefix ? { stackPrefix: deployment.stackPrefix } : {}),
+      // Onboarding's own calls arrive through these (the member role's too): not tampering.
       accessRoles: config.onboarding
-        ? [config.onboarding.accessRole, config.onboarding.controlTowerAccessRole]
+        ? [
+            config.onboarding.accessRole,
+            config.onboarding.controlTowerAccessRole,
+            ...(config.onboarding.memberRole ? [config.onboarding.memberRole.name] : []),
+          ]
         : [],
       onboardingSessionName: ONBOARDING_SESSION_NAME,
       backupPolicyNames: new Set(profiles.flatMap((p) => p.backupPolicies)),

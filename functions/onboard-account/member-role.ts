@@ -5,8 +5,9 @@ import type { Baseline } from './baseline';
 /**
  * The dedicated member role (`onboarding.memberRole`): what onboarding assumes in a member account
  * instead of an administrator role. It trusts only the control plane's onboarding role, from the
- * organization, and may touch only the baseline's own resources: its three roles by name, the key
- * by tag and alias, the vaults and the two forwarding rules by name. Derived from the baseline,
+ * organization, and may touch only the baseline's own resources: the keys whose own policy names
+ * it, the alias, the vaults and the two forwarding rules by name (targeting the central bus only).
+ * It writes no IAM: the baseline's roles come from the StackSet or the administrator role. Derived from the baseline,
  * so a resource added there is covered here. One definition for every way the role arrives: the
  * StackSet template (infra/stage-config.js), the one-time bootstrap (onboard.ts) and the
  * table-driven test of its permissions (test/unit/member-role.test.ts).
@@ -20,6 +21,8 @@ export interface MemberRoleVars {
   /** The account the control plane runs in (management or delegated administrator). */
   controlPlaneAccountId: string;
   controlPlaneRoleArn: string;
+  /** The only target the member role may give the forwarding rules. */
+  centralBusArn: string;
 }
 
 /** The tag every key, vault and role onboarding creates carries (onboard.ts). */
@@ -58,22 +61,18 @@ export function memberRoleDefinition(
 ): MemberRoleDefinition {
   const arn = (service: string, region: string, resource: string) =>
     `arn:${v.partition}:${service}:${region}:${v.accountId}:${resource}`;
-  const fill = (text: string) => text.replace(/\{\{partition\}\}/g, v.partition);
   const roles = [
     baseline.serviceRole.name,
     baseline.readOnlyRole.name,
     baseline.forwarding.role.name,
   ];
-  const roleArns = roles.map((r) => arn('iam', '', `role/${r}`));
   const ruleArns = [baseline.forwarding.ruleName, baseline.forwarding.watchdog.ruleName].map((r) =>
     arn('events', '*', `rule/${r}`),
   );
-  const keyArns = arn('kms', '*', 'key/*');
-  const managed = { [`aws:ResourceTag/${MANAGED_TAG.key}`]: MANAGED_TAG.value };
   return {
     name,
     description:
-      'Lets the backup control plane keep the backup baseline of this account (its roles, key, vaults and forwarding rules), nothing else',
+      'Lets the backup control plane keep the backup baseline of this account (its key, vaults and forwarding rules), nothing else',
     trust: {
       Version: '2012-10-17',
       Statement: [
@@ -94,27 +93,13 @@ export function memberRoleDefinition(
       Version: '2012-10-17',
       Statement: [
         {
-          Sid: 'TheBaselineRoles',
+          // Reads only. IAM is never written through this role: a role that may write another
+          // role's policy or trust could make itself an administrator. The baseline roles come
+          // from the StackSet (deploy: stackset) or the administrator role (deploy: bootstrap).
+          Sid: 'ReadTheBaselineRolesAndItself',
           Effect: 'Allow',
-          Action: [
-            'iam:GetRole',
-            'iam:CreateRole',
-            'iam:TagRole',
-            'iam:UpdateAssumeRolePolicy',
-            'iam:ListAttachedRolePolicies',
-            'iam:GetRolePolicy',
-            'iam:PutRolePolicy',
-          ],
-          Resource: roleArns,
-        },
-        {
-          Sid: 'OnlyTheBaselineManagedPolicies',
-          Effect: 'Allow',
-          Action: 'iam:AttachRolePolicy',
-          Resource: roleArns,
-          Condition: {
-            ArnEquals: { 'iam:PolicyARN': baseline.serviceRole.managedPolicies.map(fill) },
-          },
+          Action: ['iam:GetRole', 'iam:ListAttachedRolePolicies', 'iam:GetRolePolicy'],
+          Resource: [...roles, name].map((r) => arn('iam', '', `role/${r}`)),
         },
         {
           Sid: 'TheForwarderRoleToEventBridgeOnly',
@@ -124,8 +109,9 @@ export function memberRoleDefinition(
           Condition: { StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } },
         },
         {
-          // CreateKey has no resource to scope: only keys created with the control plane's tag.
-          Sid: 'CreateOnlyTaggedKeys',
+          // CreateKey has no resource to scope. The new key's own policy then names this role
+          // (memberRoleKeyStatements): no permission here depends on a tag it could set.
+          Sid: 'CreateTaggedKeys',
           Effect: 'Allow',
           Action: ['kms:CreateKey', 'kms:TagResource'],
           Resource: '*',
@@ -134,45 +120,18 @@ export function memberRoleDefinition(
           },
         },
         {
-          // Key policy, rotation, the alias's target, and what AWS Backup needs to encrypt a
-          // new vault with it: only on the keys the control plane tagged.
-          Sid: 'OnlyTheControlPlaneKeys',
-          Effect: 'Allow',
-          Action: [
-            'kms:GetKeyPolicy',
-            'kms:PutKeyPolicy',
-            'kms:GetKeyRotationStatus',
-            'kms:EnableKeyRotation',
-            'kms:CreateAlias',
-            'kms:UpdateAlias',
-            'kms:CreateGrant',
-            'kms:GenerateDataKey',
-            'kms:Decrypt',
-            'kms:RetireGrant',
-          ],
-          Resource: keyArns,
-          Condition: { StringEquals: managed },
-        },
-        {
+          // The alias side; the key side is granted by the key's own policy.
           Sid: 'TheBaselineAlias',
           Effect: 'Allow',
           Action: ['kms:CreateAlias', 'kms:UpdateAlias'],
           Resource: arn('kms', '*', baseline.key.alias),
         },
         {
-          // Reads only: onboarding checks that this role is as declared, and repairs it (through
-          // the administrator role, with `bootstrap`) when not. It can change nothing of itself.
-          Sid: 'ReadItself',
-          Effect: 'Allow',
-          Action: ['iam:GetRole', 'iam:GetRolePolicy'],
-          Resource: arn('iam', '', `role/${name}`),
-        },
-        {
           // Reads only: finding the key by alias, or a tagged key a stopped run left unaliased.
           Sid: 'FindTheBaselineKey',
           Effect: 'Allow',
           Action: ['kms:DescribeKey', 'kms:ListResourceTags'],
-          Resource: keyArns,
+          Resource: arn('kms', '*', 'key/*'),
         },
         {
           Sid: 'ListKeysAndAliases',
@@ -196,15 +155,52 @@ export function memberRoleDefinition(
         {
           Sid: 'TheBaselineRules',
           Effect: 'Allow',
-          Action: [
-            'events:DescribeRule',
-            'events:PutRule',
-            'events:ListTargetsByRule',
-            'events:PutTargets',
-          ],
+          Action: ['events:DescribeRule', 'events:PutRule', 'events:ListTargetsByRule'],
           Resource: ruleArns,
+        },
+        {
+          // Events go to the central bus and nowhere else.
+          Sid: 'TheBaselineRulesTargetTheCentralBusOnly',
+          Effect: 'Allow',
+          Action: 'events:PutTargets',
+          Resource: ruleArns,
+          Condition: { ArnEquals: { 'events:TargetArn': v.centralBusArn } },
         },
       ],
     },
   };
+}
+
+/**
+ * What the baseline key's own policy grants the member role (added to it when
+ * `onboarding.memberRole` is set): keeping this key, and letting AWS Backup use it for a vault.
+ * Granted by the key, so only the keys onboarding created name the role.
+ */
+export function memberRoleKeyStatements(memberRoleArn: string): Record<string, unknown>[] {
+  return [
+    {
+      Sid: 'TheMemberRoleKeepsThisKey',
+      Effect: 'Allow',
+      Principal: { AWS: memberRoleArn },
+      Action: [
+        'kms:DescribeKey',
+        'kms:GetKeyPolicy',
+        'kms:PutKeyPolicy',
+        'kms:GetKeyRotationStatus',
+        'kms:EnableKeyRotation',
+        'kms:CreateAlias',
+        'kms:UpdateAlias',
+      ],
+      Resource: '*',
+    },
+    {
+      // CreateBackupVault: AWS Backup creates its grant and data keys on the caller's behalf.
+      Sid: 'TheMemberRoleLetsAwsBackupUseThisKey',
+      Effect: 'Allow',
+      Principal: { AWS: memberRoleArn },
+      Action: ['kms:CreateGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:RetireGrant'],
+      Resource: '*',
+      Condition: { StringLike: { 'kms:ViaService': 'backup.*' } },
+    },
+  ];
 }

@@ -7,6 +7,7 @@ import type {
   Clock,
   Log,
   MemberAccount,
+  MemberIam,
   OrganizationAdmin,
   OrgAccount,
   OnboardingLedger,
@@ -14,7 +15,12 @@ import type {
   StepRecord,
 } from '../shared/ports';
 import { partitionFacts, partitionOfArn } from '../shared/partition';
-import { baselineVaultNames, MANAGED_TAG, memberRoleDefinition } from './member-role';
+import {
+  baselineVaultNames,
+  MANAGED_TAG,
+  memberRoleDefinition,
+  memberRoleKeyStatements,
+} from './member-role';
 import { chooseProfile } from '../shared/profiles';
 import {
   fill,
@@ -48,6 +54,11 @@ export interface OnboardDeps {
   log: Log;
   centralBusArn: string;
   controlPlaneRoleArn: string;
+  /**
+   * Assume the administrator access roles even when `onboarding.memberRole` is set: an
+   * operator's `backupctl onboard`, whose credentials the member role does not trust.
+   */
+  accessViaAdminRoles?: boolean;
   /** The daily check's role, which the member read-only role trusts too. */
   watchRoleArn: string;
   /** Who holds the account's lock: the invocation's request id. */
@@ -363,7 +374,11 @@ async function run(
     for (const region of profile.regions) {
       const regional = { ...vars, region };
       await step(`baseline-${region}`, async (changes) => {
-        const keyArn = await ensureKey(member, region, changes, act, baseline, regional, tags);
+        const keyArn = await ensureKey(member, region, changes, act, baseline, regional, tags, {
+          memberRoleArn: settings.memberRole
+            ? `arn:${vars.partition}:iam::${req.accountId}:role/${settings.memberRole.name}`
+            : undefined,
+        });
         const vault = await member.backup(region).describeVault(vaultName);
         if (!vault) {
           await act(
@@ -617,9 +632,12 @@ type Act = (
 ) => Promise<void>;
 
 /**
- * The member account, through the dedicated member role when `onboarding.memberRole` is set
- * (with `bootstrap`, created or corrected first through the administrator role), else through
- * the administrator roles. The daily check's own roles (`req.roles`) are used as given.
+ * The member account, through the dedicated member role when `onboarding.memberRole` is set,
+ * else through the administrator roles (the daily check's own `req.roles` are used as given, and
+ * so are the administrator roles when `accessViaAdminRoles`: an operator's `backupctl onboard`).
+ * The member role writes no IAM: with `stackset` the StackSet owns the baseline roles (a change
+ * there fails, naming the fix); with `bootstrap` the administrator role keeps them, and the
+ * member role itself.
  */
 async function assumeAccess(
   req: OnboardRequest,
@@ -630,44 +648,33 @@ async function assumeAccess(
   act: Act,
 ): Promise<MemberAccount> {
   const wanted = settings.memberRole;
-  if (req.roles || !wanted) return assumeWithPatience(req, deps, settings);
+  if (req.roles || !wanted || deps.accessViaAdminRoles) {
+    return assumeWithPatience(req, deps, settings);
+  }
   if (wanted.deploy === 'stackset') {
-    return assumeWithPatience(req, deps, settings, {
+    const member = await assumeWithPatience(req, deps, settings, {
       roles: [wanted.name],
       advice: `The stack's StackSet (output MemberRoleStackSetName) creates ${wanted.name} in every account under onboarding.memberRole.organizationalUnitIds: check that this account is under one of them and that its stack instance succeeded (aws cloudformation list-stack-instances --stack-set-name <name>). The sweep retries.`,
     });
+    return withIam(member, stackSetOwnsIam(member.iam));
   }
+  const admin = await assumeWithPatience(req, deps, settings);
+  const partition = partitionOfArn(deps.controlPlaneRoleArn);
   const definition = memberRoleDefinition(
     deps.baseline,
     wanted.name,
     baselineVaultNames(deps.baseline, deps.config),
     {
-      partition: partitionOfArn(deps.controlPlaneRoleArn),
+      partition,
       accountId: req.accountId,
       organizationId,
       controlPlaneAccountId: deps.controlPlaneRoleArn.split(':')[4] ?? '',
       controlPlaneRoleArn: deps.controlPlaneRoleArn,
+      centralBusArn: deps.centralBusArn,
     },
   );
-  // Bootstrap: the member role when it is there as declared (it may read itself, nothing more).
-  try {
-    const own = await deps.access.assume(req.accountId, wanted.name);
-    const role = await own.iam.getRole(wanted.name);
-    const policy = await own.iam.getInlinePolicy(wanted.name, definition.inlinePolicyName);
-    if (
-      role &&
-      samePolicy(role.trustPolicy, definition.trust) &&
-      policy &&
-      samePolicy(policy, definition.policy)
-    ) {
-      return own;
-    }
-  } catch {
-    // Missing, not trusted yet, or unreadable: made as declared through the administrator role.
-  }
-  const admin = await assumeWithPatience(req, deps, settings);
   await ensureRole(admin, changes, act, {
-    partition: partitionOfArn(deps.controlPlaneRoleArn),
+    partition,
     name: definition.name,
     description: definition.description,
     trust: definition.trust,
@@ -676,7 +683,42 @@ async function assumeAccess(
   });
   if (req.dryRun) return admin;
   // IAM takes a few seconds before a new or changed role can be assumed.
-  return assumeWithPatience(req, deps, settings, { roles: [wanted.name], patientSeconds: 60 });
+  const member = await assumeWithPatience(req, deps, settings, {
+    roles: [wanted.name],
+    patientSeconds: 60,
+  });
+  return withIam(member, admin.iam);
+}
+
+/** The account with IAM through another role: everything else through the member role. */
+const withIam = (member: MemberAccount, iam: MemberIam): MemberAccount => ({
+  accountId: member.accountId,
+  iam,
+  kms: (r) => member.kms(r),
+  backup: (r) => member.backup(r),
+  events: (r) => member.events(r),
+  tagging: (r) => member.tagging(r),
+  trail: (r) => member.trail(r),
+});
+
+/** IAM read through the member role; a change fails: the StackSet owns the baseline's roles. */
+function stackSetOwnsIam(iam: MemberIam): MemberIam {
+  const owned = (role: string, change: string) => {
+    throw new StepFailure(
+      'baseline-iam',
+      `role ${role} needs a change (${change}), but with onboarding.memberRole.deploy: stackset the stack's StackSet owns the baseline roles and the member role writes no IAM`,
+      "Put the account's stack instance back: aws cloudformation update-stack-instances --stack-set-name <output MemberRoleStackSetName> --deployment-targets OrganizationalUnitIds=<its OU>,Accounts=<account id>,AccountFilterType=INTERSECTION --regions <the stack's region> (or deploy the stack again); the sweep then finds it as declared.",
+    );
+  };
+  return {
+    getRole: (name) => iam.getRole(name),
+    attachedPolicyArns: (name) => iam.attachedPolicyArns(name),
+    getInlinePolicy: (name, policy) => iam.getInlinePolicy(name, policy),
+    createRole: async (name) => owned(name, 'create it'),
+    updateTrustPolicy: async (name) => owned(name, 'its trust policy'),
+    attachPolicy: async (name, arn) => owned(name, `attach ${arn}`),
+    putInlinePolicy: async (name, policy) => owned(name, `its policy ${policy}`),
+  };
 }
 
 async function assumeWithPatience(
@@ -813,9 +855,20 @@ async function ensureKey(
   baseline: Baseline,
   vars: BaselineVars,
   tags: Record<string, string>,
+  options: { memberRoleArn?: string | undefined },
 ): Promise<string> {
   const kms = member.kms(region);
-  const policy = fill(baseline.key.policy, vars);
+  // With the member role, the key's own policy grants it this key (and no other key).
+  const declared = fill(baseline.key.policy, vars);
+  const policy = options.memberRoleArn
+    ? {
+        ...declared,
+        Statement: [
+          ...(declared.Statement as unknown[]),
+          ...memberRoleKeyStatements(options.memberRoleArn),
+        ],
+      }
+    : declared;
   const found = await kms.findAlias(baseline.key.alias);
   if (!found) {
     // A key created by a run that stopped before its alias: reuse it, never make a second one.

@@ -425,7 +425,19 @@ export const OnboardingSchema = z
       .default(900),
     profiles: z.array(ProfileSchema).min(1),
   })
-  .strict();
+  .strict()
+  .superRefine((o, ctx) => {
+    // A service-managed StackSet never deploys to the management account, and with it the
+    // onboarding role may assume no administrator role there either.
+    if (o.memberRole?.deploy === 'stackset' && o.onboardManagementAccount) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memberRole', 'deploy'],
+        message:
+          'stackset cannot reach the management account (StackSets never deploy there), which onboardManagementAccount: true onboards: use deploy: bootstrap, or leave the management account out',
+      });
+    }
+  });
 
 const SCHEDULE = z
   .string()

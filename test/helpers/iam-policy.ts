@@ -15,6 +15,7 @@ export interface IamRequest {
 
 interface Statement {
   Effect: 'Allow' | 'Deny';
+  Principal?: { AWS?: string | string[] } | string;
   Action?: string | string[];
   NotAction?: unknown;
   Resource?: string | string[];
@@ -55,9 +56,14 @@ function conditionHolds(
   }
 }
 
-function matches(s: Statement, req: IamRequest): boolean {
+function matches(s: Statement, req: IamRequest, principal?: string): boolean {
   if (s.NotAction !== undefined || s.NotResource !== undefined) {
     throw new Error('the evaluator does not judge NotAction or NotResource');
+  }
+  // A resource policy's statement (a KMS key policy) applies to the principals it names.
+  if (s.Principal !== undefined) {
+    const named = typeof s.Principal === 'string' ? [s.Principal] : list(s.Principal.AWS);
+    if (!principal || !named.some((p) => p === '*' || p === principal)) return false;
   }
   if (!list(s.Action).some((a) => glob(a, req.action, true))) return false;
   if (!list(s.Resource).some((r) => glob(r, req.resource, false))) return false;
@@ -68,8 +74,16 @@ function matches(s: Statement, req: IamRequest): boolean {
   );
 }
 
-export function allows(policy: { Statement: unknown }, req: IamRequest): boolean {
+/**
+ * Whether the policy allows the request. `principal`: who asks, for a resource policy (a key
+ * policy granting a role directly); identity policies name no principal.
+ */
+export function allows(
+  policy: { Statement: unknown },
+  req: IamRequest,
+  principal?: string,
+): boolean {
   const statements = list(policy.Statement as Statement | Statement[]);
-  if (statements.some((s) => s.Effect === 'Deny' && matches(s, req))) return false;
-  return statements.some((s) => s.Effect === 'Allow' && matches(s, req));
+  if (statements.some((s) => s.Effect === 'Deny' && matches(s, req, principal))) return false;
+  return statements.some((s) => s.Effect === 'Allow' && matches(s, req, principal));
 }

@@ -4,11 +4,13 @@ import {
   MANAGED_TAG,
   MEMBER_ROLE_POLICY_NAME,
   memberRoleDefinition,
+  memberRoleKeyStatements,
 } from '../../functions/onboard-account/member-role';
 import { onboardAccount, type OnboardRequest } from '../../functions/onboard-account/onboard';
 import type { MemberAccount } from '../../functions/shared/ports';
 import { allows, type IamRequest } from '../helpers/iam-policy';
 import {
+  CENTRAL_BUS_ARN,
   CONTROL_PLANE_ROLE_ARN,
   MEMBER_ID,
   onboardingWorld,
@@ -36,6 +38,7 @@ const definition = memberRoleDefinition(
     organizationId: ORG_ID,
     controlPlaneAccountId: '111122223333',
     controlPlaneRoleArn: CONTROL_PLANE_ROLE_ARN,
+    centralBusArn: CENTRAL_BUS_ARN,
   },
 );
 const policy = definition.policy as { Statement: unknown };
@@ -43,20 +46,33 @@ const policy = definition.policy as { Statement: unknown };
 const arn = (service: string, region: string, resource: string) =>
   `arn:aws:${service}:${region}:${MEMBER_ID}:${resource}`;
 const roleArn = (name: string) => arn('iam', '', `role/${name}`);
+const ROLE_ARN = roleArn(ROLE);
 const managedKeyTags = { [`aws:ResourceTag/${MANAGED_TAG.key}`]: MANAGED_TAG.value };
 
-/** One port call → the IAM requests AWS authorizes for it (its adapter's SDK calls). */
-type Translate = (args: unknown[], region: string, member: FakeMemberAccount) => IamRequest[];
+/** A request on a key is allowed by the role's policy or by the key's own policy. */
+type KeyedRequest = IamRequest & { keyPolicy?: { Statement: unknown } };
+const allowed = (req: KeyedRequest) =>
+  allows(policy, req) || (req.keyPolicy !== undefined && allows(req.keyPolicy, req, ROLE_ARN));
 
-const keyRequests = (member: FakeMemberAccount, keyId: string, actions: string[]) => {
+/** One port call → the IAM requests AWS authorizes for it (its adapter's SDK calls). */
+type Translate = (args: unknown[], region: string, member: FakeMemberAccount) => KeyedRequest[];
+
+/** Requests on one key, with its tags and its own policy as the fake holds them. */
+const keyRequests = (
+  member: FakeMemberAccount,
+  keyId: string,
+  actions: string[],
+  context: Record<string, string> = {},
+): KeyedRequest[] => {
   const key = member.keys.get(keyId);
-  const context = Object.fromEntries(
+  const tags = Object.fromEntries(
     Object.entries(key?.tags ?? {}).map(([k, v]) => [`aws:ResourceTag/${k}`, v]),
   );
   return actions.map((action) => ({
     action,
     resource: key?.keyArn ?? arn('kms', 'us-east-1', `key/${keyId}`),
-    context,
+    context: { ...tags, ...context },
+    ...(key ? { keyPolicy: key.policy as { Statement: unknown } } : {}),
   }));
 };
 
@@ -130,13 +146,13 @@ const CALLS: Record<string, Translate> = {
     { action: 'backup:TagResource', resource: arn('backup', region, `backup-vault:${name}`) },
     { action: 'backup-storage:MountCapsule', resource: '*' },
     // AWS Backup encrypts the vault with the key on the caller's behalf.
-    ...keyRequests(member, (keyArn as string).split('/').pop()!, [
-      'kms:CreateGrant',
-      'kms:GenerateDataKey',
-      'kms:Decrypt',
-      'kms:RetireGrant',
-      'kms:DescribeKey',
-    ]),
+    ...keyRequests(
+      member,
+      (keyArn as string).split('/').pop()!,
+      ['kms:CreateGrant', 'kms:GenerateDataKey', 'kms:Decrypt', 'kms:RetireGrant'],
+      { 'kms:ViaService': `backup.${region}.amazonaws.com` },
+    ),
+    ...keyRequests(member, (keyArn as string).split('/').pop()!, ['kms:DescribeKey']),
   ],
   'events.describeRule': ([name], region) => [
     { action: 'events:DescribeRule', resource: arn('events', region, `rule/${name}`) },
@@ -147,8 +163,12 @@ const CALLS: Record<string, Translate> = {
   'events.targets': ([name], region) => [
     { action: 'events:ListTargetsByRule', resource: arn('events', region, `rule/${name}`) },
   ],
-  'events.putTarget': ([name, target], region) => [
-    { action: 'events:PutTargets', resource: arn('events', region, `rule/${name}`) },
+  'events.putTarget': ([name, target], region): KeyedRequest[] => [
+    {
+      action: 'events:PutTargets',
+      resource: arn('events', region, `rule/${name}`),
+      context: { 'events:TargetArn': (target as { arn: string }).arn },
+    },
     ...((target as { roleArn?: string }).roleArn
       ? [
           {
@@ -208,18 +228,29 @@ function worldWithMemberRole(deploy: 'stackset' | 'bootstrap'): OnboardingWorld 
   });
 }
 
-/** The member role exists as declared (as the StackSet makes it), and may be assumed. */
-function giveMemberRole(w: OnboardingWorld) {
+/**
+ * As the StackSet leaves an account: the member role and the baseline's roles exist as declared
+ * (here made by one run through the administrator role), and nothing else of the baseline.
+ */
+async function asTheStackSetLeavesIt(w: OnboardingWorld) {
   const member = w.member();
   member.roles.set(ROLE, {
-    arn: roleArn(ROLE),
+    arn: ROLE_ARN,
     trustPolicy: definition.trust,
     description: definition.description,
     tags: {},
     attached: [],
     inline: new Map([[MEMBER_ROLE_POLICY_NAME, definition.policy]]),
   });
+  w.deps.accessViaAdminRoles = true;
+  expect((await run(w)).outcome).toBe('ready');
+  w.deps.accessViaAdminRoles = false;
+  member.keys.clear();
+  member.aliases.clear();
+  member.vaults.clear();
+  member.rules.clear();
   w.access.assumable.add(ROLE);
+  w.clearLogs();
 }
 
 const run = (w: OnboardingWorld, req: Partial<OnboardRequest> = {}) =>
@@ -233,26 +264,29 @@ function expectAllAllowed(recorded: Recorded[], member: FakeMemberAccount) {
       throw new Error(`onboarding called ${r.call} through the member role: add it to the table`);
     }
     for (const req of translate(r.args, r.region, member)) {
-      if (!allows(policy, req)) {
+      if (!allowed(req)) {
         throw new Error(`${r.call} needs ${req.action} on ${req.resource}, which is denied`);
       }
     }
   }
 }
 
+const IAM_WRITES = [
+  'iam.createRole',
+  'iam.updateTrustPolicy',
+  'iam.attachPolicy',
+  'iam.putInlinePolicy',
+];
+
 describe('the member role’s permissions, against the calls onboarding makes', () => {
-  it('allows every call of a first onboarding, in every region of the profile', async () => {
+  it('allows every call that creates the key, vaults and rules, in every region of the profile', async () => {
     const w = worldWithMemberRole('stackset');
-    giveMemberRole(w);
+    await asTheStackSetLeavesIt(w);
     const recorded = recordThroughMemberRole(w);
-    expect((await run(w, { accountId: MEMBER_ID })).outcome).toBe('ready');
+    expect((await run(w)).outcome).toBe('ready');
     expectAllAllowed(recorded, w.member());
-    // Creating and configuring each kind of baseline resource went through the role.
     const calls = new Set(recorded.map((r) => r.call));
     for (const c of [
-      'iam.createRole',
-      'iam.attachPolicy',
-      'iam.putInlinePolicy',
       'kms.createKey',
       'kms.createAlias',
       'kms.enableRotation',
@@ -262,46 +296,55 @@ describe('the member role’s permissions, against the calls onboarding makes', 
     ]) {
       expect(calls).toContain(c);
     }
-    // The administrator roles were never assumed.
+    // IAM is only read through it, and the administrator roles were never assumed.
+    expect(recorded.filter((r) => IAM_WRITES.includes(r.call))).toEqual([]);
     expect(new Set(w.access.calls.map((c) => c.role))).toEqual(new Set([ROLE]));
+    // Each new key's own policy names the member role; no tag grants it anything.
+    for (const key of w.member().keys.values()) {
+      expect(JSON.stringify(key.policy)).toContain(`"AWS":"${ROLE_ARN}"`);
+    }
   });
 
-  it('allows every call of a repair after drift (trust, policies, key policy, rotation, rules)', async () => {
+  it('allows every call of a repair (key policy, rotation, rule state and target)', async () => {
     const w = worldWithMemberRole('stackset');
-    giveMemberRole(w);
+    await asTheStackSetLeavesIt(w);
     expect((await run(w)).outcome).toBe('ready');
     const member = w.member();
-    // Drift by hand: a role's trust, its inline policy, the key's rotation, a rule's target.
-    const forwarder = member.roles.get(baseline.forwarding.role.name)!;
-    forwarder.trustPolicy = { Version: '2012-10-17', Statement: [] };
-    forwarder.inline.clear();
-    for (const key of member.keys.values()) key.rotation = false;
+    for (const key of member.keys.values()) {
+      key.rotation = false;
+      (key.policy as { Statement: unknown[] }).Statement.pop();
+    }
     for (const rule of member.rules.values()) rule.targets = [];
     const recorded = recordThroughMemberRole(w);
     expect((await run(w)).outcome).toBe('ready');
     const calls = new Set(recorded.map((r) => r.call));
-    for (const c of ['iam.updateTrustPolicy', 'iam.putInlinePolicy', 'kms.enableRotation']) {
+    for (const c of ['kms.putKeyPolicy', 'kms.enableRotation', 'events.putTarget']) {
       expect(calls).toContain(c);
     }
     expectAllAllowed(recorded, member);
   });
 
-  it.each<[string, IamRequest]>([
+  it.each<[string, KeyedRequest]>([
+    ...IAM_WRITES.map((call): [string, KeyedRequest] => [
+      `writing IAM (${call}) on a baseline role`,
+      {
+        action: `iam:${
+          {
+            'iam.createRole': 'CreateRole',
+            'iam.updateTrustPolicy': 'UpdateAssumeRolePolicy',
+            'iam.attachPolicy': 'AttachRolePolicy',
+            'iam.putInlinePolicy': 'PutRolePolicy',
+          }[call]
+        }`,
+        resource: roleArn(baseline.readOnlyRole.name),
+      },
+    ]),
     [
       'changing an administrator role',
       { action: 'iam:PutRolePolicy', resource: roleArn('OrganizationAccountAccessRole') },
     ],
-    ['creating any other role', { action: 'iam:CreateRole', resource: roleArn('admin') }],
-    ['changing its own trust', { action: 'iam:UpdateAssumeRolePolicy', resource: roleArn(ROLE) }],
-    ['changing its own policy', { action: 'iam:PutRolePolicy', resource: roleArn(ROLE) }],
-    [
-      'attaching AdministratorAccess to a baseline role',
-      {
-        action: 'iam:AttachRolePolicy',
-        resource: roleArn(baseline.serviceRole.name),
-        context: { 'iam:PolicyARN': 'arn:aws:iam::aws:policy/AdministratorAccess' },
-      },
-    ],
+    ['changing its own trust', { action: 'iam:UpdateAssumeRolePolicy', resource: ROLE_ARN }],
+    ['changing its own policy', { action: 'iam:PutRolePolicy', resource: ROLE_ARN }],
     [
       'passing the forwarder role to Lambda',
       {
@@ -328,20 +371,20 @@ describe('the member role’s permissions, against the calls onboarding makes', 
       },
     ],
     [
-      'rewriting the policy of a key it did not create',
-      { action: 'kms:PutKeyPolicy', resource: arn('kms', 'us-east-1', 'key/other') },
-    ],
-    [
-      'deleting the baseline key',
+      'rewriting the policy of a key it did not create, even tagged as the control plane’s',
       {
-        action: 'kms:ScheduleKeyDeletion',
-        resource: arn('kms', 'us-east-1', 'key/k'),
+        action: 'kms:PutKeyPolicy',
+        resource: arn('kms', 'us-east-1', 'key/other'),
         context: managedKeyTags,
       },
     ],
     [
       'decrypting with a key it did not create',
-      { action: 'kms:Decrypt', resource: arn('kms', 'us-east-1', 'key/other') },
+      {
+        action: 'kms:Decrypt',
+        resource: arn('kms', 'us-east-1', 'key/other'),
+        context: managedKeyTags,
+      },
     ],
     [
       'pointing another alias',
@@ -373,6 +416,16 @@ describe('the member role’s permissions, against the calls onboarding makes', 
       { action: 'events:PutRule', resource: arn('events', 'us-east-1', 'rule/x') },
     ],
     [
+      'aiming a baseline rule anywhere but the central bus',
+      {
+        action: 'events:PutTargets',
+        resource: arn('events', 'us-east-1', `rule/${baseline.forwarding.ruleName}`),
+        context: {
+          'events:TargetArn': 'arn:aws:events:us-east-1:999999999999:event-bus/elsewhere',
+        },
+      },
+    ],
+    [
       'deleting a baseline rule',
       {
         action: 'events:DeleteRule',
@@ -381,7 +434,25 @@ describe('the member role’s permissions, against the calls onboarding makes', 
     ],
     ['reading data', { action: 's3:GetObject', resource: 'arn:aws:s3:::bucket/key' }],
   ])('denies %s', (_what, req) => {
-    expect(allows(policy, req)).toBe(false);
+    expect(allowed(req)).toBe(false);
+  });
+
+  it('lets a key it created be deleted by nobody through it', () => {
+    const keyPolicy = {
+      Statement: memberRoleKeyStatements(ROLE_ARN),
+    };
+    const key = arn('kms', 'us-east-1', 'key/k');
+    expect(allowed({ action: 'kms:PutKeyPolicy', resource: key, keyPolicy })).toBe(true);
+    expect(allowed({ action: 'kms:ScheduleKeyDeletion', resource: key, keyPolicy })).toBe(false);
+    expect(allowed({ action: 'kms:Decrypt', resource: key, keyPolicy })).toBe(false);
+    expect(
+      allowed({
+        action: 'kms:Decrypt',
+        resource: key,
+        keyPolicy,
+        context: { 'kms:ViaService': 'backup.us-east-1.amazonaws.com' },
+      }),
+    ).toBe(true);
   });
 
   it('is trusted by the onboarding role only, from the organization', () => {
@@ -407,7 +478,6 @@ describe('onboarding through the member role', () => {
   it('stackset: an account without the role yet waits like a new account, then says how to fix it', async () => {
     const w = worldWithMemberRole('stackset');
     const result = await run(w, { trigger: 'CreateAccountResult' });
-    expect(result.outcome).toBe('failed');
     if (result.outcome !== 'failed') throw new Error(`outcome ${result.outcome}`);
     expect(result.record.lastError).toMatchObject({
       step: 'access',
@@ -422,7 +492,32 @@ describe('onboarding through the member role', () => {
     expect(new Set(w.access.calls.map((c) => c.role))).toEqual(new Set([ROLE]));
   });
 
-  it('bootstrap: creates the role once through the administrator role, then uses it', async () => {
+  it('stackset: a baseline role that drifted is reported with the StackSet fix, not rewritten', async () => {
+    const w = worldWithMemberRole('stackset');
+    await asTheStackSetLeavesIt(w);
+    w.member().roles.get(baseline.readOnlyRole.name)!.inline.clear();
+    const result = await run(w);
+    if (result.outcome !== 'failed') throw new Error(`outcome ${result.outcome}`);
+    expect(result.record.lastError).toMatchObject({
+      step: 'baseline-iam',
+      message: expect.stringMatching(/the stack's StackSet owns the baseline roles/),
+    });
+    expect(w.notifier.failedNotices[0]?.advice).toMatch(/update-stack-instances/);
+  });
+
+  it('the operator’s backupctl onboard uses the administrator roles, keys naming the member role', async () => {
+    const w = worldWithMemberRole('stackset');
+    w.deps.accessViaAdminRoles = true;
+    expect((await run(w)).outcome).toBe('ready');
+    expect(new Set(w.access.calls.map((c) => c.role))).toEqual(
+      new Set(['OrganizationAccountAccessRole']),
+    );
+    for (const key of w.member().keys.values()) {
+      expect(JSON.stringify(key.policy)).toContain(`"AWS":"${ROLE_ARN}"`);
+    }
+  });
+
+  it('bootstrap: IAM through the administrator role (the member role too), the rest through the member role', async () => {
     const w = worldWithMemberRole('bootstrap');
     // The role becomes assumable once it exists (as IAM does, after a few seconds).
     const assume = w.access.assume.bind(w.access);
@@ -430,24 +525,22 @@ describe('onboarding through the member role', () => {
       if (role === ROLE && w.member(accountId).roles.has(ROLE)) w.access.assumable.add(ROLE);
       return assume(accountId, role);
     };
+    const recorded = recordThroughMemberRole(w);
     const first = await run(w);
     if (first.outcome !== 'ready') throw new Error(`outcome ${first.outcome}`);
     const created = w.member().roles.get(ROLE)!;
     expect(created.trustPolicy).toEqual(definition.trust);
     expect(created.inline.get(MEMBER_ROLE_POLICY_NAME)).toEqual(definition.policy);
     expect(first.changes).toContain(`access: create role ${ROLE}`);
-
-    w.clearLogs();
-    const second = await run(w);
-    expect(second.outcome).toBe('ready');
-    expect(w.access.calls.map((c) => c.role)).toEqual([ROLE]);
+    expect(recorded.some((r) => r.call === 'kms.createKey')).toBe(true);
+    expect(recorded.filter((r) => IAM_WRITES.includes(r.call))).toEqual([]);
+    expectAllAllowed(recorded, w.member());
 
     // Changed by hand: put back through the administrator role on the next run.
     created.inline.set(MEMBER_ROLE_POLICY_NAME, { Version: '2012-10-17', Statement: [] });
     w.clearLogs();
-    const third = await run(w);
-    expect(third.outcome).toBe('ready');
-    expect(w.access.calls.map((c) => c.role)).toContain('OrganizationAccountAccessRole');
+    const second = await run(w);
+    expect(second.outcome).toBe('ready');
     expect(created.inline.get(MEMBER_ROLE_POLICY_NAME)).toEqual(definition.policy);
   });
 });

@@ -291,6 +291,13 @@ describe('infra/stage-config.js', () => {
       const body = JSON.parse(stackSet.Properties.TemplateBody as string) as {
         Resources: { MemberRole: { Properties: Record<string, unknown> } };
       };
+      // The baseline's roles too: the member role writes no IAM.
+      expect(Object.keys(body.Resources).sort()).toEqual([
+        'BackupServiceRole',
+        'ForwarderRole',
+        'MemberRole',
+        'ReadOnlyRole',
+      ]);
       const role = body.Resources.MemberRole.Properties;
       expect(role.RoleName).toBe('backup-control-plane-member');
       // Filled per account by CloudFormation, trusting the stack's onboarding role.
@@ -300,6 +307,7 @@ describe('infra/stage-config.js', () => {
       expect(JSON.stringify(role.Policies)).toContain(
         '{"Fn::Sub":"arn:${AWS::Partition}:iam::${AWS::AccountId}:role/backup-control-plane-event-forwarder"}',
       );
+      expect(JSON.stringify(role.Policies)).not.toMatch(/iam:(Put|Create|Attach|Update)/);
       expect(parts.topicResources.Outputs.MemberRoleStackSetName!.Value).toBe(
         'backup-control-plane-dev-member-role',
       );
@@ -314,6 +322,20 @@ describe('infra/stage-config.js', () => {
         roleArn('OrganizationAccountAccessRole'),
         roleArn('AWSControlTowerExecution'),
       ]);
+    });
+
+    it('refuses stackset with onboardManagementAccount (StackSets never reach it)', async () => {
+      process.env.BACKUP_CONFIG_FILE = configWith((t) =>
+        t
+          .replace('onboardManagementAccount: false', 'onboardManagementAccount: true')
+          .replace(
+            '  controlTowerAccessRole: AWSControlTowerExecution',
+            '  controlTowerAccessRole: AWSControlTowerExecution\n  memberRole: { deploy: stackset, organizationalUnitIds: [r-ab12] }',
+          ),
+      );
+      await expect(run()).rejects.toThrow(
+        /onboarding\.memberRole\.deploy: stackset cannot reach the management account/,
+      );
     });
 
     it.each([
