@@ -8,6 +8,7 @@ import { runSandbox } from './sandbox/sandbox';
 import { runOnboard, runReconcile } from './onboarding-commands';
 import { coverageText, parseSince, runCoverage, runDigest } from './watch-commands';
 import { doctorText, runDoctorCommand } from './doctor';
+import { runSetupCommand, setupText } from './setup';
 import { isAccountId, isRegion } from '../shared/patterns';
 import { policiesQuery, showPolicies } from './policies';
 import { deliveries, previewEvent, unwrapEvent, type AccountHints } from './preview';
@@ -52,6 +53,7 @@ Commands:
   coverage                which resources tagged for a backup plan are protected, late or never backed up
   digest                  the daily digest for the last day (or --since), as JSON, HTML or text
   doctor                  read-only checks of what the control plane depends on, each with its fix
+  setup                   turn on the organization settings it needs (--dry-run: only show them)
 
 Run 'backupctl <command> --help' for a command's options.
 `,
@@ -203,6 +205,28 @@ Without --stack: TOPIC_ARNS and CENTRAL_BUS_ARN from the environment, if set.
 
 Exit status: 0 nothing failed (warnings allowed); 1 a check failed; 2 bad usage or configuration.
 `,
+  setup: `Usage: backupctl setup [--dry-run] [--format text|json] [--config <file>]
+
+Turns on, once, the organization settings the control plane needs and CloudFormation cannot
+set, with your credentials: only the management account may make these calls (in the stack's
+region). Each step reads first and changes only what is off, so running it again changes
+nothing:
+  trusted-access             trusted access for AWS Backup (backup policies, cross-account monitoring)
+  backup-policy-type         the BACKUP_POLICY policy type on the root
+  backup-global-settings     cross-account backup, when the backup policies copy to another account
+  stacksets-trusted-access   trusted access for CloudFormation StackSets, with onboarding.memberRole.deploy: stackset
+
+A step AWS refuses is reported with who may make the call, and the others still run.
+
+Options:
+  --dry-run         read only: say what would change
+  --format <f>      text (default) or json: {"steps":[{"id","status","detail","fix"}]},
+                    status changed, unchanged, planned (dry run) or failed
+  --config <file>   stage configuration (default: infra/config/example.yml)
+  -h, --help        this help
+
+Exit status: 0 every step done or already on; 1 a step failed; 2 bad usage or configuration.
+`,
   sandbox: `Usage: backupctl sandbox [--keep] [--verbose] [--out <dir>] [--config <file>]
 
 Runs the notification flow, offline, against a local AWS (moto_server on 127.0.0.1, a free
@@ -243,6 +267,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return await coverage(rest, io);
       case 'doctor':
         return await doctor(rest, io);
+      case 'setup':
+        return await setup(rest, io);
       case 'digest':
         return await digest(rest, io);
       case undefined:
@@ -318,6 +344,12 @@ const DOCTOR_OPTIONS = {
   format: { type: 'string' },
 } as const;
 
+const SETUP_OPTIONS = {
+  ...COMMON_OPTIONS,
+  'dry-run': { type: 'boolean' },
+  format: { type: 'string' },
+} as const;
+
 const POLICIES_OPTIONS = {
   ...COMMON_OPTIONS,
   account: { type: 'string' },
@@ -336,6 +368,7 @@ function parse<
     | typeof COVERAGE_OPTIONS
     | typeof DIGEST_OPTIONS
     | typeof DOCTOR_OPTIONS
+    | typeof SETUP_OPTIONS
     | typeof RUN_OPTIONS,
 >(args: string[], options: O) {
   try {
@@ -473,6 +506,24 @@ async function doctor(args: string[], io: Io): Promise<number> {
   );
   io.stdout(format === 'json' ? JSON.stringify({ checks }, null, 2) + '\n' : doctorText(checks));
   return checks.some((c) => c.status === 'fail') ? 1 : 0;
+}
+
+async function setup(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(args, SETUP_OPTIONS);
+  if (values.help) {
+    io.stdout(HELP.setup!);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const format = values.format ?? 'text';
+  if (!['json', 'text'].includes(format)) throw new UsageError('--format must be "json" or "text"');
+  const config = loadConfig(values.config);
+  const dryRun = values['dry-run'] ?? false;
+  const steps = await runSetupCommand(config, dryRun);
+  io.stdout(
+    format === 'json' ? JSON.stringify({ steps }, null, 2) + '\n' : setupText(steps, dryRun),
+  );
+  return steps.some((s) => s.status === 'failed') ? 1 : 0;
 }
 
 async function digest(args: string[], io: Io): Promise<number> {

@@ -106,7 +106,7 @@ export function judgeTrustedAccess(services: readonly string[]): DoctorCheck {
   return fail(
     id,
     `${BACKUP_SERVICE} has no trusted access: backup policies do not apply and the digest sees only this account's jobs`,
-    `aws organizations enable-aws-service-access --service-principal ${BACKUP_SERVICE} (or AWS Backup console → Settings → Cross-account management → Cross-account monitoring → Turn on)`,
+    `npx backupctl setup, or aws organizations enable-aws-service-access --service-principal ${BACKUP_SERVICE} (or AWS Backup console → Settings → Cross-account management → Cross-account monitoring → Turn on)`,
   );
 }
 
@@ -118,7 +118,7 @@ export function judgeBackupPolicyType(root: { rootId: string; enabled: string[] 
   return warn(
     id,
     `BACKUP_POLICY is not enabled on root ${root.rootId || '(no root found)'}: no backup policy applies until it is (onboarding enables it on its next run)`,
-    `aws organizations enable-policy-type --root-id ${root.rootId || '<root id>'} --policy-type BACKUP_POLICY`,
+    `npx backupctl setup, or aws organizations enable-policy-type --root-id ${root.rootId || '<root id>'} --policy-type BACKUP_POLICY`,
   );
 }
 
@@ -137,7 +137,7 @@ export function judgeBackupGlobalSettings(
   return fail(
     id,
     'a backup policy copies to a vault of another account, but cross-account backup is off: those copy jobs fail',
-    'aws backup update-global-settings --global-settings isCrossAccountBackupEnabled=true (management account), or AWS Backup console → Settings → Cross-account backup → Turn on',
+    'npx backupctl setup, or aws backup update-global-settings --global-settings isCrossAccountBackupEnabled=true (management account), or AWS Backup console → Settings → Cross-account backup → Turn on',
   );
 }
 

@@ -399,7 +399,9 @@ describe('backupctl doctor', () => {
     reader.services = [];
     const text = doctorText([...(await doctor(reader)).values()]);
     expect(text.split('\n')[0]).toMatch(/^FAIL {2}trusted-access/);
-    expect(text.split('\n')[1]).toMatch(/^\s+fix: aws organizations enable-aws-service-access/);
+    expect(text.split('\n')[1]).toMatch(
+      /^\s+fix: npx backupctl setup, or aws organizations enable-aws-service-access/,
+    );
     expect(text).toMatch(/\n1 fail, 0 warn, 16 pass\n$/);
   });
 });

@@ -1,0 +1,58 @@
+import { BackupClient, UpdateGlobalSettingsCommand } from '@aws-sdk/client-backup';
+import {
+  ActivateOrganizationsAccessCommand,
+  CloudFormationClient,
+  DescribeOrganizationsAccessCommand,
+} from '@aws-sdk/client-cloudformation';
+import {
+  EnableAWSServiceAccessCommand,
+  EnablePolicyTypeCommand,
+  type OrganizationsClient,
+} from '@aws-sdk/client-organizations';
+import { CLIENT_DEFAULTS } from './clients';
+
+/**
+ * The organization-wide settings `backupctl setup` turns on, with the management account's
+ * credentials (only it may make these calls). Reads go through the doctor's PrerequisiteReader.
+ */
+export interface OrganizationSetupWriter {
+  enableTrustedAccess(servicePrincipal: string): Promise<void>;
+  enablePolicyType(rootId: string, policyType: string): Promise<void>;
+  updateBackupGlobalSettings(settings: Record<string, string>): Promise<void>;
+  /** CloudFormation StackSets' trusted access (service-managed StackSets): ENABLED or DISABLED. */
+  stackSetsAccess(): Promise<string>;
+  activateStackSetsAccess(): Promise<void>;
+}
+
+export class AwsOrganizationSetup implements OrganizationSetupWriter {
+  private readonly backup = new BackupClient(CLIENT_DEFAULTS);
+  private readonly cloudformation = new CloudFormationClient(CLIENT_DEFAULTS);
+
+  constructor(private readonly organizations: OrganizationsClient) {}
+
+  async enableTrustedAccess(servicePrincipal: string): Promise<void> {
+    await this.organizations.send(
+      new EnableAWSServiceAccessCommand({ ServicePrincipal: servicePrincipal }),
+    );
+  }
+
+  async enablePolicyType(rootId: string, policyType: string): Promise<void> {
+    await this.organizations.send(
+      new EnablePolicyTypeCommand({ RootId: rootId, PolicyType: policyType as 'BACKUP_POLICY' }),
+    );
+  }
+
+  async updateBackupGlobalSettings(settings: Record<string, string>): Promise<void> {
+    await this.backup.send(new UpdateGlobalSettingsCommand({ GlobalSettings: settings }));
+  }
+
+  async stackSetsAccess(): Promise<string> {
+    return (
+      (await this.cloudformation.send(new DescribeOrganizationsAccessCommand({}))).Status ?? ''
+    );
+  }
+
+  async activateStackSetsAccess(): Promise<void> {
+    await this.cloudformation.send(new ActivateOrganizationsAccessCommand({}));
+  }
+}

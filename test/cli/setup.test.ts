@@ -1,0 +1,134 @@
+import { main, type Io } from '../../functions/cli/backupctl';
+import { runSetup, setupText, type SetupStep } from '../../functions/cli/setup';
+import type { OrganizationSetupWriter } from '../../functions/shared/adapters/organization-setup';
+import type { PrerequisiteReader } from '../../functions/shared/adapters/prerequisites';
+import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../../functions/shared/backup-policy';
+import { exampleConfig } from '../helpers/fixtures';
+
+/** backupctl setup: reads first, changes only what is off, and a second run changes nothing. */
+
+const documents = [...loadBackupPolicies(BACKUP_POLICIES_DIR).values()].map((p) => p.document);
+
+/** An organization whose settings the writer changes, as Organizations and AWS Backup would. */
+class FakeOrganization implements OrganizationSetupWriter {
+  services: string[] = [];
+  policyTypes: string[] = ['SERVICE_CONTROL_POLICY'];
+  globalSettings: Record<string, string> = { isCrossAccountBackupEnabled: 'false' };
+  stackSets = 'DISABLED';
+  writes: string[] = [];
+  refuse = new Map<string, Error>();
+
+  private write(what: string) {
+    const error = this.refuse.get(what);
+    if (error) throw error;
+    this.writes.push(what);
+  }
+
+  reader(): PrerequisiteReader {
+    return {
+      trustedServices: async () => [...this.services],
+      rootPolicyTypes: async () => ({ rootId: 'r-ab12', enabled: [...this.policyTypes] }),
+      backupGlobalSettings: async () => ({ ...this.globalSettings }),
+    } as unknown as PrerequisiteReader;
+  }
+
+  async enableTrustedAccess(principal: string) {
+    this.write(`trusted:${principal}`);
+    this.services.push(principal);
+  }
+  async enablePolicyType(rootId: string, type: string) {
+    this.write(`policy-type:${rootId}:${type}`);
+    this.policyTypes.push(type);
+  }
+  async updateBackupGlobalSettings(settings: Record<string, string>) {
+    this.write(`global-settings:${JSON.stringify(settings)}`);
+    Object.assign(this.globalSettings, settings);
+  }
+  async stackSetsAccess() {
+    return this.stackSets;
+  }
+  async activateStackSetsAccess() {
+    this.write('stacksets');
+    this.stackSets = 'ENABLED';
+  }
+}
+
+const setup = (org: FakeOrganization, dryRun = false, config = exampleConfig()) =>
+  runSetup(config, org.reader(), org, { dryRun, backupPolicyDocuments: documents });
+const statuses = (steps: SetupStep[]) => Object.fromEntries(steps.map((s) => [s.id, s.status]));
+
+describe('backupctl setup', () => {
+  it('turns on what is off, then a second run changes nothing', async () => {
+    const org = new FakeOrganization();
+    expect(statuses(await setup(org))).toEqual({
+      'trusted-access': 'changed',
+      'backup-policy-type': 'changed',
+      // The example's production policy copies to the central backup account.
+      'backup-global-settings': 'changed',
+    });
+    expect(org.writes).toEqual([
+      'trusted:backup.amazonaws.com',
+      'policy-type:r-ab12:BACKUP_POLICY',
+      'global-settings:{"isCrossAccountBackupEnabled":"true"}',
+    ]);
+    org.writes = [];
+    const again = await setup(org);
+    expect(new Set(again.map((s) => s.status))).toEqual(new Set(['unchanged']));
+    expect(org.writes).toEqual([]);
+  });
+
+  it('--dry-run says what it would change and changes nothing', async () => {
+    const org = new FakeOrganization();
+    org.services = ['backup.amazonaws.com'];
+    const steps = await setup(org, true);
+    expect(statuses(steps)).toEqual({
+      'trusted-access': 'unchanged',
+      'backup-policy-type': 'planned',
+      'backup-global-settings': 'planned',
+    });
+    expect(org.writes).toEqual([]);
+    expect(setupText(steps, true)).toMatch(
+      /^PLANNED {4}backup-policy-type +would turn on: the BACKUP_POLICY policy type on root r-ab12$/m,
+    );
+    expect(setupText(steps, true)).toMatch(/2 to change, 1 already on, 0 failed \(dry run/);
+  });
+
+  it('reports a refused step with who may make the call, and runs the others', async () => {
+    const org = new FakeOrganization();
+    org.refuse.set(
+      'trusted:backup.amazonaws.com',
+      Object.assign(new Error('You don’t have permissions to access this resource.'), {
+        name: 'AccessDeniedException',
+      }),
+    );
+    const steps = await setup(org);
+    expect(steps.find((s) => s.id === 'trusted-access')).toMatchObject({
+      status: 'failed',
+      fix: expect.stringMatching(/^only the management account may make this call/),
+    });
+    expect(statuses(steps)['backup-policy-type']).toBe('changed');
+    expect(setupText(steps, false)).toMatch(/^FAILED +trusted-access/);
+  });
+
+  it('turns on trusted access for StackSets when the member role comes from one', async () => {
+    const org = new FakeOrganization();
+    const config = exampleConfig();
+    config.onboarding!.memberRole = {
+      name: 'backup-control-plane-member',
+      deploy: 'stackset',
+      organizationalUnitIds: ['r-ab12'],
+    };
+    expect(statuses(await setup(org, false, config))['stacksets-trusted-access']).toBe('changed');
+    expect(org.writes).toContain('stacksets');
+    expect(statuses(await setup(org, false, config))['stacksets-trusted-access']).toBe('unchanged');
+  });
+
+  it('shows its help with --help, exit 0, reading nothing', async () => {
+    let stdout = '';
+    const io: Io = { stdout: (t) => (stdout += t), stderr: () => undefined, readStdin: () => '' };
+    expect(await main(['setup', '--help'], io)).toBe(0);
+    expect(stdout).toMatch(/^Usage: backupctl setup \[--dry-run\]/);
+    expect(stdout).toContain('Exit status: 0 every step done or already on; 1 a step failed');
+    expect(await main(['setup', '--format', 'yaml'], io)).toBe(2);
+  });
+});

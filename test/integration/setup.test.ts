@@ -1,0 +1,46 @@
+import { runDoctor } from '../../functions/cli/doctor';
+import { runSetup } from '../../functions/cli/setup';
+import { useLocalAwsEnvironment } from '../../functions/cli/sandbox/local-aws';
+import { AwsOrganizationSetup } from '../../functions/shared/adapters/organization-setup';
+import { AwsPrerequisites } from '../../functions/shared/adapters/prerequisites';
+import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../../functions/shared/backup-policy';
+import { exampleConfig } from '../helpers/fixtures';
+import { freshWorld } from './harness';
+
+/**
+ * backupctl setup against moto's Organizations and AWS Backup (global settings from the project's
+ * launcher): a fresh organization gets what the control plane needs, a second run changes
+ * nothing, and doctor then finds those checks passing.
+ */
+
+jest.setTimeout(120_000);
+
+it('turns on trusted access, the policy type and cross-account backup, once', async () => {
+  const world = await freshWorld(exampleConfig());
+  useLocalAwsEnvironment(world.aws.endpoint);
+  const config = { ...world.config, organizationId: world.org.id };
+  const reader = new AwsPrerequisites(world.c);
+  const writer = new AwsOrganizationSetup(world.c.organizations);
+  const documents = [...loadBackupPolicies(BACKUP_POLICIES_DIR).values()].map((p) => p.document);
+  const setup = () =>
+    runSetup(config, reader, writer, { dryRun: false, backupPolicyDocuments: documents });
+
+  const first = await setup();
+  expect(first.find((s) => s.id === 'trusted-access')).toMatchObject({ status: 'changed' });
+  expect(first.find((s) => s.id === 'backup-global-settings')).toMatchObject({
+    status: 'changed',
+  });
+  expect(first.filter((s) => s.status === 'failed')).toEqual([]);
+
+  const second = await setup();
+  expect(second.map((s) => s.status)).toEqual(second.map(() => 'unchanged'));
+
+  const checks = new Map(
+    (await runDoctor(config, reader, { topicArns: {}, deadLetterQueues: {} }, documents)).map(
+      (c) => [c.id, c.status],
+    ),
+  );
+  expect(checks.get('trusted-access')).toBe('pass');
+  expect(checks.get('backup-policy-type')).toBe('pass');
+  expect(checks.get('backup-global-settings')).toBe('pass');
+});
