@@ -186,13 +186,14 @@ Exit status: 0 shown; 2 bad usage, a bad configuration or policy file, or no pro
 `,
   doctor: `Usage: backupctl doctor [--stack <name> | --stage <stage>] [--format text|json] [--config <file>]
 
-Read-only checks, with your credentials (the management account's, us-east-1), of what the
+Read-only checks, with your credentials (the management account's, in the stack's region), of what the
 control plane depends on and cannot build itself: the deployment mode, trusted access for AWS
 Backup, the BACKUP_POLICY type, AWS Backup's global settings, the SES identity and sending
 limits, the stack's status, every topic's subscribers (unconfirmed emails, a topic nobody
 reads), each chat channel's Amazon Q Developer subscription, the dead-letter queues, the
-organization trail and the central bus policy. A check AWS refuses to answer is a warning
-naming the permission.
+organization trail, the central bus policy, the forwarding rules in other regions and, with
+onboarding.memberRole.deploy: stackset, the member role's StackSet. A check AWS refuses to
+answer is a warning naming the permission.
 
 Options:
   --stack <name>    the deployed stack (its outputs name the topics, queues and bus)

@@ -12,6 +12,7 @@ import {
 import {
   AwsPrerequisites,
   type PrerequisiteReader,
+  type StackSetInstance,
   type Subscription,
   type Trail,
 } from '../shared/adapters/prerequisites';
@@ -57,6 +58,8 @@ export interface DoctorTargets {
   controlTowerRuleArn?: string;
   /** The management account's rules, region `*` (output ManagementForwardingRuleArn). */
   managementRuleArn?: string;
+  /** The member role's StackSet (output MemberRoleStackSetName). */
+  memberRoleStackSet?: string;
   /** The role the rules in other regions use (output RegionForwarderRoleArn). */
   forwarderRoleArn?: string;
   /** Where the stack runs: the Organizations region of the partition the CLI's region is in. */
@@ -457,6 +460,62 @@ export function judgeManagementRegions(
   );
 }
 
+/**
+ * The member role's StackSet (`onboarding.memberRole.deploy: stackset`): StackSets' trusted
+ * access, and an instance per account that is current. Accounts whose instance failed have no
+ * member role (onboarding fails there); pending ones are on their way.
+ */
+export function judgeMemberRoleStackSet(
+  stackSetName: string | undefined,
+  access: string,
+  instances: readonly StackSetInstance[] | undefined,
+): DoctorCheck {
+  const id = 'member-role';
+  if (access !== 'ENABLED') {
+    return fail(
+      id,
+      `CloudFormation StackSets have no trusted access in the organization (${access || 'unknown'}): the member role's StackSet cannot deploy`,
+      'npx backupctl setup, or aws cloudformation activate-organizations-access (management account)',
+    );
+  }
+  if (!stackSetName || !instances) {
+    return warn(
+      id,
+      'StackSets have trusted access, but the stack names no member-role StackSet (an older deploy, or no --stack)',
+      'name the stack (--stack/--stage) after deploying it with onboarding.memberRole.deploy: stackset',
+    );
+  }
+  const failed = instances.filter(
+    (i) => i.status === 'INOPERABLE' || /FAILED|INOPERABLE|CANCELLED/.test(i.detailedStatus ?? ''),
+  );
+  const pending = instances.filter((i) => !failed.includes(i) && i.status !== 'CURRENT');
+  const current = instances.length - failed.length - pending.length;
+  const list = (xs: readonly StackSetInstance[]) =>
+    xs
+      .slice(0, 10)
+      .map((i) => `${i.account}${i.reason ? ` (${i.reason})` : ''}`)
+      .join(', ') + (xs.length > 10 ? ` and ${xs.length - 10} more` : '');
+  if (failed.length) {
+    return fail(
+      id,
+      `${failed.length} account(s) have no member role, their stack instance of ${stackSetName} failed: ${list(failed)}; ${current} current`,
+      `read why: aws cloudformation list-stack-instances --stack-set-name ${stackSetName}; then aws cloudformation update-stack-instances --stack-set-name ${stackSetName} --deployment-targets OrganizationalUnitIds=<ou>,Accounts=<account>,AccountFilterType=INTERSECTION --regions <the stack's region>`,
+    );
+  }
+  if (pending.length) {
+    return warn(
+      id,
+      `${pending.length} account(s) wait for their stack instance of ${stackSetName}: ${list(pending)}; ${current} current`,
+      'nothing to do if a deployment is running; else aws cloudformation list-stack-set-operations --stack-set-name ' +
+        stackSetName,
+    );
+  }
+  return pass(
+    id,
+    `${stackSetName}: ${current} account(s) have the member role and the baseline roles`,
+  );
+}
+
 export function judgeStack(stack: { name: string; status: string }): DoctorCheck {
   const id = 'stack';
   if (/_COMPLETE$/.test(stack.status) && !/ROLLBACK|DELETE/.test(stack.status)) {
@@ -483,6 +542,7 @@ const NEEDS: Record<string, string> = {
   dlq: 'sqs:GetQueueAttributes',
   'organization-trail': 'cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus',
   'central-bus-policy': 'events:DescribeEventBus',
+  'member-role': 'cloudformation:DescribeOrganizationsAccess, cloudformation:ListStackInstances',
   'control-tower-forwarding': 'events:DescribeRule, events:ListTargetsByRule (in the home region)',
   accounts: 'dynamodb:Scan, dynamodb:BatchGetItem on the ledger table',
   'management-account-regions':
@@ -639,6 +699,16 @@ export async function runDoctor(
     }
     return judgeManagementRegions(stackRegion, found, baselineRuleName);
   });
+  if (config.onboarding?.memberRole?.deploy === 'stackset') {
+    const name = targets.memberRoleStackSet;
+    await add('member-role', async () =>
+      judgeMemberRoleStackSet(
+        name,
+        await reader.stackSetsAccess(),
+        name ? await reader.stackSetInstances(name) : undefined,
+      ),
+    );
+  }
   if (targets.ledgerTable) {
     const table = targets.ledgerTable;
     await add('accounts', async () => {
@@ -715,6 +785,9 @@ export async function resolveTargets(
           ...(outputs.LedgerTableName ? { ledgerTable: outputs.LedgerTableName } : {}),
           ...(outputs.ControlTowerForwardingRuleArn
             ? { controlTowerRuleArn: outputs.ControlTowerForwardingRuleArn }
+            : {}),
+          ...(outputs.MemberRoleStackSetName
+            ? { memberRoleStackSet: outputs.MemberRoleStackSetName }
             : {}),
           ...(outputs.RegionForwarderRoleArn
             ? { forwarderRoleArn: outputs.RegionForwarderRoleArn }

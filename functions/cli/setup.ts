@@ -130,7 +130,7 @@ export async function runSetup(
     await step(
       'stacksets-trusted-access',
       async () =>
-        (await writer.stackSetsAccess()) === 'ENABLED'
+        (await reader.stackSetsAccess()) === 'ENABLED'
           ? { on: `CloudFormation StackSets have trusted access (${STACKSETS_SERVICE})` }
           : {
               off: `trusted access for CloudFormation StackSets (the member role's service-managed StackSet)`,

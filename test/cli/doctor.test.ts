@@ -9,6 +9,7 @@ import {
 } from '../../functions/cli/doctor';
 import type {
   PrerequisiteReader,
+  StackSetInstance,
   Subscription,
   Trail,
 } from '../../functions/shared/adapters/prerequisites';
@@ -130,6 +131,21 @@ class FakeReader implements PrerequisiteReader {
     pattern: {},
     targets: [{ arn: `arn:aws:events:us-east-1:${MANAGEMENT}:event-bus/default`, roleArn: 'r' }],
   };
+  stackSets = 'ENABLED';
+  instances: StackSetInstance[] = [
+    {
+      account: '222233334444',
+      region: 'us-east-1',
+      status: 'CURRENT',
+      detailedStatus: 'SUCCEEDED',
+    },
+  ];
+  async stackSetsAccess() {
+    return this.stackSets;
+  }
+  async stackSetInstances() {
+    return this.instances;
+  }
   /** Rules by `<region>/<name>`; any other is `rule`. */
   rules = new Map<string, ForwardingRuleState>();
   async forwardingRule(region: string, name: string) {
@@ -619,5 +635,73 @@ describe('management-account-regions', () => {
       status: 'pass',
       detail: expect.stringMatching(/from us-gov-west-1, us-gov-east-1/),
     });
+  });
+});
+
+describe('member-role', () => {
+  const withStackSet = () => {
+    const config = exampleConfigWithChannels();
+    config.onboarding!.memberRole = {
+      name: 'backup-control-plane-member',
+      deploy: 'stackset',
+      organizationalUnitIds: ['r-ab12'],
+    };
+    return config;
+  };
+  const check = async (reader: FakeReader, stackSet: string | undefined = 'bcp-prod-member-role') =>
+    (
+      await runDoctor(withStackSet(), reader, {
+        ...targets(),
+        ...(stackSet ? { memberRoleStackSet: stackSet } : {}),
+      })
+    ).find((c) => c.id === 'member-role');
+
+  it('passes when every stack instance is current', async () => {
+    expect(await check(new FakeReader())).toMatchObject({
+      status: 'pass',
+      detail: 'bcp-prod-member-role: 1 account(s) have the member role and the baseline roles',
+    });
+  });
+
+  it('fails without StackSets’ trusted access, naming setup', async () => {
+    const reader = new FakeReader();
+    reader.stackSets = 'DISABLED';
+    expect(await check(reader)).toMatchObject({
+      status: 'fail',
+      fix: expect.stringMatching(/^npx backupctl setup/),
+    });
+  });
+
+  it('fails naming the accounts whose instance failed, and warns of pending ones', async () => {
+    const reader = new FakeReader();
+    reader.instances = [
+      ...reader.instances,
+      {
+        account: '333344445555',
+        region: 'us-east-1',
+        status: 'OUTDATED',
+        detailedStatus: 'FAILED',
+        reason: 'Role backup-control-plane-member already exists',
+      },
+    ];
+    expect(await check(reader)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(
+        /1 account\(s\) have no member role.*333344445555 \(Role backup-control-plane-member already exists\); 1 current/,
+      ),
+      fix: expect.stringMatching(/update-stack-instances --stack-set-name bcp-prod-member-role/),
+    });
+    reader.instances[1] = {
+      account: '333344445555',
+      region: 'us-east-1',
+      status: 'OUTDATED',
+      detailedStatus: 'RUNNING',
+    };
+    expect(await check(reader)).toMatchObject({ status: 'warn' });
+  });
+
+  it('is not checked without the StackSet mode', async () => {
+    const checks = await runDoctor(exampleConfigWithChannels(), new FakeReader(), targets());
+    expect(checks.find((c) => c.id === 'member-role')).toBeUndefined();
   });
 });

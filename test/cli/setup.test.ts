@@ -29,6 +29,7 @@ class FakeOrganization implements OrganizationSetupWriter {
       trustedServices: async () => [...this.services],
       rootPolicyTypes: async () => ({ rootId: 'r-ab12', enabled: [...this.policyTypes] }),
       backupGlobalSettings: async () => ({ ...this.globalSettings }),
+      stackSetsAccess: async () => this.stackSets,
     } as unknown as PrerequisiteReader;
   }
 
@@ -43,9 +44,6 @@ class FakeOrganization implements OrganizationSetupWriter {
   async updateBackupGlobalSettings(settings: Record<string, string>) {
     this.write(`global-settings:${JSON.stringify(settings)}`);
     Object.assign(this.globalSettings, settings);
-  }
-  async stackSetsAccess() {
-    return this.stackSets;
   }
   async activateStackSetsAccess() {
     this.write('stacksets');

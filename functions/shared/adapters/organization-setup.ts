@@ -2,7 +2,6 @@ import { BackupClient, UpdateGlobalSettingsCommand } from '@aws-sdk/client-backu
 import {
   ActivateOrganizationsAccessCommand,
   CloudFormationClient,
-  DescribeOrganizationsAccessCommand,
 } from '@aws-sdk/client-cloudformation';
 import {
   EnableAWSServiceAccessCommand,
@@ -19,8 +18,7 @@ export interface OrganizationSetupWriter {
   enableTrustedAccess(servicePrincipal: string): Promise<void>;
   enablePolicyType(rootId: string, policyType: string): Promise<void>;
   updateBackupGlobalSettings(settings: Record<string, string>): Promise<void>;
-  /** CloudFormation StackSets' trusted access (service-managed StackSets): ENABLED or DISABLED. */
-  stackSetsAccess(): Promise<string>;
+  /** CloudFormation StackSets' trusted access (service-managed StackSets). */
   activateStackSetsAccess(): Promise<void>;
 }
 
@@ -44,12 +42,6 @@ export class AwsOrganizationSetup implements OrganizationSetupWriter {
 
   async updateBackupGlobalSettings(settings: Record<string, string>): Promise<void> {
     await this.backup.send(new UpdateGlobalSettingsCommand({ GlobalSettings: settings }));
-  }
-
-  async stackSetsAccess(): Promise<string> {
-    return (
-      (await this.cloudformation.send(new DescribeOrganizationsAccessCommand({}))).Status ?? ''
-    );
   }
 
   async activateStackSetsAccess(): Promise<void> {

@@ -1,5 +1,10 @@
 import { BackupClient, DescribeGlobalSettingsCommand } from '@aws-sdk/client-backup';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import {
+  CloudFormationClient,
+  DescribeOrganizationsAccessCommand,
+  DescribeStacksCommand,
+  paginateListStackInstances,
+} from '@aws-sdk/client-cloudformation';
 import {
   CloudTrailClient,
   DescribeTrailsCommand,
@@ -63,10 +68,24 @@ export interface PrerequisiteReader {
   trailLogging(trailArn: string): Promise<boolean>;
   busPolicy(busName: string): Promise<string | undefined>;
   stackOutputs(stackName: string): Promise<{ status: string; outputs: Record<string, string> }>;
+  /** CloudFormation StackSets' trusted access in the organization: ENABLED or DISABLED. */
+  stackSetsAccess(): Promise<string>;
+  /** A StackSet's stack instances: one per account (and region). */
+  stackSetInstances(stackSetName: string): Promise<StackSetInstance[]>;
   forwardingRule(region: string, name: string): Promise<ForwardingRuleState>;
   /** The ledger's accounts and their daily checks of a day (the stack's LedgerTableName). */
   ledgerAccounts(table: string): Promise<AccountRecord[]>;
   dailyChecks(table: string, accountIds: string[], day: string): Promise<Map<string, CheckRecord>>;
+}
+
+export interface StackSetInstance {
+  account: string;
+  region: string;
+  /** CURRENT, OUTDATED or INOPERABLE. */
+  status: string;
+  /** PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED, INOPERABLE, SKIPPED_SUSPENDED_ACCOUNT… */
+  detailedStatus?: string;
+  reason?: string;
 }
 
 export interface PrerequisiteClients {
@@ -234,5 +253,32 @@ export class AwsPrerequisites implements PrerequisiteReader {
           .map((o) => [o.OutputKey!, o.OutputValue!]),
       ),
     };
+  }
+
+  async stackSetsAccess(): Promise<string> {
+    return (
+      (await this.cloudformation.send(new DescribeOrganizationsAccessCommand({}))).Status ?? ''
+    );
+  }
+
+  async stackSetInstances(stackSetName: string): Promise<StackSetInstance[]> {
+    const out: StackSetInstance[] = [];
+    for await (const page of paginateListStackInstances(
+      { client: this.cloudformation },
+      { StackSetName: stackSetName },
+    )) {
+      for (const i of page.Summaries ?? []) {
+        out.push({
+          account: i.Account ?? '',
+          region: i.Region ?? '',
+          status: i.Status ?? '',
+          ...(i.StackInstanceStatus?.DetailedStatus
+            ? { detailedStatus: i.StackInstanceStatus.DetailedStatus }
+            : {}),
+          ...(i.StatusReason ? { reason: i.StatusReason } : {}),
+        });
+      }
+    }
+    return out;
   }
 }
