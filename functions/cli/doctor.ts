@@ -485,11 +485,13 @@ export function judgeMemberRoleStackSet(
       'name the stack (--stack/--stage) after deploying it with onboarding.memberRole.deploy: stackset',
     );
   }
-  const failed = instances.filter(
+  // Suspended accounts are skipped by StackSets and offboarded by the sweep: neither state.
+  const live = instances.filter((i) => i.detailedStatus !== 'SKIPPED_SUSPENDED_ACCOUNT');
+  const failed = live.filter(
     (i) => i.status === 'INOPERABLE' || /FAILED|INOPERABLE|CANCELLED/.test(i.detailedStatus ?? ''),
   );
-  const pending = instances.filter((i) => !failed.includes(i) && i.status !== 'CURRENT');
-  const current = instances.length - failed.length - pending.length;
+  const pending = live.filter((i) => !failed.includes(i) && i.status !== 'CURRENT');
+  const current = live.length - failed.length - pending.length;
   const list = (xs: readonly StackSetInstance[]) =>
     xs
       .slice(0, 10)
@@ -499,7 +501,9 @@ export function judgeMemberRoleStackSet(
     return fail(
       id,
       `${failed.length} account(s) have no member role, their stack instance of ${stackSetName} failed: ${list(failed)}; ${current} current`,
-      `read why: aws cloudformation list-stack-instances --stack-set-name ${stackSetName}; then aws cloudformation update-stack-instances --stack-set-name ${stackSetName} --deployment-targets OrganizationalUnitIds=<ou>,Accounts=<account>,AccountFilterType=INTERSECTION --regions <the stack's region>`,
+      failed.some((i) => /already exists/i.test(i.reason ?? ''))
+        ? `the baseline's roles were made earlier by onboarding through the administrator role, so the StackSet cannot create them: use onboarding.memberRole.deploy: bootstrap for an organization onboarded before, or delete those roles in the account (backups pause until the StackSet makes them again), then aws cloudformation update-stack-instances --stack-set-name ${stackSetName} --deployment-targets OrganizationalUnitIds=<ou>,Accounts=<account>,AccountFilterType=INTERSECTION --regions <the stack's region>`
+        : `read why: aws cloudformation list-stack-instances --stack-set-name ${stackSetName}; then aws cloudformation update-stack-instances --stack-set-name ${stackSetName} --deployment-targets OrganizationalUnitIds=<ou>,Accounts=<account>,AccountFilterType=INTERSECTION --regions <the stack's region>`,
     );
   }
   if (pending.length) {

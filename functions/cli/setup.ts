@@ -37,7 +37,7 @@ const BACKUP_SERVICE = 'backup.amazonaws.com';
 const STACKSETS_SERVICE = 'member.org.stacksets.cloudformation.amazonaws.com';
 
 const MANAGEMENT_ONLY =
-  'only the management account may make this call: run backupctl setup with its credentials (it needs organizations:EnableAWSServiceAccess, organizations:EnablePolicyType, backup:UpdateGlobalSettings, cloudformation:ActivateOrganizationsAccess)';
+  'only the management account may make this call: run backupctl setup with its credentials; if you did, a permission is missing or a service control policy denies it (it needs organizations:EnableAWSServiceAccess, organizations:EnablePolicyType, backup:UpdateGlobalSettings, cloudformation:ActivateOrganizationsAccess)';
 
 function refusal(error: unknown): string {
   const text = `${(error as { name?: string }).name ?? ''} ${errorMessage(error)}`;

@@ -159,6 +159,26 @@ export function memberRoleDefinition(
           Resource: ruleArns,
         },
         {
+          // Never destroy or lock out: whatever a key's own policy says, these stay denied.
+          Sid: 'NeverDestroyKeysOrBypassTheLockoutCheck',
+          Effect: 'Deny',
+          Action: [
+            'kms:ScheduleKeyDeletion',
+            'kms:DisableKey',
+            'kms:DisableKeyRotation',
+            'kms:DeleteAlias',
+            'kms:DeleteImportedKeyMaterial',
+          ],
+          Resource: '*',
+        },
+        {
+          Sid: 'NeverBypassTheKeyPolicyLockoutCheck',
+          Effect: 'Deny',
+          Action: ['kms:CreateKey', 'kms:PutKeyPolicy'],
+          Resource: '*',
+          Condition: { Bool: { 'kms:BypassPolicyLockoutSafetyCheck': 'true' } },
+        },
+        {
           // Events go to the central bus and nowhere else.
           Sid: 'TheBaselineRulesTargetTheCentralBusOnly',
           Effect: 'Allow',

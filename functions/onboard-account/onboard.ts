@@ -318,7 +318,7 @@ async function run(
     record.profile = profile.name;
 
     // 3. Access
-    const member = await step('access', (changes) =>
+    const { member, memberRoleArn } = await step('access', (changes) =>
       assumeAccess(req, deps, settings, resolved.organization.id, changes, act),
     );
 
@@ -375,9 +375,7 @@ async function run(
       const regional = { ...vars, region };
       await step(`baseline-${region}`, async (changes) => {
         const keyArn = await ensureKey(member, region, changes, act, baseline, regional, tags, {
-          memberRoleArn: settings.memberRole
-            ? `arn:${vars.partition}:iam::${req.accountId}:role/${settings.memberRole.name}`
-            : undefined,
+          memberRoleArn,
         });
         const vault = await member.backup(region).describeVault(vaultName);
         if (!vault) {
@@ -646,20 +644,25 @@ async function assumeAccess(
   organizationId: string,
   changes: string[],
   act: Act,
-): Promise<MemberAccount> {
+): Promise<{ member: MemberAccount; memberRoleArn?: string }> {
   const wanted = settings.memberRole;
-  if (req.roles || !wanted || deps.accessViaAdminRoles) {
-    return assumeWithPatience(req, deps, settings);
-  }
-  if (wanted.deploy === 'stackset') {
+  if (req.roles || !wanted) return { member: await assumeWithPatience(req, deps, settings) };
+  const partition = partitionOfArn(deps.controlPlaneRoleArn);
+  const memberRoleArn = `arn:${partition}:iam::${req.accountId}:role/${wanted.name}`;
+  if (wanted.deploy === 'stackset' && !deps.accessViaAdminRoles) {
     const member = await assumeWithPatience(req, deps, settings, {
       roles: [wanted.name],
-      advice: `The stack's StackSet (output MemberRoleStackSetName) creates ${wanted.name} in every account under onboarding.memberRole.organizationalUnitIds: check that this account is under one of them and that its stack instance succeeded (aws cloudformation list-stack-instances --stack-set-name <name>). The sweep retries.`,
+      advice: `The stack's StackSet (output MemberRoleStackSetName) creates ${wanted.name} in every account under onboarding.memberRole.organizationalUnitIds: check that this account is under one of them and that its stack instance succeeded (aws cloudformation list-stack-instances --stack-set-name <name>; backupctl doctor names failed ones). The sweep retries.`,
     });
-    return withIam(member, stackSetOwnsIam(member.iam));
+    return { member: withIam(member, stackSetOwnsIam(member.iam)), memberRoleArn };
   }
   const admin = await assumeWithPatience(req, deps, settings);
-  const partition = partitionOfArn(deps.controlPlaneRoleArn);
+  if (wanted.deploy === 'stackset') {
+    // An operator through the administrator role: keys name the member role only if it is there
+    // (KMS refuses a key policy naming a role that does not exist).
+    const exists = await admin.iam.getRole(wanted.name);
+    return { member: admin, ...(exists ? { memberRoleArn } : {}) };
+  }
   const definition = memberRoleDefinition(
     deps.baseline,
     wanted.name,
@@ -681,13 +684,13 @@ async function assumeAccess(
     inline: { name: definition.inlinePolicyName, document: definition.policy },
     tags: { [MANAGED_TAG.key]: MANAGED_TAG.value },
   });
-  if (req.dryRun) return admin;
+  if (req.dryRun || deps.accessViaAdminRoles) return { member: admin, memberRoleArn };
   // IAM takes a few seconds before a new or changed role can be assumed.
   const member = await assumeWithPatience(req, deps, settings, {
     roles: [wanted.name],
     patientSeconds: 60,
   });
-  return withIam(member, admin.iam);
+  return { member: withIam(member, admin.iam), memberRoleArn };
 }
 
 /** The account with IAM through another role: everything else through the member role. */
@@ -707,7 +710,7 @@ function stackSetOwnsIam(iam: MemberIam): MemberIam {
     throw new StepFailure(
       'baseline-iam',
       `role ${role} needs a change (${change}), but with onboarding.memberRole.deploy: stackset the stack's StackSet owns the baseline roles and the member role writes no IAM`,
-      "Put the account's stack instance back: aws cloudformation update-stack-instances --stack-set-name <output MemberRoleStackSetName> --deployment-targets OrganizationalUnitIds=<its OU>,Accounts=<account id>,AccountFilterType=INTERSECTION --regions <the stack's region> (or deploy the stack again); the sweep then finds it as declared.",
+      "Put the role back with administrator credentials: npx backupctl onboard <account id> (it assumes the access role and repairs the baseline). CloudFormation does not revert drift by itself; deleting and recreating the account's stack instance also works.",
     );
   };
   return {

@@ -13,6 +13,7 @@
  *   the digest, the extrapolation to 10,000 accounts) and aggregation-bench.ts (a storm of 500
  *   failures folded into incidents), merged into the same JSON.
  */
+import { channelTopicKey, filteredChannels } from '../../functions/shared/notices/subscriptions';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -225,7 +226,16 @@ async function warmNotify(): Promise<{ warmEventMs: number; events: number }> {
   const config = readConfigFile(join(ROOT, 'infra', 'config', 'example.yml'));
   process.env.BACKUP_CONTROL_PLANE_CONFIG = JSON.stringify(config);
   process.env.DELIVERY_TABLE_NAME = 'bench-table';
-  process.env.TOPIC_ARNS = JSON.stringify({ chat: 'arn:aws:sns:us-east-1:123456789012:chat' });
+  // Every topic and filtered chat channel's own topic (the functions refuse a TOPIC_ARNS without).
+  const topicKeys = Object.entries(config.notifications.topics).flatMap(([name, topic]) => [
+    name,
+    ...filteredChannels(topic).map((c) => channelTopicKey(name, c.name)),
+  ]);
+  process.env.TOPIC_ARNS = JSON.stringify(
+    Object.fromEntries(
+      topicKeys.map((k) => [k, `arn:aws:sns:us-east-1:123456789012:${k.replace('/', '-')}`]),
+    ),
+  );
   logger.setLogLevel('SILENT');
 
   mockClient(SESClient).on(SendEmailCommand).resolves({ MessageId: 'm' });

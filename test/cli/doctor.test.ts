@@ -689,8 +689,29 @@ describe('member-role', () => {
       detail: expect.stringMatching(
         /1 account\(s\) have no member role.*333344445555 \(Role backup-control-plane-member already exists\); 1 current/,
       ),
-      fix: expect.stringMatching(/update-stack-instances --stack-set-name bcp-prod-member-role/),
+      fix: expect.stringMatching(
+        /use onboarding\.memberRole\.deploy: bootstrap for an organization onboarded before/,
+      ),
     });
+    reader.instances[1] = {
+      account: '333344445555',
+      region: 'us-east-1',
+      status: 'INOPERABLE',
+      detailedStatus: 'FAILED',
+      reason: 'Account is not in the organization',
+    };
+    expect(await check(reader)).toMatchObject({
+      fix: expect.stringMatching(
+        /^read why: .*update-stack-instances --stack-set-name bcp-prod-member-role/,
+      ),
+    });
+    reader.instances[1] = {
+      account: '333344445555',
+      region: 'us-east-1',
+      status: 'OUTDATED',
+      detailedStatus: 'SKIPPED_SUSPENDED_ACCOUNT',
+    };
+    expect(await check(reader)).toMatchObject({ status: 'pass' });
     reader.instances[1] = {
       account: '333344445555',
       region: 'us-east-1',

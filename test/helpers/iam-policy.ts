@@ -87,3 +87,14 @@ export function allows(
   if (statements.some((s) => s.Effect === 'Deny' && matches(s, req, principal))) return false;
   return statements.some((s) => s.Effect === 'Allow' && matches(s, req, principal));
 }
+
+/** Whether the policy explicitly denies the request (an explicit Deny wins over any Allow). */
+export function denies(
+  policy: { Statement: unknown },
+  req: IamRequest,
+  principal?: string,
+): boolean {
+  return list(policy.Statement as Statement | Statement[]).some(
+    (s) => s.Effect === 'Deny' && matches(s, req, principal),
+  );
+}

@@ -8,7 +8,9 @@ import {
 } from '../../functions/onboard-account/member-role';
 import { onboardAccount, type OnboardRequest } from '../../functions/onboard-account/onboard';
 import type { MemberAccount } from '../../functions/shared/ports';
-import { allows, type IamRequest } from '../helpers/iam-policy';
+import { allows, denies, type IamRequest } from '../helpers/iam-policy';
+import { decideContext } from '../../functions/notify-backup-event/decide';
+import { cliOnboardDeps } from '../../functions/cli/onboarding-commands';
 import {
   CENTRAL_BUS_ARN,
   CONTROL_PLANE_ROLE_ARN,
@@ -52,14 +54,22 @@ const managedKeyTags = { [`aws:ResourceTag/${MANAGED_TAG.key}`]: MANAGED_TAG.val
 /** A request on a key is allowed by the role's policy or by the key's own policy. */
 type KeyedRequest = IamRequest & { keyPolicy?: { Statement: unknown } };
 const allowed = (req: KeyedRequest) =>
-  allows(policy, req) || (req.keyPolicy !== undefined && allows(req.keyPolicy, req, ROLE_ARN));
+  !denies(policy, req) &&
+  !(req.keyPolicy !== undefined && denies(req.keyPolicy, req, ROLE_ARN)) &&
+  (allows(policy, req) || (req.keyPolicy !== undefined && allows(req.keyPolicy, req, ROLE_ARN)));
 
 /** One port call → the IAM requests AWS authorizes for it (its adapter's SDK calls). */
-type Translate = (args: unknown[], region: string, member: FakeMemberAccount) => KeyedRequest[];
+type Translate = (args: unknown[], region: string, member: KeysAtCallTime) => KeyedRequest[];
+
+/** The account's keys as they were when the call was made. */
+interface KeysAtCallTime {
+  keys: FakeMemberAccount['keys'];
+  policies: Map<string, { Statement: unknown }>;
+}
 
 /** Requests on one key, with its tags and its own policy as the fake holds them. */
 const keyRequests = (
-  member: FakeMemberAccount,
+  member: KeysAtCallTime,
   keyId: string,
   actions: string[],
   context: Record<string, string> = {},
@@ -72,7 +82,7 @@ const keyRequests = (
     action,
     resource: key?.keyArn ?? arn('kms', 'us-east-1', `key/${keyId}`),
     context: { ...tags, ...context },
-    ...(key ? { keyPolicy: key.policy as { Statement: unknown } } : {}),
+    ...(member.policies.has(keyId) ? { keyPolicy: member.policies.get(keyId)! } : {}),
   }));
 };
 
@@ -185,6 +195,8 @@ interface Recorded {
   call: string;
   args: unknown[];
   region: string;
+  /** Each key's policy as it was when the call was made (what KMS authorizes against). */
+  keyPolicies: Map<string, { Statement: unknown }>;
 }
 
 /** Every port call made through the member role, recorded as it is made. */
@@ -197,7 +209,17 @@ function recordThroughMemberRole(w: OnboardingWorld): Recorded[] {
         const fn = (t as Record<string, unknown>)[method];
         if (typeof fn !== 'function') return fn;
         return (...args: unknown[]) => {
-          recorded.push({ call: `${port}.${method}`, args, region });
+          recorded.push({
+            call: `${port}.${method}`,
+            args,
+            region,
+            keyPolicies: new Map(
+              [...w.member().keys.values()].map((k) => [
+                k.keyId,
+                structuredClone(k.policy) as { Statement: unknown },
+              ]),
+            ),
+          });
           return (fn as (...a: unknown[]) => unknown).apply(t, args);
         };
       },
@@ -263,7 +285,7 @@ function expectAllAllowed(recorded: Recorded[], member: FakeMemberAccount) {
     if (!translate) {
       throw new Error(`onboarding called ${r.call} through the member role: add it to the table`);
     }
-    for (const req of translate(r.args, r.region, member)) {
+    for (const req of translate(r.args, r.region, { keys: member.keys, policies: r.keyPolicies })) {
       if (!allowed(req)) {
         throw new Error(`${r.call} needs ${req.action} on ${req.resource}, which is denied`);
       }
@@ -437,7 +459,25 @@ describe('the member role’s permissions, against the calls onboarding makes', 
     expect(allowed(req)).toBe(false);
   });
 
-  it('lets a key it created be deleted by nobody through it', () => {
+  it('lets a key it created be deleted or locked out by nobody through it', () => {
+    // Even if the key's policy were rewritten to grant the role everything.
+    const everything = {
+      Statement: [
+        { Effect: 'Allow', Principal: { AWS: ROLE_ARN }, Action: 'kms:*', Resource: '*' },
+      ],
+    };
+    const k = arn('kms', 'us-east-1', 'key/k');
+    for (const action of ['kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:DeleteAlias']) {
+      expect(allowed({ action, resource: k, keyPolicy: everything })).toBe(false);
+    }
+    expect(
+      allowed({
+        action: 'kms:PutKeyPolicy',
+        resource: k,
+        keyPolicy: everything,
+        context: { 'kms:BypassPolicyLockoutSafetyCheck': 'true' },
+      }),
+    ).toBe(false);
     const keyPolicy = {
       Statement: memberRoleKeyStatements(ROLE_ARN),
     };
@@ -502,16 +542,39 @@ describe('onboarding through the member role', () => {
       step: 'baseline-iam',
       message: expect.stringMatching(/the stack's StackSet owns the baseline roles/),
     });
-    expect(w.notifier.failedNotices[0]?.advice).toMatch(/update-stack-instances/);
+    expect(w.notifier.failedNotices[0]?.advice).toMatch(/npx backupctl onboard <account id>/);
   });
 
-  it('the operator’s backupctl onboard uses the administrator roles, keys naming the member role', async () => {
+  it('the operator’s backupctl onboard uses the administrator roles; keys name the member role only if it exists', async () => {
     const w = worldWithMemberRole('stackset');
     w.deps.accessViaAdminRoles = true;
     expect((await run(w)).outcome).toBe('ready');
     expect(new Set(w.access.calls.map((c) => c.role))).toEqual(
       new Set(['OrganizationAccountAccessRole']),
     );
+    // KMS refuses a key policy naming a role that does not exist (its instance failed here).
+    for (const key of w.member().keys.values()) {
+      expect(JSON.stringify(key.policy)).not.toContain(ROLE_ARN);
+    }
+    w.member().roles.set(ROLE, {
+      arn: ROLE_ARN,
+      trustPolicy: definition.trust,
+      description: definition.description,
+      tags: {},
+      attached: [],
+      inline: new Map([[MEMBER_ROLE_POLICY_NAME, definition.policy]]),
+    });
+    expect((await run(w)).outcome).toBe('ready');
+    for (const key of w.member().keys.values()) {
+      expect(JSON.stringify(key.policy)).toContain(`"AWS":"${ROLE_ARN}"`);
+    }
+  });
+
+  it('bootstrap through backupctl onboard makes the member role before naming it in keys', async () => {
+    const w = worldWithMemberRole('bootstrap');
+    w.deps.accessViaAdminRoles = true;
+    expect((await run(w)).outcome).toBe('ready');
+    expect(w.member().roles.has(ROLE)).toBe(true);
     for (const key of w.member().keys.values()) {
       expect(JSON.stringify(key.policy)).toContain(`"AWS":"${ROLE_ARN}"`);
     }
@@ -542,5 +605,23 @@ describe('onboarding through the member role', () => {
     const second = await run(w);
     expect(second.outcome).toBe('ready');
     expect(created.inline.get(MEMBER_ROLE_POLICY_NAME)).toEqual(definition.policy);
+  });
+});
+
+describe('the member role elsewhere', () => {
+  it('tamper detection takes its calls as onboarding’s own, and watches it like a baseline role', () => {
+    const config = exampleConfig();
+    config.onboarding!.memberRole = { name: ROLE, deploy: 'bootstrap' };
+    const { tamper } = decideContext(config);
+    expect(tamper.accessRoles).toContain(ROLE);
+    expect(tamper.baselineRoleNames.has(ROLE)).toBe(true);
+    const without = decideContext(exampleConfig()).tamper;
+    expect(without.accessRoles).not.toContain(ROLE);
+  });
+
+  it('backupctl onboard assumes the administrator roles (the member role trusts only the function)', () => {
+    const config = exampleConfig();
+    config.onboarding!.memberRole = { name: ROLE, deploy: 'bootstrap' };
+    expect(cliOnboardDeps(config, true, {}).accessViaAdminRoles).toBe(true);
   });
 });
