@@ -96,7 +96,7 @@ function subscriptionsModule() {
 
 /** Validates with functions/shared/config.ts, so package time and run time agree. */
 function readConfig(file) {
-  const { readConfigFile } = requireTs('../functions/shared/config.ts');
+  const { readConfigFile } = requireTs('../functions/shared/config-file.ts');
   try {
     return readConfigFile(file);
   } catch (error) {

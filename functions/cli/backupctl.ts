@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readConfigFile, type Config } from '../shared/config';
+import type { Config } from '../shared/config';
+import { readConfigFile } from '../shared/config-file';
 import { ConfigError, MalformedEventError, errorMessage } from '../shared/errors';
 import { LocalAwsError } from './sandbox/local-aws';
 import { runSandbox } from './sandbox/sandbox';

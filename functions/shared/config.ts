@@ -1,6 +1,4 @@
-import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors';
 import { filterPolicyProblems, type AttributeSchema } from './filter-policy';
@@ -833,24 +831,6 @@ export function parseConfig(raw: unknown, source: string): Config {
   const result = ConfigSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(formatConfigIssues(result.error.issues, source));
   return result.data;
-}
-
-export function readConfigFile(path: string): Config {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`cannot read configuration file ${path}: ${(error as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch (error) {
-    throw new ConfigError(
-      `configuration file ${path} is not valid YAML: ${(error as Error).message}`,
-    );
-  }
-  return parseConfig(raw, path);
 }
 
 /** Environment variable through which the stack hands the validated configuration to functions. */

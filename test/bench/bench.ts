@@ -25,7 +25,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { buildSync } from 'esbuild';
 import { handler } from '../../functions/notify-backup-event/handler';
-import { readConfigFile } from '../../functions/shared/config';
+import { readConfigFile } from '../../functions/shared/config-file';
 import { logger } from '../../functions/shared/logger';
 
 const ROOT = join(__dirname, '..', '..');

@@ -12,7 +12,7 @@ import { buildOnboardingDeps } from '../../functions/onboard-account/handler';
 import { onboardAccount } from '../../functions/onboard-account/onboard';
 import { buildSweepDeps } from '../../functions/reconcile/handler';
 import { sweep } from '../../functions/reconcile/sweep';
-import { readConfigFile } from '../../functions/shared/config';
+import { readConfigFile } from '../../functions/shared/config-file';
 import { logger } from '../../functions/shared/logger';
 import { join } from 'node:path';
 

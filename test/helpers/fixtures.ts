@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readConfigFile, type Config } from '../../functions/shared/config';
+import type { Config } from '../../functions/shared/config';
+import { readConfigFile } from '../../functions/shared/config-file';
 
 export const ROOT = join(__dirname, '..', '..');
 

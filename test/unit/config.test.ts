@@ -8,8 +8,8 @@ import {
   DEFAULT_RULES,
   loadRuntimeConfig,
   parseConfig,
-  readConfigFile,
 } from '../../functions/shared/config';
+import { readConfigFile } from '../../functions/shared/config-file';
 import { ConfigError } from '../../functions/shared/errors';
 import { exampleConfig, exampleConfigWithChannels, ROOT } from '../helpers/fixtures';
 

@@ -1,0 +1,44 @@
+import { buildSync } from 'esbuild';
+import { join } from 'node:path';
+
+/**
+ * What each function's bundle is made of (esbuild, as serverless-esbuild bundles it): no YAML
+ * parser and no CLI or package-time code. The stage file is read at package time and reaches the
+ * functions as JSON (functions/shared/config-file.ts is the CLI's and infra's only).
+ */
+
+const ROOT = join(__dirname, '..', '..');
+const HANDLERS = [
+  'notify-backup-event',
+  'onboard-account',
+  'reconcile',
+  'watch-account',
+  'send-digest',
+];
+
+describe.each(HANDLERS)('the %s bundle', (name) => {
+  const inputs = Object.keys(
+    buildSync({
+      entryPoints: [join(ROOT, 'functions', name, 'handler.ts')],
+      bundle: true,
+      write: false,
+      metafile: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'cjs',
+      logLevel: 'error',
+    }).metafile.inputs,
+  );
+
+  it('carries no YAML parser', () => {
+    expect(inputs.filter((i) => i.includes('node_modules/yaml/'))).toEqual([]);
+  });
+
+  it('carries no CLI or package-time code', () => {
+    expect(
+      inputs.filter(
+        (i) => i.startsWith('functions/cli/') || i === 'functions/shared/config-file.ts',
+      ),
+    ).toEqual([]);
+  });
+});
