@@ -427,6 +427,16 @@ export const OnboardingSchema = z
   .superRefine((o, ctx) => {
     // A service-managed StackSet never deploys to the management account, and with it the
     // onboarding role may assume no administrator role there either.
+    // Bootstrap waits for the access role, then up to 60 s for the new member role: both inside
+    // the onboarding function's 900 s.
+    if (o.memberRole?.deploy === 'bootstrap' && o.assumeRoleTimeoutSeconds > 780) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['assumeRoleTimeoutSeconds'],
+        message:
+          'must be at most 780 with memberRole.deploy: bootstrap (the new member role can take another 60 s to be assumable, and the onboarding function stops at 900 s)',
+      });
+    }
     if (o.memberRole?.deploy === 'stackset' && o.onboardManagementAccount) {
       ctx.addIssue({
         code: 'custom',

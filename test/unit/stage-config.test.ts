@@ -324,6 +324,20 @@ describe('infra/stage-config.js', () => {
       ]);
     });
 
+    it('refuses a bootstrap whose waits would outlast the onboarding function', async () => {
+      process.env.BACKUP_CONFIG_FILE = configWith((t) =>
+        t
+          .replace('assumeRoleTimeoutSeconds: 600', 'assumeRoleTimeoutSeconds: 840')
+          .replace(
+            '  controlTowerAccessRole: AWSControlTowerExecution',
+            '  controlTowerAccessRole: AWSControlTowerExecution\n  memberRole: { deploy: bootstrap }',
+          ),
+      );
+      await expect(run()).rejects.toThrow(
+        /onboarding\.assumeRoleTimeoutSeconds: must be at most 780 with memberRole\.deploy: bootstrap/,
+      );
+    });
+
     it('refuses stackset with onboardManagementAccount (StackSets never reach it)', async () => {
       process.env.BACKUP_CONFIG_FILE = configWith((t) =>
         t
