@@ -4,7 +4,7 @@
  * The stage configuration, as serverless.yml sees it.
  *
  * Reads infra/config/<stage>.yml (or the file named by `--param config=<path>` or
- * BACKUP_CONFIG_FILE), validates it with the functions' own schema (functions/shared/config.ts),
+ * BACKUP_CONFIG_FILE), validates it with the functions' own schema (functions/shared/config/schema.ts),
  * refuses any region but the partition's Organizations region (us-east-1, us-gov-west-1,
  * cn-northwest-1), and builds the parts of the template that depend on the
  * configuration: the function's environment, the SNS topics the stack creates (with their KMS
@@ -23,7 +23,7 @@ const { channelTopics, pascal, subscriptionResources } = require('./subscription
 
 /** Lambda refuses a function whose environment (keys and values, as JSON) exceeds 4 KB. */
 const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4 * 1024;
-/** BACKUP_CONTROL_PLANE_CONFIG holds gzip'd JSON in base64 after it (functions/shared/config.ts). */
+/** BACKUP_CONTROL_PLANE_CONFIG holds gzip'd JSON in base64 after it (functions/shared/config/runtime.ts). */
 const CONFIG_GZIP_PREFIX = 'gzip+base64:';
 /** Stands in for ${AWS::AccountId} when estimating the size of ARNs. */
 const SAMPLE_ACCOUNT_ID = '123456789012';
@@ -94,7 +94,7 @@ function subscriptionsModule() {
   return requireTs('../functions/shared/notices/subscriptions.ts');
 }
 
-/** Validates with functions/shared/config.ts, so package time and run time agree. */
+/** Validates with functions/shared/config/schema.ts, so package time and run time agree. */
 function readConfig(file) {
   const { readConfigFile } = requireTs('../functions/shared/config-file.ts');
   try {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Config } from '../shared/config';
+import type { Config } from '../shared/config/schema';
 import { readConfigFile } from '../shared/config-file';
 import { ConfigError, MalformedEventError, errorMessage } from '../shared/errors';
 import { LocalAwsError } from './sandbox/local-aws';

@@ -20,7 +20,8 @@ import { DynamoDbOnboardingLedger } from '../shared/adapters/dynamodb-onboarding
 import { StsAccountAccess } from '../shared/adapters/member-account';
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
 import { SqsWorkQueue } from '../shared/adapters/sqs-work-queue';
-import { CONFIG_ENV, type Config } from '../shared/config';
+import type { Config } from '../shared/config/schema';
+import { CONFIG_ENV } from '../shared/config/runtime';
 import { ConfigError } from '../shared/errors';
 import { isAccountId } from '../shared/patterns';
 import type { WorkQueue } from '../shared/ports';

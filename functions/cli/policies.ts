@@ -1,4 +1,4 @@
-import type { Config, Profile } from '../shared/config';
+import type { Config, Profile } from '../shared/config/schema';
 import {
   BACKUP_POLICIES_DIR,
   checkProfilesReferToPolicies,

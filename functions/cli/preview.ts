@@ -1,7 +1,7 @@
 import { decide, decideContext, type Decision } from '../notify-backup-event/decide';
 import { creationFailedNotice, departedNotice } from '../onboard-account/notices';
 import { parseOnboardingEvent } from '../onboard-account/triggers';
-import type { Config } from '../shared/config';
+import type { Config } from '../shared/config/schema';
 import { MalformedEventError } from '../shared/errors';
 import type { Outgoing } from '../shared/notices/compose';
 import type { AccountRef, Notice } from '../shared/notices/notice';

@@ -1,4 +1,4 @@
-import type { Config } from '../shared/config';
+import type { Config } from '../shared/config/schema';
 import { errorMessage } from '../shared/errors';
 import {
   dynamodbClient,

@@ -7,7 +7,7 @@ import { DynamoDbCheckLedger } from '../shared/adapters/dynamodb-check-ledger';
 import { DynamoDbOnboardingLedger } from '../shared/adapters/dynamodb-onboarding-ledger';
 import { StsAccountAccess } from '../shared/adapters/member-account';
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
-import type { Config } from '../shared/config';
+import type { Config } from '../shared/config/schema';
 import { ConfigError } from '../shared/errors';
 import { CachedAccountContext } from '../shared/notices/account-context';
 import type { Notice } from '../shared/notices/notice';

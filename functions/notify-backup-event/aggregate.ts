@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import { ALERT_KINDS } from '../shared/config';
+import { integer, literal, object, string, validate, type Infer } from '../shared/validate';
+import { ALERT_KINDS } from '../shared/config/vocabulary';
 import { errorMessage } from '../shared/errors';
 import type { Notice } from '../shared/notices/notice';
 import {
@@ -35,13 +35,13 @@ export interface AggregateDeps extends PipelineDeps {
 export const FLUSH_KIND = 'incident-summary';
 
 /** What the notification queue carries for a window's summary. */
-export const FlushMessageSchema = z.object({
-  kind: z.literal(FLUSH_KIND),
-  group: z.string().min(1).max(200),
-  incidentId: z.string().min(1).max(100),
-  seq: z.number().int().min(0),
+const FlushMessageCheck = object({
+  kind: literal(FLUSH_KIND),
+  group: string({ min: 1, max: 200 }),
+  incidentId: string({ min: 1, max: 100 }),
+  seq: integer({ min: 0 }),
 });
-export type FlushMessage = z.infer<typeof FlushMessageSchema>;
+export type FlushMessage = Infer<typeof FlushMessageCheck>;
 
 export function isFlushMessage(body: unknown): boolean {
   return (
@@ -188,11 +188,14 @@ export async function flushIncident(
   deps: AggregateDeps,
   options: SendOptions = {},
 ): Promise<'sent' | 'empty' | 'early' | 'unknown'> {
-  const parsed = FlushMessageSchema.safeParse(body);
-  if (!parsed.success) {
-    throw new Error(`incident summary message is malformed: ${parsed.error.issues[0]!.message}`);
+  const checked = validate(FlushMessageCheck, body);
+  if (!checked.ok) {
+    const issue = checked.issues[0]!;
+    throw new Error(
+      `incident summary message is malformed: ${issue.path.join('.') || '(message)'} ${issue.message}`,
+    );
   }
-  const msg = parsed.data;
+  const msg = checked.value;
   const store = deps.incidents;
   if (!store || !deps.summaries)
     throw new Error('incident summary received without the incident store');

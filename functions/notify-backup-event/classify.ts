@@ -1,4 +1,5 @@
-import type { Classification, JobState, Severity } from '../shared/config';
+import type { JobState, Severity } from '../shared/config/vocabulary';
+import type { Classification } from '../shared/config/schema';
 import type { JobEvent } from './schema';
 
 export type Verdict =

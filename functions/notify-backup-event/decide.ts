@@ -1,5 +1,5 @@
 import { forwardingRules, loadBaseline, type Baseline } from '../onboard-account/baseline';
-import type { Config } from '../shared/config';
+import type { Config } from '../shared/config/schema';
 import type { Notice } from '../shared/notices/notice';
 import { classify } from './classify';
 import { isApiCallEvent, readApiCall } from './cloudtrail';

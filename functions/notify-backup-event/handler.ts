@@ -2,7 +2,7 @@ import { dynamodbClient, organizationsClient, sqsClient } from '../shared/adapte
 import { DynamoDbIncidentStore } from '../shared/adapters/dynamodb-incident-store';
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
 import { SqsWorkQueue } from '../shared/adapters/sqs-work-queue';
-import { loadNotifyRuntime, loadRuntimeConfig } from '../shared/config';
+import { loadNotifyRuntime, loadRuntimeConfig } from '../shared/config/runtime';
 import { ConfigError } from '../shared/errors';
 import { buildPipelineDeps } from '../shared/notices/wiring';
 import { isFinalAttempt, sqsBatchHandler } from '../shared/sqs-batch';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Aggregation, JobType, Severity } from '../shared/config';
+import type { JobType, Severity } from '../shared/config/vocabulary';
+import type { Aggregation } from '../shared/config/schema';
 import type {
   IncidentMember,
   IncidentMeta,

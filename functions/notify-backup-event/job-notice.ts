@@ -1,4 +1,4 @@
-import type { JobType, Severity } from '../shared/config';
+import type { JobType, Severity } from '../shared/config/vocabulary';
 import { consoleJobUrl, humanBytes, humanDuration, resourceName } from '../shared/format';
 import { camelEventType, id, text, type Fact, type Notice } from '../shared/notices/notice';
 import type { JobEvent } from './schema';

@@ -1,4 +1,4 @@
-import { JOB_STATES, type JobState, type JobType } from '../shared/config';
+import { JOB_STATES, type JobState, type JobType } from '../shared/config/vocabulary';
 import { MalformedEventError } from '../shared/errors';
 import { dropUndefined } from '../shared/objects';
 import {

@@ -1,4 +1,5 @@
-import type { Classification, ScanOutcome, Severity } from '../shared/config';
+import type { ScanOutcome, Severity } from '../shared/config/vocabulary';
+import type { Classification } from '../shared/config/schema';
 import { consoleBackupUrl, resourceName } from '../shared/format';
 import { camelEventType, id, text as fact, type Fact, type Notice } from '../shared/notices/notice';
 import {

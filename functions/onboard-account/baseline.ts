@@ -1,55 +1,77 @@
-import { z } from 'zod';
 import baselineJson from '../../infra/baseline/baseline.json';
 import { ConfigError } from '../shared/errors';
+import {
+  array,
+  boolean,
+  integer,
+  object,
+  optional,
+  record,
+  string,
+  validate,
+  type Check,
+  type Infer,
+} from '../shared/validate';
 
 /**
  * The member baseline, declared as data in infra/baseline/baseline.json, and the pure functions
  * that fill its placeholders for one account and compare what exists with what is declared.
+ *
+ * Strict: a section or setting the code does not know is an error, not silently dropped (adding a
+ * resource kind means code too: see the README's layout section).
  */
 
-const Doc = z.record(z.string(), z.unknown());
-const RoleSchema = z.object({
-  name: z.string().min(1),
-  description: z.string(),
+const Doc = record();
+const strict = <S extends Record<string, Check<unknown>>>(shape: S) =>
+  object(shape, { strict: true });
+const roleShape = {
+  name: string({ min: 1 }),
+  description: string(),
   trustPolicy: Doc,
+};
+const InlineRole = strict({
+  ...roleShape,
+  inlinePolicyName: string(),
+  inlinePolicy: Doc,
 });
+const Rule = { ruleName: string({ min: 1 }), description: string(), pattern: Doc };
 
-export const BaselineSchema = z.object({
-  version: z.number().int().min(1),
-  serviceRole: RoleSchema.extend({ managedPolicies: z.array(z.string()) }),
-  readOnlyRole: RoleSchema.extend({ inlinePolicyName: z.string(), inlinePolicy: Doc }),
-  key: z.object({
-    alias: z.string().startsWith('alias/'),
-    description: z.string(),
-    enableKeyRotation: z.boolean(),
+export const BaselineCheck = strict({
+  /** What the file says of itself, for its readers. */
+  $comment: optional(string()),
+  version: integer({ min: 1 }),
+  serviceRole: strict({ ...roleShape, managedPolicies: array(string()) }),
+  readOnlyRole: InlineRole,
+  key: strict({
+    alias: string({ startsWith: 'alias/' }),
+    description: string(),
+    enableKeyRotation: boolean(),
     policy: Doc,
   }),
-  vault: z.object({ name: z.string().min(2) }),
-  forwarding: z.object({
-    ruleName: z.string().min(1),
-    description: z.string(),
-    pattern: Doc,
+  vault: strict({ name: string({ min: 2 }) }),
+  forwarding: strict({
+    ...Rule,
     /**
      * The second rule: the CloudTrail calls for tamper alerts. Two rules watch each other: the
      * call that disables one reaches the control plane through the other.
      */
-    watchdog: z.object({ ruleName: z.string().min(1), description: z.string(), pattern: Doc }),
-    targetId: z.string().min(1),
-    role: RoleSchema.extend({ inlinePolicyName: z.string(), inlinePolicy: Doc }),
+    watchdog: strict(Rule),
+    targetId: string({ min: 1 }),
+    role: InlineRole,
   }),
-  accountTags: z.object({ status: z.string(), baselineVersion: z.string(), updatedAt: z.string() }),
+  accountTags: strict({ status: string(), baselineVersion: string(), updatedAt: string() }),
 });
-export type Baseline = z.infer<typeof BaselineSchema>;
+export type Baseline = Infer<typeof BaselineCheck>;
 
 export function loadBaseline(raw: unknown = baselineJson): Baseline {
-  const parsed = BaselineSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+  const checked = validate(BaselineCheck, raw);
+  if (!checked.ok) {
+    const issue = checked.issues[0]!;
     throw new ConfigError(
-      `infra/baseline/baseline.json: ${issue.path.join('.')}: ${issue.message}`,
+      `infra/baseline/baseline.json: ${issue.path.join('.') || '(top level)'}: ${issue.message}`,
     );
   }
-  return parsed.data;
+  return checked.value;
 }
 
 export interface ForwardingRule {

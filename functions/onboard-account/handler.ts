@@ -2,7 +2,7 @@ import { dynamodbClient, organizationsClient, stsClient } from '../shared/adapte
 import { DynamoDbOnboardingLedger } from '../shared/adapters/dynamodb-onboarding-ledger';
 import { StsAccountAccess } from '../shared/adapters/member-account';
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
-import { loadOnboardingRuntime } from '../shared/config';
+import { loadOnboardingRuntime } from '../shared/config/runtime';
 import { logPort } from '../shared/logger';
 import { buildPipelineDeps } from '../shared/notices/wiring';
 import { systemClock } from '../shared/ports';

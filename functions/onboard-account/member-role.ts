@@ -1,4 +1,4 @@
-import type { Config } from '../shared/config';
+import type { Config } from '../shared/config/schema';
 import type { PolicyDocument } from '../shared/ports';
 import type { Baseline } from './baseline';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PlanDescription } from '../shared/backup-plans';
-import type { Profile } from '../shared/config';
+import type { Profile } from '../shared/config/schema';
 import { consoleBackupUrl } from '../shared/format';
 import { sendNotice, type PipelineDeps } from '../shared/notices/send';
 import { id, text, type Cell, type Notice, accountLabel } from '../shared/notices/notice';

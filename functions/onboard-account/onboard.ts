@@ -1,5 +1,5 @@
 import { isInactive } from '../shared/accounts';
-import type { Config, Onboarding, Profile } from '../shared/config';
+import type { Config, Onboarding, Profile } from '../shared/config/schema';
 import { errorMessage } from '../shared/errors';
 import type {
   AccountAccess,

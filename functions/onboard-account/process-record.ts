@@ -1,6 +1,16 @@
-import { z } from 'zod';
 import { MalformedEventError } from '../shared/errors';
 import { ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE } from '../shared/patterns';
+import {
+  array,
+  literal,
+  object,
+  oneOf,
+  optional,
+  string,
+  validate,
+  type Check,
+  type Infer,
+} from '../shared/validate';
 import type { OnboardingNotifier } from './notices';
 import { offboardAccount, type OffboardResult } from './offboard';
 import { onboardAccount, type OnboardDeps, type OnboardResult } from './onboard';
@@ -12,57 +22,59 @@ import { parseOnboardingEvent, type TriggerDecision } from './triggers';
  */
 
 /** What the sweep and `backupctl` put on the onboarding queue. */
-const DriftFindingSchema = z.object({
-  what: z.string().max(1000),
-  resource: z.string().max(2048),
-  region: z.string().max(64).optional(),
-  who: z
-    .object({
-      identity: z.string().max(2048),
-      action: z.string().max(256),
-      time: z.string().max(64),
-    })
-    .optional(),
+const DriftFindingCheck = object({
+  what: string({ max: 1000 }),
+  resource: string({ max: 2048 }),
+  region: optional(string({ max: 64 })),
+  who: optional(
+    object({
+      identity: string({ max: 2048 }),
+      action: string({ max: 256 }),
+      time: string({ max: 64 }),
+    }),
+  ),
 });
 
-export const OnboardRequestMessageSchema = z.object({
-  kind: z.literal('onboard-request'),
-  accountId: z.string().regex(ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE),
-  trigger: z.enum(['Reconcile', 'Manual', 'Drift']),
-  requestedAt: z.string().optional(),
+const ACCOUNT_ID = string({ pattern: ACCOUNT_ID_PATTERN, rule: ACCOUNT_ID_RULE });
+
+const OnboardRequestMessageCheck = object({
+  kind: literal('onboard-request'),
+  accountId: ACCOUNT_ID,
+  trigger: oneOf(['Reconcile', 'Manual', 'Drift']),
+  requestedAt: optional(string()),
   /** With trigger Drift: what the daily check found (SQS caps a message at 256 KB). */
-  drift: z.array(DriftFindingSchema).max(200).optional(),
+  drift: optional(array(DriftFindingCheck, { max: 200 })),
 });
-export type OnboardRequestMessage = z.infer<typeof OnboardRequestMessageSchema>;
+export type OnboardRequestMessage = Infer<typeof OnboardRequestMessageCheck>;
 
 /** The sweep found an account gone from the organization, or suspended or closed. */
-export const OffboardRequestMessageSchema = z.object({
-  kind: z.literal('offboard-request'),
-  accountId: z.string().regex(ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE),
-  departure: z.enum(['departed', 'closing']),
+const OffboardRequestMessageCheck = object({
+  kind: literal('offboard-request'),
+  accountId: ACCOUNT_ID,
+  departure: oneOf(['departed', 'closing']),
   /** What the sweep saw: "not in the organization", "SUSPENDED", ... */
-  seen: z.string().max(256),
-  requestedAt: z.string().max(64).optional(),
+  seen: string({ max: 256 }),
+  requestedAt: optional(string({ max: 64 })),
 });
-export type OffboardRequestMessage = z.infer<typeof OffboardRequestMessageSchema>;
+export type OffboardRequestMessage = Infer<typeof OffboardRequestMessageCheck>;
 
-function parseMessage<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+function parseMessage<T>(check: Check<T>, body: unknown): T {
+  const checked = validate(check, body);
+  if (!checked.ok) {
+    const issue = checked.issues[0]!;
     throw new MalformedEventError(
       `field "${issue.path.join('.')}" ${issue.message}`,
       issue.path.join('.'),
     );
   }
-  return parsed.data;
+  return checked.value;
 }
 
 export function decideRecord(body: unknown): TriggerDecision {
   const kind =
     typeof body === 'object' && body !== null ? (body as { kind?: unknown }).kind : undefined;
   if (kind === 'onboard-request') {
-    const m = parseMessage(OnboardRequestMessageSchema, body);
+    const m = parseMessage(OnboardRequestMessageCheck, body);
     return {
       flow: 'onboard',
       eventId: `${m.trigger.toLowerCase()}-${m.accountId}-${m.requestedAt ?? ''}`,
@@ -73,7 +85,7 @@ export function decideRecord(body: unknown): TriggerDecision {
     };
   }
   if (kind === 'offboard-request') {
-    const m = parseMessage(OffboardRequestMessageSchema, body);
+    const m = parseMessage(OffboardRequestMessageCheck, body);
     return {
       flow: 'offboard',
       eventId: `offboard-${m.accountId}-${m.requestedAt ?? ''}`,

@@ -1,4 +1,11 @@
-import { z } from 'zod';
+import {
+  object,
+  optional,
+  record as jsonObject,
+  string,
+  validate,
+  type Infer,
+} from '../shared/validate';
 import { MalformedEventError } from '../shared/errors';
 import { dropUndefined } from '../shared/objects';
 import { oneLine as flatten, truncate } from '../shared/format';
@@ -81,17 +88,17 @@ const IGNORED: Readonly<Record<string, string>> = {
     'AcceptHandshake is logged in the invited account: onboarding waits for AccountJoinedOrganization',
 };
 
-const EnvelopeSchema = z.object({
-  id: z.string().min(1).max(256),
-  'detail-type': z.string().min(1).max(256),
-  source: z.string().min(1).max(256),
-  time: z.string().max(64).optional(),
-  detail: z.record(z.string(), z.unknown(), { error: 'must be a JSON object' }),
+const EnvelopeCheck = object({
+  id: string({ min: 1, max: 256 }),
+  'detail-type': string({ min: 1, max: 256 }),
+  source: string({ min: 1, max: 256 }),
+  time: optional(string({ max: 64 })),
+  detail: jsonObject(),
 });
-type Envelope = z.infer<typeof EnvelopeSchema>;
+type Envelope = Infer<typeof EnvelopeCheck>;
 
-const AccountIdSchema = z.string().regex(/^\d{12}$/);
-const ParentIdSchema = z.string().regex(/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/);
+const ACCOUNT_ID = /^\d{12}$/;
+const PARENT_ID = /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
 
 /** What every decision about one event shares. */
 interface Context {
@@ -116,7 +123,7 @@ export function parseOnboardingEvent(input: unknown): TriggerDecision {
       `source ${clip(raw.source)} is not aws.organizations or aws.controltower`,
     );
   }
-  const e = envelope(input, raw);
+  const e = envelope(input);
   const d = e.detail;
   const eventName = text(d.eventName);
   if (!eventName) {
@@ -338,16 +345,12 @@ function managedAccount(
   return ignore(ctx.eventId, notFinal(eventName, state));
 }
 
-function envelope(input: unknown, raw: Record<string, unknown>): Envelope {
-  const parsed = EnvelopeSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
+function envelope(input: unknown): Envelope {
+  const checked = validate(EnvelopeCheck, input);
+  if (checked.ok) return checked.value;
+  const issue = checked.issues[0];
   const field = issue?.path.map(String).join('.') || '(event)';
-  const missing = issue?.code === 'invalid_type' && !(String(issue.path[0]) in raw);
-  throw new MalformedEventError(
-    `field "${field}" ${missing ? 'is missing' : (issue?.message ?? 'is invalid')}`,
-    field,
-  );
+  throw new MalformedEventError(`field "${field}" ${issue?.message ?? 'is invalid'}`, field);
 }
 
 function onboard(
@@ -382,22 +385,19 @@ function accountId(value: unknown, field: string): string {
   if (value === undefined || value === null) {
     throw new MalformedEventError(`field "${field}" is missing`, field);
   }
-  const parsed = AccountIdSchema.safeParse(value);
-  if (!parsed.success) {
+  if (typeof value !== 'string' || !ACCOUNT_ID.test(value)) {
     throw new MalformedEventError(`field "${field}" must be a 12-digit AWS account id`, field);
   }
-  return parsed.data;
+  return value;
 }
 
 /** Failed events may carry no id, "Not Available" or anything else: only a real id is kept. */
 function optionalAccountId(value: unknown): string | undefined {
-  const parsed = AccountIdSchema.safeParse(value);
-  return parsed.success ? parsed.data : undefined;
+  return typeof value === 'string' && ACCOUNT_ID.test(value) ? value : undefined;
 }
 
 function parentId(value: unknown): string | undefined {
-  const parsed = ParentIdSchema.safeParse(value);
-  return parsed.success ? parsed.data : undefined;
+  return typeof value === 'string' && PARENT_ID.test(value) ? value : undefined;
 }
 
 /** A name worth showing: not redacted ("****"), not "Not Available". Never used to decide. */

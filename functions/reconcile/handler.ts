@@ -7,7 +7,7 @@ import {
 } from '../shared/adapters/eventbridge-rule-forwarding';
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
 import { SqsWorkQueue } from '../shared/adapters/sqs-work-queue';
-import { loadOnboardingRuntime } from '../shared/config';
+import { loadOnboardingRuntime } from '../shared/config/runtime';
 import { ConfigError, errorMessage } from '../shared/errors';
 import { logger } from '../shared/logger';
 import { systemClock } from '../shared/ports';

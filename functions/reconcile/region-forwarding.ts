@@ -1,5 +1,5 @@
 import type { ForwardingRuleSpec } from '../shared/adapters/eventbridge-rule-forwarding';
-import type { Config } from '../shared/config';
+import type { Config } from '../shared/config/schema';
 import { ConfigError } from '../shared/errors';
 import { partitionFacts, partitionOfArn } from '../shared/partition';
 

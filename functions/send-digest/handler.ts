@@ -4,7 +4,7 @@ import { dynamodbClient, organizationsClient } from '../shared/adapters/clients'
 import { DynamoDbCheckLedger } from '../shared/adapters/dynamodb-check-ledger';
 import { DynamoDbOnboardingLedger } from '../shared/adapters/dynamodb-onboarding-ledger';
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
-import { loadRuntimeConfig } from '../shared/config';
+import { loadRuntimeConfig } from '../shared/config/runtime';
 import { logger } from '../shared/logger';
 import { buildPipelineDeps } from '../shared/notices/wiring';
 import { systemClock } from '../shared/ports';

@@ -1,5 +1,5 @@
 import { isInactive } from '../shared/accounts';
-import type { Config } from '../shared/config';
+import type { Config } from '../shared/config/schema';
 import { accountOwners } from '../shared/notices/route';
 import { sendNotice, type PipelineDeps, type SendResult } from '../shared/notices/send';
 import type {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { partitionOfRegion } from './partition';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
-import type { Config, Profile } from './config';
+import type { Config, Profile } from './config/schema';
 import {
   CHILD_CONTROL,
   VALUE_OPERATORS,

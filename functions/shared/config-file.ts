@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { parseConfig, type Config } from './config';
+import { parseConfig, type Config } from './config/schema';
 import { ConfigError } from './errors';
 
 /**

@@ -1,4 +1,4 @@
-import type { JobType } from './config';
+import type { JobType } from './config/vocabulary';
 import { currentPartition, regionPartition } from './partition';
 
 /** Human-facing formatting and the sanitisers every channel relies on. */

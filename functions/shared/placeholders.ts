@@ -1,4 +1,4 @@
-import type { Config } from './config';
+import type { Config } from './config/schema';
 
 /**
  * The example configuration's stand-in values (infra/config/example.yml, the backup policy

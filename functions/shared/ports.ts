@@ -1,5 +1,5 @@
 /** What the flows need from the outside world. Adapters under ./adapters implement these. */
-import type { JobType, Severity } from './config';
+import type { JobType, Severity } from './config/vocabulary';
 
 export interface EmailMessage {
   from: string;

@@ -1,4 +1,4 @@
-import type { Profile } from './config';
+import type { Profile } from './config/schema';
 import { ConfigError } from './errors';
 
 /**

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   dynamodbClient,
   organizationsClient,
@@ -9,25 +8,26 @@ import { DynamoDbCheckLedger } from '../shared/adapters/dynamodb-check-ledger';
 import { StsAccountAccess } from '../shared/adapters/member-account';
 import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
 import { SqsWorkQueue } from '../shared/adapters/sqs-work-queue';
-import { loadOnboardingRuntime } from '../shared/config';
+import { loadOnboardingRuntime } from '../shared/config/runtime';
 import { ConfigError, MalformedEventError } from '../shared/errors';
 import { logPort } from '../shared/logger';
 import { buildPipelineDeps } from '../shared/notices/wiring';
 import { ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE } from '../shared/patterns';
 import { systemClock } from '../shared/ports';
+import { literal, object, optional, string, validate, type Infer } from '../shared/validate';
 import { sqsBatchHandler } from '../shared/sqs-batch';
 import { loadBaseline } from '../onboard-account/baseline';
 import { checkAccount, type WatchDeps } from './check';
 import { extraChecks } from './extra-checks';
 
 /** What the sweep puts on the watch queue: one message per ready account and day. */
-export const WatchRequestMessageSchema = z.object({
-  kind: z.literal('watch-request'),
-  accountId: z.string().regex(ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE),
-  day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day, YYYY-MM-DD'),
-  requestedAt: z.string().optional(),
+const WatchRequestMessageCheck = object({
+  kind: literal('watch-request'),
+  accountId: string({ pattern: ACCOUNT_ID_PATTERN, rule: ACCOUNT_ID_RULE }),
+  day: string({ pattern: /^\d{4}-\d{2}-\d{2}$/, rule: 'must be a day, YYYY-MM-DD' }),
+  requestedAt: optional(string()),
 });
-export type WatchRequestMessage = z.infer<typeof WatchRequestMessageSchema>;
+export type WatchRequestMessage = Infer<typeof WatchRequestMessageCheck>;
 
 /** The dependencies from the deployed environment; a bad configuration fails loudly. */
 export function buildWatchDeps(env: NodeJS.ProcessEnv = process.env): WatchDeps {
@@ -64,13 +64,13 @@ export function buildWatchDeps(env: NodeJS.ProcessEnv = process.env): WatchDeps 
 }
 
 export function parseWatchRequest(body: unknown): WatchRequestMessage {
-  const parsed = WatchRequestMessageSchema.safeParse(body);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+  const checked = validate(WatchRequestMessageCheck, body);
+  if (!checked.ok) {
+    const issue = checked.issues[0]!;
     const field = issue.path.join('.') || '(message)';
     throw new MalformedEventError(`field "${field}" ${issue.message}`, field);
   }
-  return parsed.data;
+  return checked.value;
 }
 
 /** The watch queue's consumer: one account's daily check per record. */

@@ -1,7 +1,7 @@
 import { classify } from '../notify-backup-event/classify';
 import { jobNotice } from '../notify-backup-event/job-notice';
 import { JOB_DETAIL_TYPES, type JobEvent } from '../notify-backup-event/schema';
-import { JOB_STATES, type JobState, type JobType } from '../shared/config';
+import { JOB_STATES, type JobState, type JobType } from '../shared/config/vocabulary';
 import { ControlPlaneSideError, errorMessage } from '../shared/errors';
 import { enrichAccount, planNotice, sendNotice, type PipelineDeps } from '../shared/notices/send';
 import type { JobHistoryEntry, MemberAccount } from '../shared/ports';

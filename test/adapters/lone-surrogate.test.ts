@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { notifyBackupEvent } from '../../functions/notify-backup-event/notify';
 import { SesEmailSender } from '../../functions/shared/adapters/ses-email-sender';
 import { SnsTopicPublisher } from '../../functions/shared/adapters/sns-topic-publisher';
-import { TopicSchema } from '../../functions/shared/config';
+import { TopicSchema } from '../../functions/shared/config/schema';
 import { CachedAccountContext } from '../../functions/shared/notices/account-context';
 import type { PipelineDeps } from '../../functions/shared/notices/send';
 import type { EmailMessage, TopicMessage } from '../../functions/shared/ports';

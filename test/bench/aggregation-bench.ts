@@ -10,7 +10,7 @@ import {
   startLocalAws,
   useLocalAwsEnvironment,
 } from '../../functions/cli/sandbox/local-aws';
-import { parseConfig } from '../../functions/shared/config';
+import { parseConfig } from '../../functions/shared/config/schema';
 import { logger } from '../../functions/shared/logger';
 import { exampleConfig } from '../helpers/fixtures';
 import { createLedgerTable } from '../../functions/cli/sandbox/provision';

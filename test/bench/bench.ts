@@ -5,7 +5,13 @@
  * - bundleBytes: the handler bundled as serverless.yml bundles it (esbuild, minified, AWS SDK
  *   included).
  * - coldLoadMs: median time for a fresh `node` process to require that bundle, over N runs;
- *   sdkOnlyLoadMs: the same for a bundle of only the SDK clients the function imports.
+ *   sdkOnlyLoadMs: the same for a bundle of only the SDK clients the function imports;
+ *   coldLoadRatio: the one over the other (the target is at most 1.10 for each function).
+ * - largestInputs: the bundle's five largest inputs (packages, or our own files), in bytes.
+ * - rssAfterLoadMb: the fresh process's resident memory once the bundle is loaded (median), and
+ *   the same for the SDK clients alone.
+ * - awsCallsPerEvent: the SDK calls the notification function makes per event of the warm run,
+ *   by command (the account look-up is cached, the dedupe claim is one call per channel).
  * - warmEventMs: median time per event through the real handler, SDK clients mocked with
  *   aws-sdk-client-mock, over 1,000 events (a mix of the samples in events/).
  * - then, each in a process of its own against its own moto: onboarding-bench.ts (calls per
@@ -197,8 +203,13 @@ function median(xs: number[]): number {
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-function bundle(entry: string, outfile: string, contents?: string): number {
-  buildSync({
+/** Bundles like serverless-esbuild; returns the size and the five largest inputs. */
+function bundle(
+  entry: string,
+  outfile: string,
+  contents?: string,
+): { bytes: number; largestInputs: Record<string, number> } {
+  const { metafile } = buildSync({
     ...(contents
       ? { stdin: { contents, resolveDir: ROOT, loader: 'ts' } }
       : { entryPoints: [join(ROOT, entry)] }),
@@ -209,20 +220,38 @@ function bundle(entry: string, outfile: string, contents?: string): number {
     target: 'node22',
     format: 'cjs',
     logLevel: 'error',
+    metafile: true,
   });
-  return statSync(outfile).size;
-}
-
-function coldLoad(file: string): number {
-  const samples: number[] = [];
-  const probe = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
-  for (let i = 0; i < RUNS; i++) {
-    samples.push(Number(execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' })));
+  // Inputs grouped by package (node_modules/<name>) or our own file, bytes in the output.
+  const byInput = new Map<string, number>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? path;
+      byInput.set(pkg, (byInput.get(pkg) ?? 0) + bytesInOutput);
+    }
   }
-  return median(samples);
+  const largestInputs = Object.fromEntries([...byInput].sort((a, b) => b[1] - a[1]).slice(0, 5));
+  return { bytes: statSync(outfile).size, largestInputs };
 }
 
-async function warmNotify(): Promise<{ warmEventMs: number; events: number }> {
+/** Load time and resident memory after load, of `runs` fresh processes, added to `into`. */
+function coldLoad(file: string, runs: number, into: { ms: number[]; rssMb: number[] }): void {
+  const { ms, rssMb: rss } = into;
+  const probe = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});const ms=Number(process.hrtime.bigint()-t)/1e6;process.stdout.write(JSON.stringify([ms,process.memoryUsage().rss]))`;
+  for (let i = 0; i < runs; i++) {
+    const [m, r] = JSON.parse(
+      execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' }),
+    ) as [number, number];
+    ms.push(m);
+    rss.push(r / (1024 * 1024));
+  }
+}
+
+async function warmNotify(): Promise<{
+  warmEventMs: number;
+  events: number;
+  awsCallsPerEvent: Record<string, number>;
+}> {
   const config = readConfigFile(join(ROOT, 'infra', 'config', 'example.yml'));
   process.env.BACKUP_CONTROL_PLANE_CONFIG = JSON.stringify(config);
   process.env.DELIVERY_TABLE_NAME = 'bench-table';
@@ -238,16 +267,18 @@ async function warmNotify(): Promise<{ warmEventMs: number; events: number }> {
   );
   logger.setLogLevel('SILENT');
 
-  mockClient(SESClient).on(SendEmailCommand).resolves({ MessageId: 'm' });
-  mockClient(SNSClient).on(PublishCommand).resolves({ MessageId: 'm' });
-  mockClient(OrganizationsClient)
-    .on(DescribeAccountCommand)
-    .resolves({ Account: { Name: 'Production', Email: 'prod@example.com' } });
-  mockClient(dynamo.DynamoDBClient)
-    .on(dynamo.PutItemCommand)
-    .resolves({})
-    .on(dynamo.UpdateItemCommand)
-    .resolves({});
+  const mocks = [
+    mockClient(SESClient).on(SendEmailCommand).resolves({ MessageId: 'm' }),
+    mockClient(SNSClient).on(PublishCommand).resolves({ MessageId: 'm' }),
+    mockClient(OrganizationsClient)
+      .on(DescribeAccountCommand)
+      .resolves({ Account: { Name: 'Production', Email: 'prod@example.com' } }),
+    mockClient(dynamo.DynamoDBClient)
+      .on(dynamo.PutItemCommand)
+      .resolves({})
+      .on(dynamo.UpdateItemCommand)
+      .resolves({}),
+  ];
 
   const dir = join(ROOT, 'events', 'backup');
   const samples = readdirSync(dir)
@@ -267,8 +298,23 @@ async function warmNotify(): Promise<{ warmEventMs: number; events: number }> {
     const ms = Number(process.hrtime.bigint() - t) / 1e6;
     if (out.batchItemFailures.length) throw new Error(`event ${i} failed in the bench`);
     if (i >= 50) times.push(ms); // the first 50 warm up the JIT and caches
+    if (i === 49) for (const m of mocks) m.resetHistory();
   }
-  return { warmEventMs: round(median(times)), events: times.length };
+  const calls: Record<string, number> = {};
+  for (const m of mocks) {
+    for (const call of m.calls()) {
+      const name = (call.args[0] as { constructor: { name: string } }).constructor.name;
+      calls[name] = (calls[name] ?? 0) + 1;
+    }
+  }
+  const total = Object.values(calls).reduce((a, b) => a + b, 0);
+  const awsCallsPerEvent = Object.fromEntries(
+    [['total', total], ...Object.entries(calls)].map(([k, v]) => [
+      k,
+      round(Number(v) / times.length),
+    ]),
+  );
+  return { warmEventMs: round(median(times)), events: times.length, awsCallsPerEvent };
 }
 
 /** A bench file run with tsx in a process of its own; it prints one JSON object. */
@@ -289,21 +335,31 @@ async function main(): Promise<void> {
   for (const fn of FUNCTIONS) {
     const file = join(dir, `${fn.name}.js`);
     const sdkFile = join(dir, `${fn.name}-sdk.js`);
-    const bundleBytes = bundle(fn.entry, file);
+    const built = bundle(fn.entry, file);
     const sdkSource = Object.entries(fn.sdk)
       .map(([m, names]) => `export { ${names.join(', ')} } from ${JSON.stringify(m)};`)
       .join('\n');
-    const sdkBytes = bundle('', sdkFile, sdkSource);
-    const coldLoadMs = coldLoad(file);
-    const sdkOnlyLoadMs = coldLoad(sdkFile);
+    const sdkBytes = bundle('', sdkFile, sdkSource).bytes;
+    // In three alternating rounds, so a noisy moment weighs on both alike.
+    const loads = { fn: { ms: [], rssMb: [] }, sdk: { ms: [], rssMb: [] } };
+    for (let pass = 0; pass < 3; pass++) {
+      coldLoad(file, Math.ceil(RUNS / 3), loads.fn);
+      coldLoad(sdkFile, Math.ceil(RUNS / 3), loads.sdk);
+    }
+    const coldLoadMs = median(loads.fn.ms);
+    const sdkOnlyLoadMs = median(loads.sdk.ms);
     const warm = fn.name === 'notifyBackupEvent' ? await warmNotify() : undefined;
     results.push({
       function: fn.name,
-      bundleBytes,
+      bundleBytes: built.bytes,
       sdkOnlyBundleBytes: sdkBytes,
       coldLoadMs: round(coldLoadMs),
       sdkOnlyLoadMs: round(sdkOnlyLoadMs),
-      coldLoadRuns: RUNS,
+      coldLoadRatio: round(coldLoadMs / sdkOnlyLoadMs),
+      coldLoadRuns: loads.fn.ms.length,
+      rssAfterLoadMb: round(median(loads.fn.rssMb)),
+      sdkOnlyRssAfterLoadMb: round(median(loads.sdk.rssMb)),
+      largestInputs: built.largestInputs,
       ...warm,
     });
   }

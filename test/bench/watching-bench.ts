@@ -41,7 +41,7 @@ import { dynamodbClient } from '../../functions/shared/adapters/clients';
 import { DynamoDbCheckLedger } from '../../functions/shared/adapters/dynamodb-check-ledger';
 import { DynamoDbOnboardingLedger } from '../../functions/shared/adapters/dynamodb-onboarding-ledger';
 import { OrganizationsAdmin } from '../../functions/shared/adapters/organizations-admin';
-import type { Config } from '../../functions/shared/config';
+import type { Config } from '../../functions/shared/config/schema';
 import { readConfigFile } from '../../functions/shared/config-file';
 import { logger } from '../../functions/shared/logger';
 import type { CheckRecord } from '../../functions/shared/ports';

@@ -10,7 +10,7 @@
  */
 import '../helpers/env';
 import { execFileSync } from 'node:child_process';
-import { CONFIG_ENV } from '../../functions/shared/config';
+import { CONFIG_ENV } from '../../functions/shared/config/runtime';
 import { exampleConfig } from '../helpers/fixtures';
 import { runDelivery, type DeliveryOptions } from './delivery';
 import { runFuzz } from './fuzz';

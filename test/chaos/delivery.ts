@@ -1,7 +1,8 @@
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { decide } from '../../functions/notify-backup-event/decide';
 import { buildNotifyDeps, createHandler } from '../../functions/notify-backup-event/handler';
-import { topicArnResolver, type Config } from '../../functions/shared/config';
+import type { Config } from '../../functions/shared/config/schema';
+import { topicArnResolver } from '../../functions/shared/config/runtime';
 import { planNotice } from '../../functions/shared/notices/send';
 import { lambdaContext, sqsEvent } from '../helpers/lambda';
 import {

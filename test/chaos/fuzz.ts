@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { decide } from '../../functions/notify-backup-event/decide';
 import { buildNotifyDeps, createHandler } from '../../functions/notify-backup-event/handler';
-import type { Config } from '../../functions/shared/config';
+import type { Config } from '../../functions/shared/config/schema';
 import { lambdaContext, sqsEvent } from '../helpers/lambda';
 import {
   forgetCalls,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { main, type Io } from '../../functions/cli/backupctl';
 import { showPolicies } from '../../functions/cli/policies';
-import type { Config } from '../../functions/shared/config';
+import type { Config } from '../../functions/shared/config/schema';
 import { ConfigError } from '../../functions/shared/errors';
 import { exampleConfig } from '../helpers/fixtures';
 

@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { buildNotifyDeps, createHandler } from '../../functions/notify-backup-event/handler';
-import { CONFIG_ENV } from '../../functions/shared/config';
+import { CONFIG_ENV } from '../../functions/shared/config/runtime';
 import { inMemoryTable } from '../helpers/dynamodb-table';
 import { exampleConfig, ROOT, sample } from '../helpers/fixtures';
 import { lambdaContext, sqsEvent, sqsRecord } from '../helpers/lambda';

@@ -24,7 +24,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { buildOnboardingDeps, createHandler } from '../../functions/onboard-account/handler';
-import { CONFIG_ENV } from '../../functions/shared/config';
+import { CONFIG_ENV } from '../../functions/shared/config/runtime';
 import { ConfigError } from '../../functions/shared/errors';
 import type { AccountRecord } from '../../functions/shared/ports';
 import { inMemoryTable } from '../helpers/dynamodb-table';

@@ -26,7 +26,7 @@ import {
   buildSweepDeps,
   createHandler,
 } from '../../functions/reconcile/handler';
-import { CONFIG_ENV } from '../../functions/shared/config';
+import { CONFIG_ENV } from '../../functions/shared/config/runtime';
 import type { AccountRecord } from '../../functions/shared/ports';
 import { FakeClock } from '../helpers/fakes';
 import { exampleConfig } from '../helpers/fixtures';

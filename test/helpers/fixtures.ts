@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Config } from '../../functions/shared/config';
+import type { Config } from '../../functions/shared/config/schema';
 import { readConfigFile } from '../../functions/shared/config-file';
 
 export const ROOT = join(__dirname, '..', '..');

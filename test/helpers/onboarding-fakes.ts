@@ -10,7 +10,7 @@ import type {
 import { effectivePlans, loadBackupPolicies } from '../../functions/shared/backup-policy';
 import type { OnboardDeps } from '../../functions/onboard-account/onboard';
 import type { Log } from '../../functions/shared/ports';
-import type { Config, Onboarding } from '../../functions/shared/config';
+import type { Config, Onboarding } from '../../functions/shared/config/schema';
 import type {
   AccountAccess,
   AccountRecord,

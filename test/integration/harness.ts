@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectLocalAws } from '../../functions/cli/sandbox/local-aws';
 import { buildWorld, type World } from '../../functions/cli/sandbox/world';
-import type { Config } from '../../functions/shared/config';
+import type { Config } from '../../functions/shared/config/schema';
 import { exampleConfig } from '../helpers/fixtures';
 
 export const localAws = () => connectLocalAws(process.env.LOCAL_AWS_ENDPOINT!);

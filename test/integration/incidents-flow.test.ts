@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { localClientConfig } from '../../functions/cli/sandbox/local-aws';
-import { parseConfig } from '../../functions/shared/config';
+import { parseConfig } from '../../functions/shared/config/schema';
 import { createLedgerTable } from '../../functions/cli/sandbox/provision';
 import { runStorm } from '../../functions/cli/sandbox/storm';
 import { FakeDirectory, FakeEmailSender, FakeTopicPublisher } from '../helpers/fakes';

@@ -1,5 +1,5 @@
 import { jobNotice } from '../../functions/notify-backup-event/job-notice';
-import { parseConfig, type Config } from '../../functions/shared/config';
+import { parseConfig, type Config } from '../../functions/shared/config/schema';
 import { CachedAccountContext, ouPathOf } from '../../functions/shared/notices/account-context';
 import type { Notice } from '../../functions/shared/notices/notice';
 import {

@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { main } from '../../functions/cli/backupctl';
 import { notifyBackupEvent } from '../../functions/notify-backup-event/notify';
 import { jobNotice } from '../../functions/notify-backup-event/job-notice';
-import { parseConfig, type Config } from '../../functions/shared/config';
+import { parseConfig, type Config } from '../../functions/shared/config/schema';
 import { CachedAccountContext } from '../../functions/shared/notices/account-context';
 import type { AccountRef, Notice } from '../../functions/shared/notices/notice';
 import { accountOwners, route, routeFacts } from '../../functions/shared/notices/route';

@@ -14,7 +14,7 @@ import {
   resolveCentralVault,
   type BackupPolicyDocument,
 } from '../../functions/shared/backup-policy';
-import type { Profile } from '../../functions/shared/config';
+import type { Profile } from '../../functions/shared/config/schema';
 import { ConfigError } from '../../functions/shared/errors';
 import { exampleConfig, ROOT } from '../helpers/fixtures';
 

@@ -71,6 +71,20 @@ describe('loadBaseline', () => {
       },
       /^infra\/baseline\/baseline\.json: serviceRole\.managedPolicies: /,
     ],
+    [
+      'a section the code does not know (a new resource kind needs its module)',
+      (b: Record<string, unknown>) => {
+        b.snapshotSchedule = { name: 'x' };
+      },
+      /^infra\/baseline\/baseline\.json: \(top level\): unknown setting\(s\) "snapshotSchedule"$/,
+    ],
+    [
+      'a misspelt setting inside a section',
+      (b: Record<string, unknown>) => {
+        (b.key as Record<string, unknown>).enableKeyRotaton = true;
+      },
+      /^infra\/baseline\/baseline\.json: key: unknown setting\(s\) "enableKeyRotaton"$/,
+    ],
   ])('rejects %s, naming the path', (_name, breakIt, message) => {
     const raw = rawBaseline();
     breakIt(raw);

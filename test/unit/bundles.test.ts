@@ -3,8 +3,9 @@ import { join } from 'node:path';
 
 /**
  * What each function's bundle is made of (esbuild, as serverless-esbuild bundles it): no YAML
- * parser and no CLI or package-time code. The stage file is read at package time and reaches the
- * functions as JSON (functions/shared/config-file.ts is the CLI's and infra's only).
+ * parser, no schema library and no CLI or package-time code. The stage file is read and validated
+ * at package time and reaches the functions as JSON, checked there by functions/shared/validate.ts
+ * against the JSON Schema the package-time schema writes (functions/shared/config/runtime.ts).
  */
 
 const ROOT = join(__dirname, '..', '..');
@@ -34,10 +35,19 @@ describe.each(HANDLERS)('the %s bundle', (name) => {
     expect(inputs.filter((i) => i.includes('node_modules/yaml/'))).toEqual([]);
   });
 
+  it('carries no schema library (zod): the configuration arrives validated', () => {
+    expect(inputs.filter((i) => i.includes('node_modules/zod/'))).toEqual([]);
+  });
+
   it('carries no CLI or package-time code', () => {
     expect(
       inputs.filter(
-        (i) => i.startsWith('functions/cli/') || i === 'functions/shared/config-file.ts',
+        (i) =>
+          i.startsWith('tools/') ||
+          i.startsWith('functions/cli/') ||
+          i === 'functions/shared/config-file.ts' ||
+          i === 'functions/shared/config/schema.ts' ||
+          i === 'functions/shared/backup-policy.ts',
       ),
     ).toEqual([]);
   });

@@ -1,9 +1,6 @@
 import { classify, DEFAULT_STATE_SEVERITY } from '../../functions/notify-backup-event/classify';
-import {
-  ClassificationSchema,
-  JOB_STATES,
-  type Classification,
-} from '../../functions/shared/config';
+import { JOB_STATES } from '../../functions/shared/config/vocabulary';
+import { ClassificationSchema, type Classification } from '../../functions/shared/config/schema';
 import { jobEvent } from '../helpers/fakes';
 
 const defaults = (): Classification => ClassificationSchema.parse({});

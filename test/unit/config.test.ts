@@ -2,13 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import {
-  CONFIG_ENV,
-  effectiveRules,
-  DEFAULT_RULES,
-  loadRuntimeConfig,
-  parseConfig,
-} from '../../functions/shared/config';
+import { effectiveRules, DEFAULT_RULES } from '../../functions/shared/config/vocabulary';
+import { parseConfig } from '../../functions/shared/config/schema';
+import { CONFIG_ENV, loadRuntimeConfig } from '../../functions/shared/config/runtime';
 import { readConfigFile } from '../../functions/shared/config-file';
 import { ConfigError } from '../../functions/shared/errors';
 import { exampleConfig, exampleConfigWithChannels, ROOT } from '../helpers/fixtures';
@@ -268,7 +264,7 @@ describe('loadRuntimeConfig', () => {
     [
       'the table name is missing',
       (env) => delete env.DELIVERY_TABLE_NAME,
-      /in the environment:\n {2}- DELIVERY_TABLE_NAME: is required/,
+      /in the environment:\n {2}- DELIVERY_TABLE_NAME: is missing/,
     ],
     [
       'TOPIC_ARNS is not JSON',
@@ -280,7 +276,7 @@ describe('loadRuntimeConfig', () => {
       (env) => (env.TOPIC_ARNS = '{"chat":"my-topic"}'),
       /TOPIC_ARNS: must be a JSON object/,
     ],
-    ['TOPIC_ARNS is missing', (env) => delete env.TOPIC_ARNS, /TOPIC_ARNS: is required/],
+    ['TOPIC_ARNS is missing', (env) => delete env.TOPIC_ARNS, /TOPIC_ARNS: is missing/],
     [
       'TOPIC_ARNS lacks a filtered channel’s topic',
       (env) => (env[CONFIG_ENV] = JSON.stringify(exampleConfigWithChannels())),

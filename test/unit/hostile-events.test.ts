@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { decide } from '../../functions/notify-backup-event/decide';
 import { planNotice } from '../../functions/shared/notices/send';
 import { parseOnboardingEvent } from '../../functions/onboard-account/triggers';
-import { parseConfig } from '../../functions/shared/config';
+import { parseConfig } from '../../functions/shared/config/schema';
 import { MalformedEventError } from '../../functions/shared/errors';
 import { exampleConfig, ROOT, sample } from '../helpers/fixtures';
 

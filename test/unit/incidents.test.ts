@@ -15,7 +15,7 @@ import {
   type GroupedAlert,
 } from '../../functions/notify-backup-event/incidents';
 import type { JobEvent } from '../../functions/notify-backup-event/schema';
-import { AggregationSchema, parseConfig, type Config } from '../../functions/shared/config';
+import { AggregationSchema, parseConfig, type Config } from '../../functions/shared/config/schema';
 
 import { renderEmail } from '../../functions/shared/notices/render-email';
 import { renderSns } from '../../functions/shared/notices/render-chat';

@@ -11,7 +11,7 @@ import {
   type ReadyFacts,
 } from '../../functions/onboard-account/notices';
 import { readEffectivePolicy, type PlanDescription } from '../../functions/shared/backup-plans';
-import { TopicSchema, type Config } from '../../functions/shared/config';
+import { TopicSchema, type Config } from '../../functions/shared/config/schema';
 import { CachedAccountContext } from '../../functions/shared/notices/account-context';
 import type { AccountRecord } from '../../functions/shared/ports';
 import {

@@ -1,4 +1,4 @@
-import type { Profile } from '../../functions/shared/config';
+import type { Profile } from '../../functions/shared/config/schema';
 import { ConfigError } from '../../functions/shared/errors';
 import {
   chooseProfile,

@@ -8,7 +8,7 @@ import {
   readyNotice,
 } from '../../functions/onboard-account/notices';
 import { readEffectivePolicy } from '../../functions/shared/backup-plans';
-import type { Severity } from '../../functions/shared/config';
+import type { Severity } from '../../functions/shared/config/vocabulary';
 import type { Notice } from '../../functions/shared/notices/notice';
 import {
   renderSns,

@@ -5,11 +5,13 @@ import {
   DEFAULT_RULES,
   effectiveRules,
   NOTICE_KINDS,
+} from '../../functions/shared/config/vocabulary';
+import {
   parseConfig,
   RouteRuleSchema,
   type Config,
   type RouteRule,
-} from '../../functions/shared/config';
+} from '../../functions/shared/config/schema';
 import type { Notice } from '../../functions/shared/notices/notice';
 import {
   matches,

@@ -5,7 +5,7 @@ import {
   sendDigest,
   type DigestDeps,
 } from '../../functions/send-digest/send-digest';
-import { TopicSchema, type Config } from '../../functions/shared/config';
+import { TopicSchema, type Config } from '../../functions/shared/config/schema';
 import { ConfigError } from '../../functions/shared/errors';
 import type {
   AccountRecord,

@@ -1,6 +1,6 @@
 import { decide, decideContext } from '../../functions/notify-backup-event/decide';
 import { optedOut, scanOutcome } from '../../functions/notify-backup-event/service-events';
-import { parseConfig, type Config } from '../../functions/shared/config';
+import { parseConfig, type Config } from '../../functions/shared/config/schema';
 import { MalformedEventError } from '../../functions/shared/errors';
 import { renderEmail } from '../../functions/shared/notices/render-email';
 import { exampleConfig, sample } from '../helpers/fixtures';

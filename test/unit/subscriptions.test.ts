@@ -1,5 +1,6 @@
 import { jobNotice } from '../../functions/notify-backup-event/job-notice';
-import { MESSAGE_ATTRIBUTES, SubscriberSchema } from '../../functions/shared/config';
+import { MESSAGE_ATTRIBUTES } from '../../functions/shared/config/vocabulary';
+import { SubscriberSchema } from '../../functions/shared/config/schema';
 import { CachedAccountContext } from '../../functions/shared/notices/account-context';
 import { messageAttributes } from '../../functions/shared/notices/render-chat';
 import { planNotice, sendNotice } from '../../functions/shared/notices/send';

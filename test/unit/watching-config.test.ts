@@ -1,9 +1,5 @@
-import {
-  ACCOUNT_OWNER_LIST,
-  effectiveRules,
-  parseConfig,
-  type Config,
-} from '../../functions/shared/config';
+import { ACCOUNT_OWNER_LIST, effectiveRules } from '../../functions/shared/config/vocabulary';
+import { parseConfig, type Config } from '../../functions/shared/config/schema';
 import { ConfigError } from '../../functions/shared/errors';
 import { exampleConfig } from '../helpers/fixtures';
 

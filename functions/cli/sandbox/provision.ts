@@ -35,7 +35,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import type { Config } from '../../shared/config';
+import type { Config } from '../../shared/config/schema';
 import { localClientConfig } from './local-aws';
 import type { StackSettings } from './stack-settings';
 

@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { decide } from '../../notify-backup-event/decide';
-import type { Config } from '../../shared/config';
+import type { Config } from '../../shared/config/schema';
 import { readConfigFile } from '../../shared/config-file';
 import { errorMessage } from '../../shared/errors';
 import { logger } from '../../shared/logger';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { notifyBackupEvent, type NotifyDeps } from '../../notify-backup-event/notify';
 import { DynamoDbDeliveryLedger } from '../../shared/adapters/dynamodb-delivery-ledger';
 import { DynamoDbIncidentStore } from '../../shared/adapters/dynamodb-incident-store';
-import type { Config } from '../../shared/config';
+import type { Config } from '../../shared/config/schema';
 import { CachedAccountContext } from '../../shared/notices/account-context';
 import type {
   Clock,

@@ -17,7 +17,8 @@ import {
   resolveCentralVault,
   type BackupPolicyDocument,
 } from '../../shared/backup-policy';
-import { CONFIG_ENV, type Config } from '../../shared/config';
+import type { Config } from '../../shared/config/schema';
+import { CONFIG_ENV } from '../../shared/config/runtime';
 import { drainQueue, type DrainStats } from './event-source';
 import type { LocalAws } from './local-aws';
 import {

@@ -1,4 +1,4 @@
-import type { Config } from '../config';
+import type { Config } from '../config/schema';
 import { matchesFilterPolicy } from '../filter-policy';
 import type { EmailMessage, TopicMessage } from '../ports';
 import type { Notice } from './notice';

@@ -1,4 +1,4 @@
-import type { JobType, NoticeKind, Severity } from '../config';
+import type { JobType, NoticeKind, Severity } from '../config/vocabulary';
 
 /**
  * What every message the control plane sends says, before routing and before any channel's

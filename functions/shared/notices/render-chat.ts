@@ -1,4 +1,4 @@
-import type { Severity } from '../config';
+import type { Severity } from '../config/vocabulary';
 import {
   asciiText,
   codeSpan,

@@ -1,10 +1,5 @@
-import {
-  ACCOUNT_OWNER_LIST,
-  ALERT_KINDS,
-  type Config,
-  type RouteMatch,
-  type RouteRule,
-} from '../config';
+import { ACCOUNT_OWNER_LIST, ALERT_KINDS } from '../config/vocabulary';
+import type { Config, RouteMatch, RouteRule } from '../config/schema';
 import { ouPathMatches } from '../profiles';
 import type { AccountRef, Notice } from './notice';
 

@@ -1,4 +1,5 @@
-import { effectiveRules, type Config } from '../config';
+import { effectiveRules } from '../config/vocabulary';
+import type { Config } from '../config/schema';
 import { errorMessage } from '../errors';
 import type { Clock, DeliveryLedger, EmailSender, Log, TopicPublisher } from '../ports';
 import type { AccountContextSource } from './account-context';

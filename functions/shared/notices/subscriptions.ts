@@ -1,4 +1,4 @@
-import type { Config, Topic } from '../config';
+import type { Config, Topic } from '../config/schema';
 import { matchesFilterPolicy, type FilterPolicy, type MessageAttributes } from '../filter-policy';
 
 /**

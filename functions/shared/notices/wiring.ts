@@ -1,5 +1,6 @@
-import type { Config, Runtime } from '../config';
-import { topicArnResolver } from '../config';
+import type { Config } from '../config/schema';
+import type { Runtime } from '../config/runtime';
+import { topicArnResolver } from '../config/runtime';
 import { dynamodbClient, organizationsClient, sesClient, snsClient } from '../adapters/clients';
 import { DynamoDbDeliveryLedger } from '../adapters/dynamodb-delivery-ledger';
 import { OrganizationsAdmin } from '../adapters/organizations-admin';

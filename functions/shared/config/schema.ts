@@ -1,98 +1,25 @@
-import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
-import { ConfigError } from './errors';
-import { filterPolicyProblems, type AttributeSchema } from './filter-policy';
-import { channelTopicKey, filteredChannels } from './notices/subscriptions';
-import { ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE, REGION_PATTERN, REGION_RULE } from './patterns';
+import { ConfigError } from '../errors';
+import { filterPolicyProblems } from '../filter-policy';
+import { ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE, REGION_PATTERN, REGION_RULE } from '../patterns';
+import {
+  ACCOUNT_OWNER_LIST,
+  INCIDENT_GROUPING,
+  JOB_STATES,
+  JOB_TYPES,
+  MESSAGE_ATTRIBUTES,
+  NOTICE_KINDS,
+  SCAN_OUTCOMES,
+  SEVERITIES,
+  SUBSCRIBER_PROTOCOLS,
+} from './vocabulary';
 
 /**
- * The one configuration module. The same schema validates the stage file at package time
- * (infra/stage-config.js) and the JSON the stack hands the functions at cold start.
+ * The configuration's schema: validates the stage file at package time (infra/stage-config.js) and
+ * in the CLI, with errors that name the setting. The functions never load this module (zod stays
+ * out of their bundles, test/unit/bundles.test.ts); they get its types, and check the JSON the
+ * stack hands them against config.schema.json, generated from it (runtime.ts).
  */
-
-export const JOB_TYPES = ['backup', 'copy', 'restore'] as const;
-export type JobType = (typeof JOB_TYPES)[number];
-
-export const SEVERITIES = ['error', 'warning', 'info'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-/** Every state an AWS Backup, copy or restore job can report. */
-export const JOB_STATES = [
-  'CREATED',
-  'PENDING',
-  'RUNNING',
-  'ABORTING',
-  'ABORTED',
-  'COMPLETED',
-  'FAILED',
-  'EXPIRED',
-  'PARTIAL',
-] as const;
-export type JobState = (typeof JOB_STATES)[number];
-
-/**
- * What a message is about. Every kind goes through the same pipeline (route, compose, render,
- * deliver once); rules can match on it.
- */
-export const NOTICE_KINDS = [
-  'job',
-  'scan',
-  'index',
-  'vault',
-  'region-setting',
-  'tamper',
-  'onboarding',
-  'drift',
-  'coverage',
-  'digest',
-  'account-digest',
-] as const;
-export type NoticeKind = (typeof NOTICE_KINDS)[number];
-
-/**
- * The SNS message attributes every published message carries (render-chat.ts sets them), as
- * subscription filter policies see them. `ouPath` is set when the account's OU path is known; it
- * is looked up whenever a filter names it.
- */
-export const MESSAGE_ATTRIBUTES: AttributeSchema = {
-  severity: { type: 'String', values: SEVERITIES, alwaysPresent: true },
-  kind: { type: 'String', values: NOTICE_KINDS, alwaysPresent: true },
-  state: { type: 'String', alwaysPresent: true },
-  jobType: { type: 'String', alwaysPresent: true },
-  accountId: { type: 'String', alwaysPresent: true },
-  region: { type: 'String', alwaysPresent: true },
-  resourceType: { type: 'String', alwaysPresent: true },
-  ouPath: { type: 'String' },
-};
-
-/**
- * The kinds a rule without `kind` matches: alerts. Onboarding notices and digests have their own
- * audiences (onboarding.email/sns, watching.digest) and reach a rule only when it names them.
- */
-export const ALERT_KINDS: readonly NoticeKind[] = [
-  'job',
-  'scan',
-  'index',
-  'vault',
-  'region-setting',
-  'tamper',
-  'drift',
-  'coverage',
-];
-
-/**
- * What a malware scan found or how it ended: THREATS_FOUND whatever the scan's state, else the
- * state (FAILED, COMPLETED_WITH_ISSUES, CANCELED), else NO_THREATS_FOUND for a clean COMPLETED.
- */
-export const SCAN_OUTCOMES = [
-  'THREATS_FOUND',
-  'FAILED',
-  'COMPLETED_WITH_ISSUES',
-  'CANCELED',
-  'NO_THREATS_FOUND',
-] as const;
-export type ScanOutcome = (typeof SCAN_OUTCOMES)[number];
-
 const EMAIL = z.email({ message: 'must be an email address' });
 const NAME = z
   .string()
@@ -120,9 +47,6 @@ export const ClassificationSchema = z
 
 /** The classification when the configuration says nothing. */
 export const DEFAULT_CLASSIFICATION: Classification = ClassificationSchema.parse({});
-
-/** What incidents group by, beyond the job type, the outcome and the failure category. */
-export const INCIDENT_GROUPING = ['vault', 'plan', 'region', 'resourceType'] as const;
 
 /**
  * Aggregation of alerts into incidents (a storm of failures from one cause becomes one alert, then
@@ -157,7 +81,11 @@ export const AggregationSchema = z
 export type Aggregation = z.infer<typeof AggregationSchema>;
 
 const oneOrMany = <T extends z.ZodType>(item: T) =>
-  z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
+  z
+    .union([item, z.array(item).min(1)])
+    .transform((v): z.output<T>[] => (Array.isArray(v) ? v : [v]))
+    // Checks nothing new; gives the output a JSON Schema (a list), so the run-time check sees it.
+    .pipe(z.array(item) as unknown as z.ZodType<z.output<T>[], z.output<T>[]>);
 
 export const RouteMatchSchema = z
   .object({
@@ -250,8 +178,6 @@ export const TeamsChannelSchema = z
       .max(250),
   })
   .strict();
-
-export const SUBSCRIBER_PROTOCOLS = ['email', 'https', 'sqs', 'lambda'] as const;
 
 export const SubscriberSchema = z
   .object({
@@ -754,53 +680,6 @@ export type Onboarding = z.infer<typeof OnboardingSchema>;
 export type Profile = z.infer<typeof ProfileSchema>;
 export type Watching = z.infer<typeof WatchingSchema>;
 
-/** The recipient list every rule may name: the owner of the event's account. */
-export const ACCOUNT_OWNER_LIST = 'account-owner';
-
-/** Errors and warnings to admins' email and chat; info to chat only. */
-export const DEFAULT_RULES: readonly RouteRule[] = [
-  {
-    name: 'errors-and-warnings',
-    match: { severity: ['error', 'warning'] },
-    email: ['admins'],
-    sns: ['chat'],
-  },
-  { name: 'info-to-chat', match: { severity: ['info'] }, email: [], sns: ['chat'] },
-];
-
-/**
- * The configured rules (or the defaults), then the rules the other sections imply: onboarding
- * notices to onboarding.email and onboarding.sns (and the account's owner with
- * notifyAccountEmail).
- */
-export function effectiveRules(config: Config): readonly RouteRule[] {
-  const onboarding = config.onboarding;
-  const onboardingRule: RouteRule = {
-    name: 'onboarding-notices',
-    match: { kind: ['onboarding'] },
-    email: [
-      ...(onboarding?.email ?? ['admins']),
-      ...(onboarding?.notifyAccountEmail ? [ACCOUNT_OWNER_LIST] : []),
-    ],
-    sns: onboarding?.sns ?? ['chat'],
-  };
-  const digest = config.watching.digest;
-  const digestRules: RouteRule[] = [
-    { name: 'daily-digest', match: { kind: ['digest'] }, email: digest.email, sns: digest.sns },
-    ...(digest.accountOwners
-      ? [
-          {
-            name: 'account-owner-digests',
-            match: { kind: ['account-digest' as const] },
-            email: [ACCOUNT_OWNER_LIST],
-            sns: [],
-          },
-        ]
-      : []),
-  ];
-  return [...(config.notifications.rules ?? DEFAULT_RULES), onboardingRule, ...digestRules];
-}
-
 function senderMatchesIdentity(sender: string, identity: string): boolean {
   const address = (/<([^>]+)>\s*$/.exec(sender)?.[1] ?? sender).trim().toLowerCase();
   const id = identity.toLowerCase();
@@ -843,160 +722,14 @@ export function parseConfig(raw: unknown, source: string): Config {
   return result.data;
 }
 
-/** Environment variable through which the stack hands the validated configuration to functions. */
-export const CONFIG_ENV = 'BACKUP_CONTROL_PLANE_CONFIG';
-/** The stack stores the configuration gzip'd (Lambda allows 4 KB of environment in all). */
-export const CONFIG_GZIP_PREFIX = 'gzip+base64:';
-
-/** The configuration's JSON text, as set: plain, or compressed by infra/stage-config.js. */
-export function decodeConfigText(text: string): string {
-  if (!text.startsWith(CONFIG_GZIP_PREFIX)) return text;
-  try {
-    return gunzipSync(Buffer.from(text.slice(CONFIG_GZIP_PREFIX.length), 'base64')).toString(
-      'utf8',
-    );
-  } catch (error) {
-    throw new ConfigError(
-      `${CONFIG_ENV} starts with "${CONFIG_GZIP_PREFIX}" but is not gzip'd base64: ${(error as Error).message}`,
-    );
-  }
-}
-
-/** Settings that only exist once deployed (resource names and ARNs the stack created). */
-export const RuntimeSchema = z.object({
-  DELIVERY_TABLE_NAME: z.string().min(1),
-  TOPIC_ARNS: z
-    .string()
-    .min(2)
-    .transform((s, ctx) => {
-      try {
-        return z.record(z.string(), z.string().startsWith('arn:')).parse(JSON.parse(s));
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of topic name to ARN' });
-        return z.NEVER;
-      }
-    }),
-});
-export type Runtime = z.infer<typeof RuntimeSchema>;
-
-let cached: { key: string; config: Config; runtime: Runtime } | undefined;
-
-/** Reads and validates the configuration once per container; throws naming the bad setting. */
-export function loadRuntimeConfig(env: NodeJS.ProcessEnv = process.env): {
-  config: Config;
-  runtime: Runtime;
-} {
-  const text = env[CONFIG_ENV];
-  // Parsed once per container; again only if the environment changed (tests, the sandbox).
-  const key = JSON.stringify([text, env.DELIVERY_TABLE_NAME, env.TOPIC_ARNS]);
-  if (cached?.key === key) return cached;
-  if (!text) throw new ConfigError(`environment variable ${CONFIG_ENV} is not set`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(decodeConfigText(text));
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`${CONFIG_ENV} is not valid JSON: ${(error as Error).message}`);
-  }
-  const config = parseConfig(raw, CONFIG_ENV);
-  const runtimeResult = RuntimeSchema.safeParse(env);
-  if (!runtimeResult.success) {
-    throw new ConfigError(formatConfigIssues(runtimeResult.error.issues, 'the environment'));
-  }
-  const missing = expectedTopicKeys(config).filter(
-    (k) => !Object.hasOwn(runtimeResult.data.TOPIC_ARNS, k),
-  );
-  if (missing.length) {
-    throw new ConfigError(
-      `TOPIC_ARNS has no ARN for ${missing.map((k) => `"${k}"`).join(', ')} (the configured topics and filtered chat channels): copy the stack output TopicArns`,
-    );
-  }
-  cached = { key, config, runtime: runtimeResult.data };
-  return cached;
-}
-
-/** What the onboarding and reconcile functions get from the stack besides the configuration. */
-export const OnboardingRuntimeSchema = z.object({
-  CENTRAL_BUS_ARN: z.string().startsWith('arn:', 'must be the central event bus ARN'),
-  CONTROL_PLANE_ROLE_ARN: z.string().startsWith('arn:', 'must be the onboarding role ARN'),
-  WATCH_ROLE_ARN: z.string().startsWith('arn:', 'must be the daily check (watchAccount) role ARN'),
-  /** The daily check's queue (the sweep fills it). */
-  WATCH_QUEUE_URL: z.url('must be the watch queue URL').optional(),
-  ONBOARDING_QUEUE_URL: z.url('must be the onboarding queue URL').optional(),
-  /** Set when Control Tower's home region is not the stack's: the rule there. */
-  CONTROL_TOWER_FORWARDING_RULE_ARN: z
-    .string()
-    .startsWith('arn:', 'must be the Control Tower forwarding rule ARN')
-    .optional(),
-  /** The management account's forwarding rule, its region `*` (one per region of the config). */
-  MANAGEMENT_FORWARDING_RULE_ARN: z
-    .string()
-    .startsWith('arn:', 'must be the management forwarding rule ARN')
-    .optional(),
-  /** The role those rules put events on the stack region's default bus with. */
-  REGION_FORWARDER_ROLE_ARN: z
-    .string()
-    .startsWith('arn:', 'must be the region forwarder role ARN')
-    .optional(),
-});
-export type OnboardingRuntime = z.infer<typeof OnboardingRuntimeSchema>;
-
-/** What the notification function knows of the deployment, for tamper alerts and repairs. */
-export const NotifyRuntimeSchema = z.object({
-  /** `<service>-<stage>-`: the stack's roles and rules start with it (its own calls). */
-  STACK_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9-]{2,64}-$/, 'must be the stack prefix, <service>-<stage>-')
-    .optional(),
-  CENTRAL_BUS_ARN: z.string().startsWith('arn:', 'must be the central event bus ARN').optional(),
-  /** Where repairs after tampering are asked for. */
-  ONBOARDING_QUEUE_URL: z.url('must be the onboarding queue URL').optional(),
-  /** The function's own queue: incident summaries are delayed messages on it. */
-  NOTIFICATION_QUEUE_URL: z.url('must be the notification queue URL').optional(),
-});
-export type NotifyRuntime = z.infer<typeof NotifyRuntimeSchema>;
-
-export function loadNotifyRuntime(env: NodeJS.ProcessEnv = process.env): NotifyRuntime {
-  const parsed = NotifyRuntimeSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(formatConfigIssues(parsed.error.issues, 'the environment'));
-  }
-  return parsed.data;
-}
-
-/** The configuration (with its onboarding section) and the stack's onboarding settings. */
-export function loadOnboardingRuntime(env: NodeJS.ProcessEnv = process.env): {
-  config: Config;
-  runtime: Runtime;
-  onboarding: OnboardingRuntime;
-} {
-  const { config, runtime } = loadRuntimeConfig(env);
-  if (!config.onboarding) {
-    throw new ConfigError(
-      `${CONFIG_ENV}: onboarding: is required (the onboarding functions are deployed)`,
-    );
-  }
-  const parsed = OnboardingRuntimeSchema.safeParse(env);
-  if (!parsed.success)
-    throw new ConfigError(formatConfigIssues(parsed.error.issues, 'the environment'));
-  return { config, runtime, onboarding: parsed.data };
-}
-
-/** The TOPIC_ARNS keys the pipeline may publish to: each topic and each filtered channel's. */
-export function expectedTopicKeys(config: Config): string[] {
-  return Object.entries(config.notifications.topics).flatMap(([name, topic]) => [
-    name,
-    ...filteredChannels(topic).map((c) => channelTopicKey(name, c.name)),
-  ]);
-}
-
-/** Looks a configured topic up in TOPIC_ARNS; a topic without an ARN is a deployment error. */
-export function topicArnResolver(
-  topicArns: Readonly<Record<string, string>>,
-): (topic: string) => string {
-  return (topic) => {
-    const arn = Object.hasOwn(topicArns, topic) ? topicArns[topic] : undefined;
-    if (!arn) throw new ConfigError(`topic "${topic}" has no ARN in TOPIC_ARNS`);
-    return arn;
-  };
+/**
+ * The JSON Schema of a validated configuration (defaults filled in), which the functions check the
+ * deployed configuration against: written to config.schema.json by `npm run config:schema`
+ * (test/unit/config-schema.test.ts fails while the file is stale).
+ */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(ConfigSchema, { io: 'output', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
 }
