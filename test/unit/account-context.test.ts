@@ -112,6 +112,20 @@ describe('CachedAccountContext', () => {
     expect(org.calls.filter((c) => c.startsWith('describe'))).toHaveLength(2);
   });
 
+  it('keeps the name when the OU look-up fails: the retry asks only for the OU path', async () => {
+    const { org, context } = setup();
+    org.failContextWith = throttled();
+    await expect(context.lookup(PROD, { ouPath: true, tags: false })).rejects.toThrow(
+      'Rate exceeded',
+    );
+    org.failContextWith = undefined;
+    await expect(context.lookup(PROD, { ouPath: true, tags: false })).resolves.toMatchObject({
+      name: 'Production',
+      ouPath: 'Workloads/Production',
+    });
+    expect(org.calls).toEqual([`describe:${PROD}`, `parents:${PROD}`, `parents:${PROD}`]);
+  });
+
   it('caches per account', async () => {
     const { org, context } = setup();
     await context.lookup(PROD, NONE);

@@ -56,13 +56,22 @@ export class CachedAccountContext implements AccountContextSource {
     const now = this.clock.now().getTime();
     const hit = this.entries.get(accountId);
     const ref: AccountRef = hit && hit.expiresAt > now ? { ...hit.ref } : { id: accountId };
-    let changed = !hit || hit.expiresAt <= now;
+    const fresh = !hit || hit.expiresAt <= now;
+    // Saved after each step that learned something: a failed OU or tag look-up (its error goes
+    // up: routing must not guess) does not make the next message ask for the name again.
+    const save = () => {
+      if (ref.name === undefined && ref.email === undefined) return;
+      this.entries.set(accountId, {
+        ref: { ...ref },
+        expiresAt: !fresh && hit ? hit.expiresAt : now + this.ttlMs,
+      });
+    };
     if (ref.name === undefined && ref.email === undefined) {
       try {
         const account = await this.org.describeAccount(accountId);
         if (account.name) ref.name = account.name;
         if (account.email) ref.email = account.email;
-        changed = true;
+        save();
       } catch (error) {
         // The message matters more than the name: it goes out with the id alone.
         warn?.('account lookup failed; sending with the account id only', {
@@ -73,17 +82,11 @@ export class CachedAccountContext implements AccountContextSource {
     }
     if (needs.ouPath && ref.ouPath === undefined) {
       ref.ouPath = ouPathOf(await this.org.parents(accountId));
-      changed = true;
+      save();
     }
     if (needs.tags && ref.tags === undefined) {
       ref.tags = await this.org.accountTags(accountId);
-      changed = true;
-    }
-    if (changed && (ref.name !== undefined || ref.email !== undefined)) {
-      this.entries.set(accountId, {
-        ref,
-        expiresAt: hit && hit.expiresAt > now ? hit.expiresAt : now + this.ttlMs,
-      });
+      save();
     }
     return ref;
   }
