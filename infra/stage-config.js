@@ -96,7 +96,7 @@ function subscriptionsModule() {
 
 /** Validates with functions/shared/config/schema.ts, so package time and run time agree. */
 function readConfig(file) {
-  const { readConfigFile } = requireTs('../functions/shared/config-file.ts');
+  const { readConfigFile } = requireTs('../tools/config-file.ts');
   try {
     return readConfigFile(file);
   } catch (error) {
@@ -111,12 +111,8 @@ function readConfig(file) {
  * one left is named with its file and key. `dev` and `sandbox` may package the example as is.
  */
 function refusePlaceholders(stage, config, configFile) {
-  const { configPlaceholders, policyPlaceholders } = requireTs(
-    '../functions/shared/placeholders.ts',
-  );
-  const { loadBackupPolicies, BACKUP_POLICIES_DIR } = requireTs(
-    '../functions/shared/backup-policy.ts',
-  );
+  const { configPlaceholders, policyPlaceholders } = requireTs('../tools/placeholders.ts');
+  const { loadBackupPolicies, BACKUP_POLICIES_DIR } = requireTs('../tools/backup-policy/load.ts');
   const found = configPlaceholders(config).map((p) => `${relative(configFile)}: ${p}`);
   let policies = new Map();
   try {
@@ -136,7 +132,7 @@ function refusePlaceholders(stage, config, configFile) {
 }
 
 function centralVaultFilled(policy, config) {
-  const { resolveCentralVault } = requireTs('../functions/shared/backup-policy.ts');
+  const { resolveCentralVault } = requireTs('../tools/backup-policy/load.ts');
   try {
     return resolveCentralVault(policy.document, config.centralBackup, relative(policy.file));
   } catch (error) {
@@ -147,13 +143,11 @@ function centralVaultFilled(policy, config) {
 
 /**
  * The organization's backup plans: infra/backup-policies/<name>.json, validated with
- * functions/shared/backup-policy.ts, each an AWS::Organizations::Policy of type BACKUP_POLICY
+ * tools/backup-policy/syntax.ts, each an AWS::Organizations::Policy of type BACKUP_POLICY
  * named <name> (onboarding attaches them by that name). A profile naming a missing file fails.
  */
 function backupPolicyResources(config, region) {
-  const { loadBackupPolicies, BACKUP_POLICIES_DIR } = requireTs(
-    '../functions/shared/backup-policy.ts',
-  );
+  const { loadBackupPolicies, BACKUP_POLICIES_DIR } = requireTs('../tools/backup-policy/load.ts');
   let policies;
   try {
     policies = loadBackupPolicies(BACKUP_POLICIES_DIR);

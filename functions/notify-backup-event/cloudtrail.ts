@@ -1,5 +1,6 @@
 import { record, text, type Envelope } from './envelope';
 import { isRegion } from '../shared/patterns';
+import { ACCOUNT_ID_PATTERN } from '../shared/patterns';
 
 /**
  * CloudTrail management events as EventBridge delivers them (`AWS API Call via CloudTrail`),
@@ -45,8 +46,6 @@ export function isApiCallEvent(envelope: Pick<Envelope, 'detailType'>): boolean 
   return envelope.detailType === CLOUDTRAIL_DETAIL_TYPE;
 }
 
-const ACCOUNT = /^\d{12}$/;
-
 /** The call, or the reason it cannot be read (never thrown: an unreadable call is not an alert). */
 export function readApiCall(envelope: Envelope): ApiCall | { unreadable: string } {
   const d = envelope.detail;
@@ -67,7 +66,7 @@ export function readApiCall(envelope: Envelope): ApiCall | { unreadable: string 
     eventId: text(d.eventID) ?? envelope.eventId,
     eventName,
     service,
-    ...(recipient && ACCOUNT.test(recipient)
+    ...(recipient && ACCOUNT_ID_PATTERN.test(recipient)
       ? { accountId: recipient }
       : envelope.accountId
         ? { accountId: envelope.accountId }

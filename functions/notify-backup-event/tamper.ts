@@ -4,6 +4,7 @@ import { camelEventType, id, text as fact, type Fact, type Notice } from '../sha
 import type { ApiCall } from './cloudtrail';
 import { arn, record, text } from './envelope';
 import { vaultDeletedNotice } from './service-events';
+import { isAccountId } from '../shared/patterns';
 
 /**
  * Tamper and self-protection alerts: CloudTrail calls that weaken the backup system itself
@@ -379,7 +380,7 @@ const JUDGES: Readonly<Record<string, Readonly<Record<string, Judge>>>> = {
       const policyId = str(call.request.policyId);
       if (!policyId) return 'the call names no policy';
       const targetId = str(call.request.targetId) ?? '(unknown target)';
-      const account = /^\d{12}$/.test(targetId) ? targetId : undefined;
+      const account = isAccountId(targetId) ? targetId : undefined;
       return {
         title: 'Backup policy detached',
         target: policyId,

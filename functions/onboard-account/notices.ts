@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { PlanDescription } from '../shared/backup-plans';
+import type { PlanDescription } from '../shared/backup-plans/describe';
 import type { Profile } from '../shared/config/schema';
 import { consoleBackupUrl } from '../shared/format';
 import { sendNotice, type PipelineDeps } from '../shared/notices/send';

@@ -31,7 +31,8 @@ import {
   type ForwardingRule,
 } from './baseline';
 import type { OnboardingNotifier } from './notices';
-import { readEffectivePolicy, type PlanDescription } from '../shared/backup-plans';
+import { readEffectivePolicy } from '../shared/backup-plans/merge';
+import type { PlanDescription } from '../shared/backup-plans/describe';
 import { ouPathOf } from '../shared/notices/account-context';
 import type { Trigger } from './triggers';
 

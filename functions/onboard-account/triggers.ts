@@ -10,6 +10,7 @@ import { MalformedEventError } from '../shared/errors';
 import { dropUndefined } from '../shared/objects';
 import { oneLine as flatten, truncate } from '../shared/format';
 import type { DriftFinding } from './onboard';
+import { isAccountId } from '../shared/patterns';
 
 /**
  * Which account-lifecycle events start onboarding (see ../shared/design/aws-facts.md, "Event
@@ -97,7 +98,6 @@ const EnvelopeCheck = object({
 });
 type Envelope = Infer<typeof EnvelopeCheck>;
 
-const ACCOUNT_ID = /^\d{12}$/;
 const PARENT_ID = /^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/;
 
 /** What every decision about one event shares. */
@@ -232,7 +232,7 @@ function departureCall(
       ['detail.userIdentity.accountId', identity?.accountId],
       ['account', (e as { account?: unknown }).account],
     ];
-    const found = candidates.find(([, v]) => typeof v === 'string' && /^\d{12}$/.test(v));
+    const found = candidates.find(([, v]) => isAccountId(v));
     account = accountId(found?.[1] ?? candidates[0]![1], found?.[0] ?? candidates[0]![0]);
   } else {
     const params = objectish(d.requestParameters);
@@ -277,7 +277,7 @@ function lifecycleAccountId(d: Detail): [string, unknown] {
   // The first place holding a real account id wins; "Not Available" or a number elsewhere
   // does not stop the search.
   const found =
-    candidates.find(([, value]) => typeof value === 'string' && /^\d{12}$/.test(value.trim())) ??
+    candidates.find(([, value]) => typeof value === 'string' && isAccountId(value.trim())) ??
     candidates.find(([, value]) => value !== undefined && value !== null);
   if (!found) {
     throw new MalformedEventError(
@@ -385,7 +385,7 @@ function accountId(value: unknown, field: string): string {
   if (value === undefined || value === null) {
     throw new MalformedEventError(`field "${field}" is missing`, field);
   }
-  if (typeof value !== 'string' || !ACCOUNT_ID.test(value)) {
+  if (!isAccountId(value)) {
     throw new MalformedEventError(`field "${field}" must be a 12-digit AWS account id`, field);
   }
   return value;
@@ -393,7 +393,7 @@ function accountId(value: unknown, field: string): string {
 
 /** Failed events may carry no id, "Not Available" or anything else: only a real id is kept. */
 function optionalAccountId(value: unknown): string | undefined {
-  return typeof value === 'string' && ACCOUNT_ID.test(value) ? value : undefined;
+  return isAccountId(value) ? value : undefined;
 }
 
 function parentId(value: unknown): string | undefined {

@@ -1,8 +1,6 @@
-import {
-  longestIntervalMs,
-  readEffectivePolicy,
-  type PlanDescription,
-} from '../shared/backup-plans';
+import { longestIntervalMs } from '../shared/backup-plans/cron';
+import { readEffectivePolicy } from '../shared/backup-plans/merge';
+import type { PlanDescription } from '../shared/backup-plans/describe';
 import { errorMessage, isAccessDenied } from '../shared/errors';
 import type {
   CoverageRow,

@@ -9,12 +9,12 @@ import {
   localClientConfig,
   startLocalAws,
   useLocalAwsEnvironment,
-} from '../../functions/cli/sandbox/local-aws';
+} from '../../tools/sandbox/local-aws';
 import { parseConfig } from '../../functions/shared/config/schema';
 import { logger } from '../../functions/shared/logger';
 import { exampleConfig } from '../helpers/fixtures';
-import { createLedgerTable } from '../../functions/cli/sandbox/provision';
-import { runStorm } from '../../functions/cli/sandbox/storm';
+import { createLedgerTable } from '../../tools/sandbox/provision';
+import { runStorm } from '../../tools/sandbox/storm';
 import { FakeDirectory, FakeEmailSender, FakeTopicPublisher } from '../helpers/fakes';
 
 const FAILURES = Number(process.env.BENCH_STORM_FAILURES ?? 500);

@@ -35,7 +35,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { buildSync } from 'esbuild';
 import { handler } from '../../functions/notify-backup-event/handler';
-import { readConfigFile } from '../../functions/shared/config-file';
+import { readConfigFile } from '../../tools/config-file';
 import { logger } from '../../functions/shared/logger';
 
 const ROOT = join(__dirname, '..', '..');

@@ -6,13 +6,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { CreateAccountCommand } from '@aws-sdk/client-organizations';
-import { startLocalAws, useLocalAwsEnvironment } from '../../functions/cli/sandbox/local-aws';
-import { addOnboarding, buildWorld, newMemberAccount } from '../../functions/cli/sandbox/world';
+import { startLocalAws, useLocalAwsEnvironment } from '../../tools/sandbox/local-aws';
+import { addOnboarding, buildWorld, newMemberAccount } from '../../tools/sandbox/world';
 import { buildOnboardingDeps } from '../../functions/onboard-account/handler';
 import { onboardAccount } from '../../functions/onboard-account/onboard';
 import { buildSweepDeps } from '../../functions/reconcile/handler';
 import { sweep } from '../../functions/reconcile/sweep';
-import { readConfigFile } from '../../functions/shared/config-file';
+import { readConfigFile } from '../../tools/config-file';
 import { logger } from '../../functions/shared/logger';
 import { join } from 'node:path';
 

@@ -20,15 +20,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateAccountCommand } from '@aws-sdk/client-organizations';
-import { startLocalAws, useLocalAwsEnvironment } from '../../functions/cli/sandbox/local-aws';
-import { memberClients } from '../../functions/cli/sandbox/provision';
+import { startLocalAws, useLocalAwsEnvironment } from '../../tools/sandbox/local-aws';
+import { memberClients } from '../../tools/sandbox/provision';
 import {
   addOnboarding,
   buildWorld,
   drainNotifications,
   newMemberAccount,
   type OnboardingWorld,
-} from '../../functions/cli/sandbox/world';
+} from '../../tools/sandbox/world';
 import { loadBaseline } from '../../functions/onboard-account/baseline';
 import { buildOnboardingDeps } from '../../functions/onboard-account/handler';
 import { onboardAccount } from '../../functions/onboard-account/onboard';
@@ -42,7 +42,7 @@ import { DynamoDbCheckLedger } from '../../functions/shared/adapters/dynamodb-ch
 import { DynamoDbOnboardingLedger } from '../../functions/shared/adapters/dynamodb-onboarding-ledger';
 import { OrganizationsAdmin } from '../../functions/shared/adapters/organizations-admin';
 import type { Config } from '../../functions/shared/config/schema';
-import { readConfigFile } from '../../functions/shared/config-file';
+import { readConfigFile } from '../../tools/config-file';
 import { logger } from '../../functions/shared/logger';
 import type { CheckRecord } from '../../functions/shared/ports';
 import { buildWatchDeps } from '../../functions/watch-account/handler';

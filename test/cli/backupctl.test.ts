@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, type Io } from '../../functions/cli/backupctl';
+import { main, type Io } from '../../tools/backupctl/backupctl';
 import { ROOT } from '../helpers/fixtures';
 
 const ev = (name: string) => join(ROOT, 'events', `${name}.json`);
@@ -200,7 +200,7 @@ describe('backupctl help', () => {
   it('works as `npx backupctl` through the package bin', () => {
     const out = spawnSync(
       process.execPath,
-      [join(ROOT, 'functions/cli/bin.js'), 'plan', ev('malformed/broken')],
+      [join(ROOT, 'tools/backupctl/bin.js'), 'plan', ev('malformed/broken')],
       {
         encoding: 'utf8',
       },

@@ -1,5 +1,5 @@
-import { main, type Io } from '../../functions/cli/backupctl';
-import { parseSince, runDigest } from '../../functions/cli/watch-commands';
+import { main, type Io } from '../../tools/backupctl/backupctl';
+import { parseSince, runDigest } from '../../tools/backupctl/watch-commands';
 import { buildDigest, digestNotice, type Digest } from '../../functions/send-digest/digest';
 import { ConfigError } from '../../functions/shared/errors';
 import type { CheckRecord } from '../../functions/shared/ports';
@@ -8,13 +8,13 @@ import { exampleConfig, exampleConfigWithChannels } from '../helpers/fixtures';
 /** `backupctl digest`: options, output formats and exit status, with the AWS part replaced. */
 
 // runDigest reads Organizations, DynamoDB and AWS Backup: replaced; the rest is the real code.
-jest.mock('../../functions/cli/watch-commands', () => ({
-  ...jest.requireActual('../../functions/cli/watch-commands'),
+jest.mock('../../tools/backupctl/watch-commands', () => ({
+  ...jest.requireActual('../../tools/backupctl/watch-commands'),
   runDigest: jest.fn(),
 }));
 const runDigestMock = jest.mocked(runDigest);
-const actual = jest.requireActual<typeof import('../../functions/cli/watch-commands')>(
-  '../../functions/cli/watch-commands',
+const actual = jest.requireActual<typeof import('../../tools/backupctl/watch-commands')>(
+  '../../tools/backupctl/watch-commands',
 );
 
 const A = '200000000001';

@@ -6,13 +6,13 @@ import {
   runDoctor,
   type DoctorCheck,
   type DoctorTargets,
-} from '../../functions/cli/doctor';
+} from '../../tools/backupctl/doctor';
 import type {
   PrerequisiteReader,
   StackSetInstance,
   Subscription,
   Trail,
-} from '../../functions/shared/adapters/prerequisites';
+} from '../../tools/adapters/prerequisites';
 import type { ForwardingRuleState } from '../../functions/shared/adapters/eventbridge-rule-forwarding';
 import type { AccountRecord, CheckRecord } from '../../functions/shared/ports';
 import { forwardedPattern, loadBaseline } from '../../functions/onboard-account/baseline';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main, type Io } from '../../functions/cli/backupctl';
+import { main, type Io } from '../../tools/backupctl/backupctl';
 import { ROOT } from '../helpers/fixtures';
 
 /**

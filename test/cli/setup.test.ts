@@ -1,8 +1,8 @@
-import { main, type Io } from '../../functions/cli/backupctl';
-import { runSetup, setupText, type SetupStep } from '../../functions/cli/setup';
-import type { OrganizationSetupWriter } from '../../functions/shared/adapters/organization-setup';
-import type { PrerequisiteReader } from '../../functions/shared/adapters/prerequisites';
-import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../../functions/shared/backup-policy';
+import { main, type Io } from '../../tools/backupctl/backupctl';
+import { runSetup, setupText, type SetupStep } from '../../tools/backupctl/setup';
+import type { OrganizationSetupWriter } from '../../tools/adapters/organization-setup';
+import type { PrerequisiteReader } from '../../tools/adapters/prerequisites';
+import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../../tools/backup-policy/load';
 import { exampleConfig } from '../helpers/fixtures';
 
 /** backupctl setup: reads first, changes only what is off, and a second run changes nothing. */

@@ -1,5 +1,5 @@
-import { main, type Io } from '../../functions/cli/backupctl';
-import { runReconcile } from '../../functions/cli/onboarding-commands';
+import { main, type Io } from '../../tools/backupctl/backupctl';
+import { runReconcile } from '../../tools/backupctl/onboarding-commands';
 import {
   coverageText,
   inParallel,
@@ -7,20 +7,20 @@ import {
   verdictOf,
   verifyInPlace,
   type CoverageReport,
-} from '../../functions/cli/watch-commands';
+} from '../../tools/backupctl/watch-commands';
 import type { SweepDecision, SweepResult } from '../../functions/reconcile/sweep';
 import type { CheckRecord, CoverageRow } from '../../functions/shared/ports';
 import { MANAGEMENT_ID, MEMBER_ID, READ_ONLY_ROLE, watchWorld } from '../helpers/onboarding-fakes';
 
-/** backupctl's watching commands (functions/cli/watch-commands.ts) and their usage. */
+/** backupctl's watching commands (tools/backupctl/watch-commands.ts) and their usage. */
 
 // The commands that would call AWS are replaced; everything else is the real code.
-jest.mock('../../functions/cli/watch-commands', () => ({
-  ...jest.requireActual('../../functions/cli/watch-commands'),
+jest.mock('../../tools/backupctl/watch-commands', () => ({
+  ...jest.requireActual('../../tools/backupctl/watch-commands'),
   runCoverage: jest.fn(),
 }));
-jest.mock('../../functions/cli/onboarding-commands', () => ({
-  ...jest.requireActual('../../functions/cli/onboarding-commands'),
+jest.mock('../../tools/backupctl/onboarding-commands', () => ({
+  ...jest.requireActual('../../tools/backupctl/onboarding-commands'),
   runReconcile: jest.fn(),
 }));
 const runCoverageMock = jest.mocked(runCoverage);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../functions/shared/config/schema';
-import { readConfigFile } from '../../functions/shared/config-file';
+import { readConfigFile } from '../../tools/config-file';
 
 export const ROOT = join(__dirname, '..', '..');
 

@@ -1,5 +1,5 @@
 import './env';
-import { useLocalAwsEnvironment } from '../../functions/cli/sandbox/local-aws';
+import { useLocalAwsEnvironment } from '../../tools/sandbox/local-aws';
 
 // Every SDK client in the test, the handler's included, talks to the run's moto.
 const endpoint = process.env.LOCAL_AWS_ENDPOINT;

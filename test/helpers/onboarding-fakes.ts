@@ -7,7 +7,8 @@ import type {
   DepartedFacts,
   ReadyFacts as ReadyNotice,
 } from '../../functions/onboard-account/notices';
-import { effectivePlans, loadBackupPolicies } from '../../functions/shared/backup-policy';
+import { effectivePlans } from '../../functions/shared/backup-plans/merge';
+import { loadBackupPolicies } from '../../tools/backup-policy/load';
 import type { OnboardDeps } from '../../functions/onboard-account/onboard';
 import type { Log } from '../../functions/shared/ports';
 import type { Config, Onboarding } from '../../functions/shared/config/schema';

@@ -3,12 +3,8 @@ import {
   EventBridgeClient,
   PutEventsCommand,
 } from '@aws-sdk/client-eventbridge';
-import { localClientConfig, useLocalAwsEnvironment } from '../../functions/cli/sandbox/local-aws';
-import {
-  addOnboarding,
-  drainOnboarding,
-  newMemberAccount,
-} from '../../functions/cli/sandbox/world';
+import { localClientConfig, useLocalAwsEnvironment } from '../../tools/sandbox/local-aws';
+import { addOnboarding, drainOnboarding, newMemberAccount } from '../../tools/sandbox/world';
 import { buildOnboardingDeps } from '../../functions/onboard-account/handler';
 import { controlTowerForwardingSpec } from '../../functions/reconcile/region-forwarding';
 import { EventBridgeRuleForwarding } from '../../functions/shared/adapters/eventbridge-rule-forwarding';

@@ -1,12 +1,12 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { EnableAWSServiceAccessCommand } from '@aws-sdk/client-organizations';
-import { runDoctor, type DoctorCheck } from '../../functions/cli/doctor';
+import { runDoctor, type DoctorCheck } from '../../tools/backupctl/doctor';
 import { BackupClient, UpdateGlobalSettingsCommand } from '@aws-sdk/client-backup';
-import { localClientConfig, useLocalAwsEnvironment } from '../../functions/cli/sandbox/local-aws';
-import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../../functions/shared/backup-policy';
-import { subscribeQueue } from '../../functions/cli/sandbox/provision';
+import { localClientConfig, useLocalAwsEnvironment } from '../../tools/sandbox/local-aws';
+import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../../tools/backup-policy/load';
+import { subscribeQueue } from '../../tools/sandbox/provision';
 import { DynamoDbOnboardingLedger } from '../../functions/shared/adapters/dynamodb-onboarding-ledger';
-import { AwsPrerequisites } from '../../functions/shared/adapters/prerequisites';
+import { AwsPrerequisites } from '../../tools/adapters/prerequisites';
 import { exampleConfig } from '../helpers/fixtures';
 import { freshWorld } from './harness';
 

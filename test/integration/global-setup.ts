@@ -1,4 +1,4 @@
-import { startLocalAws, type LocalAws } from '../../functions/cli/sandbox/local-aws';
+import { startLocalAws, type LocalAws } from '../../tools/sandbox/local-aws';
 
 /** One moto for the whole integration run, on a free port; tests reset it between cases. */
 export default async function globalSetup(): Promise<void> {

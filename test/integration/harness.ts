@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectLocalAws } from '../../functions/cli/sandbox/local-aws';
-import { buildWorld, type World } from '../../functions/cli/sandbox/world';
+import { connectLocalAws } from '../../tools/sandbox/local-aws';
+import { buildWorld, type World } from '../../tools/sandbox/world';
 import type { Config } from '../../functions/shared/config/schema';
 import { exampleConfig } from '../helpers/fixtures';
 

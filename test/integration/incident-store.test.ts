@@ -1,5 +1,5 @@
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { createLedgerTable, localClients } from '../../functions/cli/sandbox/provision';
+import { createLedgerTable, localClients } from '../../tools/sandbox/provision';
 import { DynamoDbIncidentStore } from '../../functions/shared/adapters/dynamodb-incident-store';
 import type { IncidentMember, IncidentMeta } from '../../functions/shared/ports';
 import { localAws } from './harness';

@@ -1,8 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { localClientConfig } from '../../functions/cli/sandbox/local-aws';
+import { localClientConfig } from '../../tools/sandbox/local-aws';
 import { parseConfig } from '../../functions/shared/config/schema';
-import { createLedgerTable } from '../../functions/cli/sandbox/provision';
-import { runStorm } from '../../functions/cli/sandbox/storm';
+import { createLedgerTable } from '../../tools/sandbox/provision';
+import { runStorm } from '../../tools/sandbox/storm';
 import { FakeDirectory, FakeEmailSender, FakeTopicPublisher } from '../helpers/fakes';
 import { exampleConfig } from '../helpers/fixtures';
 import { localAws } from './harness';

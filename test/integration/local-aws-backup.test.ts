@@ -29,9 +29,9 @@ import {
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { localClientConfig } from '../../functions/cli/sandbox/local-aws';
-import { memberClients } from '../../functions/cli/sandbox/provision';
-import { receiveAll, type World } from '../../functions/cli/sandbox/world';
+import { localClientConfig } from '../../tools/sandbox/local-aws';
+import { memberClients } from '../../tools/sandbox/provision';
+import { receiveAll, type World } from '../../tools/sandbox/world';
 import { freshWorld, localAws } from './harness';
 
 /**

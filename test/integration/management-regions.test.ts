@@ -1,13 +1,13 @@
-import { runDoctor } from '../../functions/cli/doctor';
-import { useLocalAwsEnvironment } from '../../functions/cli/sandbox/local-aws';
+import { runDoctor } from '../../tools/backupctl/doctor';
+import { useLocalAwsEnvironment } from '../../tools/sandbox/local-aws';
 import {
   addOnboarding,
   drainNotifications,
   emitEvent,
   type EventToPut,
-} from '../../functions/cli/sandbox/world';
+} from '../../tools/sandbox/world';
 import { buildReconcileDeps } from '../../functions/reconcile/handler';
-import { AwsPrerequisites } from '../../functions/shared/adapters/prerequisites';
+import { AwsPrerequisites } from '../../tools/adapters/prerequisites';
 import { exampleConfig, sample } from '../helpers/fixtures';
 import { freshWorld } from './harness';
 

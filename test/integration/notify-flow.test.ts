@@ -1,6 +1,6 @@
 import { DeleteIdentityCommand } from '@aws-sdk/client-ses';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { subscribeQueue } from '../../functions/cli/sandbox/provision';
+import { subscribeQueue } from '../../tools/sandbox/provision';
 import {
   drainNotifications,
   emitEvent,
@@ -8,7 +8,7 @@ import {
   receiveAll,
   type EventToPut,
   type World,
-} from '../../functions/cli/sandbox/world';
+} from '../../tools/sandbox/world';
 import { sample } from '../helpers/fixtures';
 import { freshWorld } from './harness';
 

@@ -17,8 +17,8 @@ import {
   CloseAccountCommand,
   RemoveAccountFromOrganizationCommand,
 } from '@aws-sdk/client-organizations';
-import { main } from '../../functions/cli/backupctl';
-import { localClientConfig } from '../../functions/cli/sandbox/local-aws';
+import { main } from '../../tools/backupctl/backupctl';
+import { localClientConfig } from '../../tools/sandbox/local-aws';
 import {
   addOnboarding,
   drainOnboarding,
@@ -26,7 +26,7 @@ import {
   newMemberAccount,
   type EventToPut,
   type OnboardingWorld,
-} from '../../functions/cli/sandbox/world';
+} from '../../tools/sandbox/world';
 import { loadBaseline } from '../../functions/onboard-account/baseline';
 import { buildOnboardingDeps } from '../../functions/onboard-account/handler';
 import { parseOnboardingEvent } from '../../functions/onboard-account/triggers';

@@ -8,8 +8,8 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { packagedTemplate, templateIsStale, TEMPLATE } from '../helpers/package-template';
-import { localClients } from '../../functions/cli/sandbox/provision';
-import { receiveAll } from '../../functions/cli/sandbox/world';
+import { localClients } from '../../tools/sandbox/provision';
+import { receiveAll } from '../../tools/sandbox/world';
 import { ROOT } from '../helpers/fixtures';
 import { SERVICE_DETAIL_TYPES } from '../../functions/notify-backup-event/service-events';
 import { WATCHED_CALLS } from '../../functions/notify-backup-event/tamper';

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main, EXAMPLE_CONFIG } from '../../functions/cli/backupctl';
-import { runSandbox } from '../../functions/cli/sandbox/sandbox';
+import { main, EXAMPLE_CONFIG } from '../../tools/backupctl/backupctl';
+import { runSandbox } from '../../tools/sandbox/sandbox';
 
 /** The sandbox as `npm start` runs it: its own moto, the scenario, the outputs, no leftovers. */
 

@@ -1,9 +1,9 @@
-import { runDoctor } from '../../functions/cli/doctor';
-import { runSetup } from '../../functions/cli/setup';
-import { useLocalAwsEnvironment } from '../../functions/cli/sandbox/local-aws';
-import { AwsOrganizationSetup } from '../../functions/shared/adapters/organization-setup';
-import { AwsPrerequisites } from '../../functions/shared/adapters/prerequisites';
-import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../../functions/shared/backup-policy';
+import { runDoctor } from '../../tools/backupctl/doctor';
+import { runSetup } from '../../tools/backupctl/setup';
+import { useLocalAwsEnvironment } from '../../tools/sandbox/local-aws';
+import { AwsOrganizationSetup } from '../../tools/adapters/organization-setup';
+import { AwsPrerequisites } from '../../tools/adapters/prerequisites';
+import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../../tools/backup-policy/load';
 import { exampleConfig } from '../helpers/fixtures';
 import { freshWorld } from './harness';
 

@@ -13,15 +13,15 @@ import {
   ListAttachedRolePoliciesCommand,
 } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { main } from '../../functions/cli/backupctl';
-import { localClientConfig } from '../../functions/cli/sandbox/local-aws';
+import { main } from '../../tools/backupctl/backupctl';
+import { localClientConfig } from '../../tools/sandbox/local-aws';
 import {
   addOnboarding,
   drainOnboarding,
   drainWatch,
   newMemberAccount,
   type OnboardingWorld,
-} from '../../functions/cli/sandbox/world';
+} from '../../tools/sandbox/world';
 import { buildOnboardingDeps } from '../../functions/onboard-account/handler';
 import { onboardAccount } from '../../functions/onboard-account/onboard';
 import { buildSweepDeps } from '../../functions/reconcile/handler';
@@ -38,7 +38,7 @@ import { freshWorld, worldConfigFile } from './harness';
  * handler reads the member account through its read-only role, and what it finds is repaired
  * through onboarding and told once. The launcher closes moto's gaps: AWS Backup job history,
  * protected resources, region settings and effective backup policies, CloudTrail lookups,
- * AssumeRole of a missing control-plane role failing (see functions/cli/sandbox/moto_launcher.py).
+ * AssumeRole of a missing control-plane role failing (see tools/sandbox/moto_launcher.py).
  */
 
 jest.setTimeout(180_000);

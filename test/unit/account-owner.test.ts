@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { main } from '../../functions/cli/backupctl';
+import { main } from '../../tools/backupctl/backupctl';
 import { notifyBackupEvent } from '../../functions/notify-backup-event/notify';
 import { jobNotice } from '../../functions/notify-backup-event/job-notice';
 import { parseConfig, type Config } from '../../functions/shared/config/schema';

@@ -4,16 +4,14 @@ import { join } from 'node:path';
 import {
   BACKUP_POLICIES_DIR,
   checkProfilesReferToPolicies,
-  cronProblem,
-  describePlans,
-  describeSchedule,
-  effectivePlans,
   loadBackupPolicies,
-  parseBackupPolicy,
   plansForProfile,
   resolveCentralVault,
-  type BackupPolicyDocument,
-} from '../../functions/shared/backup-policy';
+} from '../../tools/backup-policy/load';
+import { cronProblem, describeSchedule } from '../../functions/shared/backup-plans/cron';
+import { describePlans } from '../../functions/shared/backup-plans/describe';
+import { effectivePlans } from '../../functions/shared/backup-plans/merge';
+import { parseBackupPolicy, type BackupPolicyDocument } from '../../tools/backup-policy/syntax';
 import type { Profile } from '../../functions/shared/config/schema';
 import { ConfigError } from '../../functions/shared/errors';
 import { exampleConfig, ROOT } from '../helpers/fixtures';

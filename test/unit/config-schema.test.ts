@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileJsonSchema } from '../../functions/shared/config/json-schema';
 import { CONFIG_ENV, loadRuntimeConfig } from '../../functions/shared/config/runtime';
-import { readConfigFile } from '../../functions/shared/config-file';
+import { readConfigFile } from '../../tools/config-file';
 import { formatIssues, validate } from '../../functions/shared/validate';
 import { CONFIG_JSON_SCHEMA_FILE, configJsonSchemaText } from '../../tools/generate-config-schema';
 import { exampleConfigWithChannels, ROOT } from '../helpers/fixtures';

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { effectiveRules, DEFAULT_RULES } from '../../functions/shared/config/vocabulary';
 import { parseConfig } from '../../functions/shared/config/schema';
 import { CONFIG_ENV, loadRuntimeConfig } from '../../functions/shared/config/runtime';
-import { readConfigFile } from '../../functions/shared/config-file';
+import { readConfigFile } from '../../tools/config-file';
 import { ConfigError } from '../../functions/shared/errors';
 import { exampleConfig, exampleConfigWithChannels, ROOT } from '../helpers/fixtures';
 

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  readEffectivePolicy,
-  type PlanDescription,
-  type RuleDescription,
-  type SelectionDescription,
-} from '../../functions/shared/backup-plans';
+import { readEffectivePolicy } from '../../functions/shared/backup-plans/merge';
+import type {
+  PlanDescription,
+  RuleDescription,
+  SelectionDescription,
+} from '../../functions/shared/backup-plans/describe';
 import type { ProtectedResource } from '../../functions/shared/ports';
 import {
   accountCoverage,

@@ -10,7 +10,7 @@ import { onboardAccount, type OnboardRequest } from '../../functions/onboard-acc
 import type { MemberAccount } from '../../functions/shared/ports';
 import { allows, denies, type IamRequest } from '../helpers/iam-policy';
 import { decideContext } from '../../functions/notify-backup-event/decide';
-import { cliOnboardDeps } from '../../functions/cli/onboarding-commands';
+import { cliOnboardDeps } from '../../tools/backupctl/onboarding-commands';
 import {
   CENTRAL_BUS_ARN,
   CONTROL_PLANE_ROLE_ARN,

@@ -10,7 +10,8 @@ import {
   type FailedFacts,
   type ReadyFacts,
 } from '../../functions/onboard-account/notices';
-import { readEffectivePolicy, type PlanDescription } from '../../functions/shared/backup-plans';
+import { readEffectivePolicy } from '../../functions/shared/backup-plans/merge';
+import type { PlanDescription } from '../../functions/shared/backup-plans/describe';
 import { TopicSchema, type Config } from '../../functions/shared/config/schema';
 import { CachedAccountContext } from '../../functions/shared/notices/account-context';
 import type { AccountRecord } from '../../functions/shared/ports';

@@ -6,7 +6,7 @@ import {
   regionPartition,
 } from '../../functions/shared/partition';
 import { consoleJobUrl, consoleUrl } from '../../functions/shared/format';
-import { resolveCentralVault } from '../../functions/shared/backup-policy';
+import { resolveCentralVault } from '../../tools/backup-policy/load';
 import { organizationsClient } from '../../functions/shared/adapters/clients';
 import { controlTowerForwardingSpec } from '../../functions/reconcile/region-forwarding';
 import { globalEventsRegion } from '../../functions/onboard-account/onboard';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configPlaceholders, policyPlaceholders } from '../../functions/shared/placeholders';
+import { configPlaceholders, policyPlaceholders } from '../../tools/placeholders';
 import { exampleConfigWithChannels, ROOT } from '../helpers/fixtures';
 
 /** The example's stand-in values, found so a real stage cannot deploy them. */

@@ -7,7 +7,7 @@ import {
   failedNotice,
   readyNotice,
 } from '../../functions/onboard-account/notices';
-import { readEffectivePolicy } from '../../functions/shared/backup-plans';
+import { readEffectivePolicy } from '../../functions/shared/backup-plans/merge';
 import type { Severity } from '../../functions/shared/config/vocabulary';
 import type { Notice } from '../../functions/shared/notices/notice';
 import {

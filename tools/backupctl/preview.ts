@@ -1,12 +1,12 @@
-import { decide, decideContext, type Decision } from '../notify-backup-event/decide';
-import { creationFailedNotice, departedNotice } from '../onboard-account/notices';
-import { parseOnboardingEvent } from '../onboard-account/triggers';
-import type { Config } from '../shared/config/schema';
-import { MalformedEventError } from '../shared/errors';
-import type { Outgoing } from '../shared/notices/compose';
-import type { AccountRef, Notice } from '../shared/notices/notice';
-import { planNotice } from '../shared/notices/send';
-import { receptions } from '../shared/notices/subscriptions';
+import { decide, decideContext, type Decision } from '../../functions/notify-backup-event/decide';
+import { creationFailedNotice, departedNotice } from '../../functions/onboard-account/notices';
+import { parseOnboardingEvent } from '../../functions/onboard-account/triggers';
+import type { Config } from '../../functions/shared/config/schema';
+import { MalformedEventError } from '../../functions/shared/errors';
+import type { Outgoing } from '../../functions/shared/notices/compose';
+import type { AccountRef, Notice } from '../../functions/shared/notices/notice';
+import { planNotice } from '../../functions/shared/notices/send';
+import { receptions } from '../../functions/shared/notices/subscriptions';
 
 /**
  * What the control plane would do with an event, without calling AWS: the same decisions and

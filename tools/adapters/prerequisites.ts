@@ -27,17 +27,20 @@ import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { AccountRecord, CheckRecord } from '../ports';
-import { CLIENT_DEFAULTS } from './clients';
-import { DynamoDbCheckLedger } from './dynamodb-check-ledger';
-import { DynamoDbOnboardingLedger } from './dynamodb-onboarding-ledger';
-import { EventBridgeRuleForwarding, type ForwardingRuleState } from './eventbridge-rule-forwarding';
+import type { AccountRecord, CheckRecord } from '../../functions/shared/ports';
+import { CLIENT_DEFAULTS } from '../../functions/shared/adapters/clients';
+import { DynamoDbCheckLedger } from '../../functions/shared/adapters/dynamodb-check-ledger';
+import { DynamoDbOnboardingLedger } from '../../functions/shared/adapters/dynamodb-onboarding-ledger';
+import {
+  EventBridgeRuleForwarding,
+  type ForwardingRuleState,
+} from '../../functions/shared/adapters/eventbridge-rule-forwarding';
 
 /**
  * What `backupctl doctor` reads, read-only, with the operator's credentials: the organization's
  * settings the control plane depends on, SES, the topics' subscribers, the dead-letter queues,
  * the trails, the central bus and the stack's outputs. Each method is one question; the checks
- * (functions/cli/doctor.ts) judge the answers.
+ * (tools/backupctl/doctor.ts) judge the answers.
  */
 
 export interface Subscription {

@@ -8,7 +8,7 @@ import {
   EnablePolicyTypeCommand,
   type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
-import { CLIENT_DEFAULTS } from './clients';
+import { CLIENT_DEFAULTS } from '../../functions/shared/adapters/clients';
 
 /**
  * The organization-wide settings `backupctl setup` turns on, with the management account's

@@ -3,22 +3,25 @@ import {
   controlTowerRuleName,
   managementForwardingRegions,
   managementRuleName,
-} from '../../reconcile/region-forwarding';
+} from '../../functions/reconcile/region-forwarding';
 import { CreateOrganizationalUnitCommand, MoveAccountCommand } from '@aws-sdk/client-organizations';
 import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import { buildNotifyDeps, createHandler as notifyHandler } from '../../notify-backup-event/handler';
+import {
+  buildNotifyDeps,
+  createHandler as notifyHandler,
+} from '../../functions/notify-backup-event/handler';
 import {
   buildOnboardingDeps,
   createHandler as onboardingHandler,
-} from '../../onboard-account/handler';
-import { buildWatchDeps, createHandler as watchHandler } from '../../watch-account/handler';
+} from '../../functions/onboard-account/handler';
 import {
-  loadBackupPolicies,
-  resolveCentralVault,
-  type BackupPolicyDocument,
-} from '../../shared/backup-policy';
-import type { Config } from '../../shared/config/schema';
-import { CONFIG_ENV } from '../../shared/config/runtime';
+  buildWatchDeps,
+  createHandler as watchHandler,
+} from '../../functions/watch-account/handler';
+import { loadBackupPolicies, resolveCentralVault } from '../backup-policy/load';
+import type { BackupPolicyDocument } from '../backup-policy/syntax';
+import type { Config } from '../../functions/shared/config/schema';
+import { CONFIG_ENV } from '../../functions/shared/config/runtime';
 import { drainQueue, type DrainStats } from './event-source';
 import type { LocalAws } from './local-aws';
 import {
@@ -35,6 +38,7 @@ import {
   type SandboxOrganization,
 } from './provision';
 import { readStackSettings, type StackSettings } from './stack-settings';
+import { isAccountId } from '../../functions/shared/patterns';
 
 /**
  * A local organization with the notification stack deployed: what the sandbox plays its scenario
@@ -252,8 +256,7 @@ export async function emitEvent(
   // A sample names its own account in its ARNs and roles: re-aimed at the account that sends it,
   // so an event's resources always belong to the event's account.
   const own = (event as { account?: unknown }).account;
-  const reaim = (text: string) =>
-    typeof own === 'string' && /^\d{12}$/.test(own) ? text.split(own).join(accountId) : text;
+  const reaim = (text: string) => (isAccountId(own) ? text.split(own).join(accountId) : text);
   const out = await sender.eventbridge.send(
     new PutEventsCommand({
       Entries: [

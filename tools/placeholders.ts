@@ -1,4 +1,4 @@
-import type { Config } from './config/schema';
+import type { Config } from '../functions/shared/config/schema';
 
 /**
  * The example configuration's stand-in values (infra/config/example.yml, the backup policy

@@ -27,7 +27,7 @@ import {
   VerifyEmailIdentityCommand,
 } from '@aws-sdk/client-ses';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { channelTopicKey, filteredChannels } from '../../shared/notices/subscriptions';
+import { channelTopicKey, filteredChannels } from '../../functions/shared/notices/subscriptions';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -35,7 +35,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import type { Config } from '../../shared/config/schema';
+import type { Config } from '../../functions/shared/config/schema';
 import { localClientConfig } from './local-aws';
 import type { StackSettings } from './stack-settings';
 

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildOnboardingDeps } from '../../onboard-account/handler';
-import { parseOnboardingEvent } from '../../onboard-account/triggers';
-import { buildReconcileDeps, buildSweepDeps } from '../../reconcile/handler';
-import { sweep } from '../../reconcile/sweep';
-import type { AccountRecord } from '../../shared/ports';
+import { buildOnboardingDeps } from '../../functions/onboard-account/handler';
+import { parseOnboardingEvent } from '../../functions/onboard-account/triggers';
+import { buildReconcileDeps, buildSweepDeps } from '../../functions/reconcile/handler';
+import { sweep } from '../../functions/reconcile/sweep';
+import type { AccountRecord } from '../../functions/shared/ports';
 import type { MotoSentEmail } from './local-aws';
 import {
   addOnboarding,
@@ -24,7 +24,7 @@ import {
  * control plane and onboards them too.
  */
 
-const ROOT = join(__dirname, '..', '..', '..');
+const ROOT = join(__dirname, '..', '..');
 
 export interface OnboardingRow {
   account: string;

@@ -1,20 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Config } from '../shared/config/schema';
-import { readConfigFile } from '../shared/config-file';
-import { ConfigError, MalformedEventError, errorMessage } from '../shared/errors';
-import { LocalAwsError } from './sandbox/local-aws';
-import { runSandbox } from './sandbox/sandbox';
+import type { Config } from '../../functions/shared/config/schema';
+import { readConfigFile } from '../config-file';
+import { ConfigError, MalformedEventError, errorMessage } from '../../functions/shared/errors';
+import { LocalAwsError } from '../sandbox/local-aws';
+import { runSandbox } from '../sandbox/sandbox';
 import { runOnboard, runReconcile } from './onboarding-commands';
 import { coverageText, parseSince, runCoverage, runDigest } from './watch-commands';
 import { doctorText, runDoctorCommand } from './doctor';
 import { runSetupCommand, setupText } from './setup';
-import { isAccountId, isRegion } from '../shared/patterns';
+import { isAccountId, isRegion } from '../../functions/shared/patterns';
 import { policiesQuery, showPolicies } from './policies';
 import { deliveries, previewEvent, unwrapEvent, type AccountHints } from './preview';
-import { renderSns } from '../shared/notices/render-chat';
-import { renderEmail } from '../shared/notices/render-email';
+import { renderSns } from '../../functions/shared/notices/render-chat';
+import { renderEmail } from '../../functions/shared/notices/render-email';
 
 /**
  * backupctl: the operators' view of the control plane. `plan` and `render` make no AWS call.

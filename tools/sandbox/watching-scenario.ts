@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { DisableRuleCommand } from '@aws-sdk/client-eventbridge';
-import { buildDigestDeps } from '../../send-digest/handler';
-import { digestPeriod, sendDigest } from '../../send-digest/send-digest';
-import { buildSweepDeps } from '../../reconcile/handler';
-import { sweep } from '../../reconcile/sweep';
-import { dynamodbClient } from '../../shared/adapters/clients';
-import { DynamoDbCheckLedger } from '../../shared/adapters/dynamodb-check-ledger';
-import type { CheckRecord } from '../../shared/ports';
+import { buildDigestDeps } from '../../functions/send-digest/handler';
+import { digestPeriod, sendDigest } from '../../functions/send-digest/send-digest';
+import { buildSweepDeps } from '../../functions/reconcile/handler';
+import { sweep } from '../../functions/reconcile/sweep';
+import { dynamodbClient } from '../../functions/shared/adapters/clients';
+import { DynamoDbCheckLedger } from '../../functions/shared/adapters/dynamodb-check-ledger';
+import type { CheckRecord } from '../../functions/shared/ports';
 import { memberClients } from './provision';
 import {
   drainNotifications,
@@ -19,7 +19,7 @@ import {
   type OnboardingWorld,
 } from './world';
 
-const ROOT = join(__dirname, '..', '..', '..');
+const ROOT = join(__dirname, '..', '..');
 
 /**
  * The sandbox's watching story, after onboarding: someone disables the forwarding rule in one

@@ -1,19 +1,21 @@
-import type { Config, Profile } from '../shared/config/schema';
+import type { Config, Profile } from '../../functions/shared/config/schema';
 import {
   BACKUP_POLICIES_DIR,
   checkProfilesReferToPolicies,
   displayPath,
   loadBackupPolicies,
   resolveCentralVault,
-  type BackupPolicyDocument,
   plansForProfile,
-  type LoadedBackupPolicy,
-  type PlanDescription,
-  type RuleDescription,
-  type SelectionDescription,
-} from '../shared/backup-policy';
-import { ConfigError } from '../shared/errors';
-import { chooseProfile, describeProfileMatch } from '../shared/profiles';
+} from '../backup-policy/load';
+import type { BackupPolicyDocument, LoadedBackupPolicy } from '../backup-policy/syntax';
+import type {
+  PlanDescription,
+  RuleDescription,
+  SelectionDescription,
+} from '../../functions/shared/backup-plans/describe';
+import { ConfigError } from '../../functions/shared/errors';
+import { chooseProfile, describeProfileMatch } from '../../functions/shared/profiles';
+import { isAccountId } from '../../functions/shared/patterns';
 
 /**
  * `backupctl policies`: which backup plans an account gets from its onboarding profile, read
@@ -41,7 +43,7 @@ export function policiesQuery(
 ): PoliciesQuery {
   const format = values.format ?? 'text';
   if (format !== 'text' && format !== 'json') throw usage('--format must be "text" or "json"');
-  if (values.account !== undefined && !/^\d{12}$/.test(values.account)) {
+  if (values.account !== undefined && !isAccountId(values.account)) {
     throw usage(`--account must be a 12-digit account id, got "${values.account}"`);
   }
   const tags: Record<string, string> = {};

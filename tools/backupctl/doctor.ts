@@ -1,5 +1,5 @@
-import type { Config } from '../shared/config/schema';
-import { errorMessage } from '../shared/errors';
+import type { Config } from '../../functions/shared/config/schema';
+import { errorMessage } from '../../functions/shared/errors';
 import {
   dynamodbClient,
   organizationsClient,
@@ -8,28 +8,32 @@ import {
   snsClient,
   sqsClient,
   stsClient,
-} from '../shared/adapters/clients';
+} from '../../functions/shared/adapters/clients';
 import {
   AwsPrerequisites,
   type PrerequisiteReader,
   type StackSetInstance,
   type Subscription,
   type Trail,
-} from '../shared/adapters/prerequisites';
+} from '../adapters/prerequisites';
 import {
   forwardingDifferences,
   type ForwardingRuleState,
-} from '../shared/adapters/eventbridge-rule-forwarding';
+} from '../../functions/shared/adapters/eventbridge-rule-forwarding';
 import {
   controlTowerForwardingSpec,
   managementForwardingRegions,
   managementForwardingSpecs,
-} from '../reconcile/region-forwarding';
-import { currentPartition, regionPartition } from '../shared/partition';
-import { forwardedPattern, loadBaseline } from '../onboard-account/baseline';
-import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../shared/backup-policy';
-import type { AccountRecord, CheckRecord } from '../shared/ports';
-import { channelTopicKey, chatChannels, filteredChannels } from '../shared/notices/subscriptions';
+} from '../../functions/reconcile/region-forwarding';
+import { currentPartition, regionPartition } from '../../functions/shared/partition';
+import { forwardedPattern, loadBaseline } from '../../functions/onboard-account/baseline';
+import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../backup-policy/load';
+import type { AccountRecord, CheckRecord } from '../../functions/shared/ports';
+import {
+  channelTopicKey,
+  chatChannels,
+  filteredChannels,
+} from '../../functions/shared/notices/subscriptions';
 
 /**
  * `backupctl doctor`: read-only checks of everything the control plane depends on and cannot

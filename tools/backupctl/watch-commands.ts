@@ -1,29 +1,37 @@
-import { loadBaseline } from '../onboard-account/baseline';
-import type { SweepDecision, SweepResult } from '../reconcile/sweep';
-import { isInactive } from '../shared/accounts';
-import { BackupJobSummaries } from '../shared/adapters/backup-job-summaries';
-import { dynamodbClient, organizationsClient, stsClient } from '../shared/adapters/clients';
-import { DynamoDbCheckLedger } from '../shared/adapters/dynamodb-check-ledger';
-import { DynamoDbOnboardingLedger } from '../shared/adapters/dynamodb-onboarding-ledger';
-import { StsAccountAccess } from '../shared/adapters/member-account';
-import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
-import type { Config } from '../shared/config/schema';
-import { ConfigError } from '../shared/errors';
-import { CachedAccountContext } from '../shared/notices/account-context';
-import type { Notice } from '../shared/notices/notice';
-import type { PipelineDeps } from '../shared/notices/send';
-import { digestNotice, type Digest } from '../send-digest/digest';
-import { collectDigest, digestPeriod, type DigestDeps } from '../send-digest/send-digest';
+import { loadBaseline } from '../../functions/onboard-account/baseline';
+import type { SweepDecision, SweepResult } from '../../functions/reconcile/sweep';
+import { isInactive } from '../../functions/shared/accounts';
+import { BackupJobSummaries } from '../../functions/shared/adapters/backup-job-summaries';
+import {
+  dynamodbClient,
+  organizationsClient,
+  stsClient,
+} from '../../functions/shared/adapters/clients';
+import { DynamoDbCheckLedger } from '../../functions/shared/adapters/dynamodb-check-ledger';
+import { DynamoDbOnboardingLedger } from '../../functions/shared/adapters/dynamodb-onboarding-ledger';
+import { StsAccountAccess } from '../../functions/shared/adapters/member-account';
+import { OrganizationsAdmin } from '../../functions/shared/adapters/organizations-admin';
+import type { Config } from '../../functions/shared/config/schema';
+import { ConfigError } from '../../functions/shared/errors';
+import { CachedAccountContext } from '../../functions/shared/notices/account-context';
+import type { Notice } from '../../functions/shared/notices/notice';
+import type { PipelineDeps } from '../../functions/shared/notices/send';
+import { digestNotice, type Digest } from '../../functions/send-digest/digest';
+import {
+  collectDigest,
+  digestPeriod,
+  type DigestDeps,
+} from '../../functions/send-digest/send-digest';
 import {
   systemClock,
   type CheckLedger,
   type CheckRecord,
   type CoverageRow,
   type OrganizationAdmin,
-} from '../shared/ports';
-import { checkAccount, type WatchDeps } from '../watch-account/check';
-import type { Judged } from '../watch-account/coverage';
-import { extraChecks } from '../watch-account/extra-checks';
+} from '../../functions/shared/ports';
+import { checkAccount, type WatchDeps } from '../../functions/watch-account/check';
+import type { Judged } from '../../functions/watch-account/coverage';
+import { extraChecks } from '../../functions/watch-account/extra-checks';
 import { topicArnFor } from './preview';
 
 /**

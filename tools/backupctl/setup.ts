@@ -1,5 +1,5 @@
-import type { Config } from '../shared/config/schema';
-import { errorMessage } from '../shared/errors';
+import type { Config } from '../../functions/shared/config/schema';
+import { errorMessage } from '../../functions/shared/errors';
 import {
   dynamodbClient,
   organizationsClient,
@@ -7,13 +7,10 @@ import {
   snsClient,
   sqsClient,
   stsClient,
-} from '../shared/adapters/clients';
-import { AwsPrerequisites, type PrerequisiteReader } from '../shared/adapters/prerequisites';
-import {
-  AwsOrganizationSetup,
-  type OrganizationSetupWriter,
-} from '../shared/adapters/organization-setup';
-import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../shared/backup-policy';
+} from '../../functions/shared/adapters/clients';
+import { AwsPrerequisites, type PrerequisiteReader } from '../adapters/prerequisites';
+import { AwsOrganizationSetup, type OrganizationSetupWriter } from '../adapters/organization-setup';
+import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../backup-policy/load';
 import { copiesAcrossAccounts } from './doctor';
 
 /**

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, type ScalarTag, type CollectionTag } from 'yaml';
-import { forwardedPattern, loadBaseline } from '../../onboard-account/baseline';
+import { forwardedPattern, loadBaseline } from '../../functions/onboard-account/baseline';
 
 /**
  * The settings of serverless.yml that the local stack must copy so it behaves like the deployed
@@ -9,7 +9,7 @@ import { forwardedPattern, loadBaseline } from '../../onboard-account/baseline';
  * so a change there reaches the sandbox without a second edit.
  */
 
-export const SERVERLESS_YML = join(__dirname, '..', '..', '..', 'serverless.yml');
+export const SERVERLESS_YML = join(__dirname, '..', '..', 'serverless.yml');
 
 export interface StackSettings {
   service: string;

@@ -1,5 +1,5 @@
-import { loadBaseline } from '../onboard-account/baseline';
-import { buildOnboardingDeps } from '../onboard-account/handler';
+import { loadBaseline } from '../../functions/onboard-account/baseline';
+import { buildOnboardingDeps } from '../../functions/onboard-account/handler';
 import {
   NO_LEDGER,
   SILENT_NOTIFIER,
@@ -7,25 +7,25 @@ import {
   onboardAccount,
   type OnboardDeps,
   type OnboardResult,
-} from '../onboard-account/onboard';
-import { sweep, type SweepResult } from '../reconcile/sweep';
+} from '../../functions/onboard-account/onboard';
+import { sweep, type SweepResult } from '../../functions/reconcile/sweep';
 import { cliWatchDeps, verifyInPlace } from './watch-commands';
 import {
   dynamodbClient,
   organizationsClient,
   sqsClient,
   stsClient,
-} from '../shared/adapters/clients';
-import { DynamoDbOnboardingLedger } from '../shared/adapters/dynamodb-onboarding-ledger';
-import { StsAccountAccess } from '../shared/adapters/member-account';
-import { OrganizationsAdmin } from '../shared/adapters/organizations-admin';
-import { SqsWorkQueue } from '../shared/adapters/sqs-work-queue';
-import type { Config } from '../shared/config/schema';
-import { CONFIG_ENV } from '../shared/config/runtime';
-import { ConfigError } from '../shared/errors';
-import { isAccountId } from '../shared/patterns';
-import type { WorkQueue } from '../shared/ports';
-import { systemClock } from '../shared/ports';
+} from '../../functions/shared/adapters/clients';
+import { DynamoDbOnboardingLedger } from '../../functions/shared/adapters/dynamodb-onboarding-ledger';
+import { StsAccountAccess } from '../../functions/shared/adapters/member-account';
+import { OrganizationsAdmin } from '../../functions/shared/adapters/organizations-admin';
+import { SqsWorkQueue } from '../../functions/shared/adapters/sqs-work-queue';
+import type { Config } from '../../functions/shared/config/schema';
+import { CONFIG_ENV } from '../../functions/shared/config/runtime';
+import { ConfigError } from '../../functions/shared/errors';
+import { isAccountId } from '../../functions/shared/patterns';
+import type { WorkQueue } from '../../functions/shared/ports';
+import { systemClock } from '../../functions/shared/ports';
 
 /**
  * backupctl's onboarding commands. `plan` on an account event needs no AWS; `onboard` and

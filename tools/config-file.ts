@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { parseConfig, type Config } from './config/schema';
-import { ConfigError } from './errors';
+import { parseConfig, type Config } from '../functions/shared/config/schema';
+import { ConfigError } from '../functions/shared/errors';
 
 /**
  * Reading a stage configuration file (YAML): package time (infra/stage-config.js) and the CLI

@@ -1,36 +1,23 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { partitionOfRegion } from './partition';
-import { join, relative } from 'node:path';
 import { z } from 'zod';
-import type { Config, Profile } from './config/schema';
+import { CHILD_CONTROL, VALUE_OPERATORS } from '../../functions/shared/backup-plans/merge';
+import { ConfigError } from '../../functions/shared/errors';
 import {
-  CHILD_CONTROL,
-  VALUE_OPERATORS,
   coldStorageProblem,
   continuousProblem,
-  cronProblem,
-  describePlans,
-  effectivePlans,
   isTimeZone,
   toBool,
   toInt,
-  type EffectivePolicy,
-  type PlanDescription,
-} from './backup-plans';
-import { ConfigError } from './errors';
-
-export * from './backup-plans';
+} from '../../functions/shared/backup-plans/values';
+import { cronProblem } from '../../functions/shared/backup-plans/cron';
+import { ACCOUNT_ID_PATTERN, REGION_PATTERN, REGION_RULE } from '../../functions/shared/patterns';
 
 /**
- * AWS Organizations backup policies (policy type BACKUP_POLICY) as code: the files in
- * infra/backup-policies/, their syntax, and what they mean once merged into an account's
- * effective policy.
+ * The syntax of AWS Organizations backup policies (policy type BACKUP_POLICY): a schema for the
+ * files in infra/backup-policies/, with one message per problem naming the field path.
  *
  * Syntax: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_backup_syntax.html
  * Operators: https://docs.aws.amazon.com/organizations/latest/userguide/policy-operators.html
  */
-
-export const BACKUP_POLICIES_DIR = join(__dirname, '..', '..', 'infra', 'backup-policies');
 
 /** AWS Backup runs scheduled backups at most once an hour and accepts cron() only. */
 const MAX_WINDOW_MINUTES = 52_560_000; // 100 years, the API's maximum for both windows
@@ -195,21 +182,20 @@ const bool = z.union([z.boolean(), z.enum(['true', 'false'])], {
   error: 'must be true or false (or the strings "true", "false")',
 });
 
-const REGION = z
-  .string()
-  .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'must be a region name such as us-east-1');
+const REGION = z.string().regex(REGION_PATTERN, REGION_RULE);
 const VAULT_NAME = z
   .string()
   .regex(/^[A-Za-z0-9_-]{2,50}$/, 'must be a backup vault name: 2 to 50 letters, digits, "-", "_"');
-const ACCOUNT = String.raw`(\$account|\d{12})`;
-const REGION_OR_PLACEHOLDER = String.raw`(\$region|[a-z]{2}(-[a-z]+)+-\d{1,2})`;
+const ACCOUNT = `(\\$account|${ACCOUNT_ID_PATTERN.source.slice(1, -1)})`;
+const REGION_NAME = REGION_PATTERN.source.slice(1, -1);
+const REGION_OR_PLACEHOLDER = `(\\$region|${REGION_NAME})`;
 /**
  * The central backup account's vault in a region, filled in at package time from
  * centralBackup in the configuration: policies never carry the central account's id.
  */
-const CENTRAL_VAULT = /^\{\{central-vault:([a-z]{2}(?:-[a-z]+)+-\d{1,2})\}\}$/;
+export const CENTRAL_VAULT = new RegExp(`^\\{\\{central-vault:(${REGION_NAME})\\}\\}$`);
 const VAULT_ARN_PATTERN = new RegExp(
-  String.raw`^(arn:aws[a-z-]*:backup:${REGION_OR_PLACEHOLDER}:${ACCOUNT}:backup-vault:[A-Za-z0-9_.-]{2,50}|\{\{central-vault:[a-z]{2}(-[a-z]+)+-\d{1,2}\}\})$`,
+  String.raw`^(arn:aws[a-z-]*:backup:${REGION_OR_PLACEHOLDER}:${ACCOUNT}:backup-vault:[A-Za-z0-9_.-]{2,50}|\{\{central-vault:${REGION_NAME}\}\})$`,
 );
 const VAULT_ARN_RULE =
   'must be a backup vault ARN, arn:aws:backup:<region>:<account id or $account>:backup-vault:<name>, or {{central-vault:<region>}}';
@@ -425,7 +411,7 @@ function unknownKeyMessage(key: string): string {
   return `unknown key "${key}"`;
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
+export function formatPath(path: readonly PropertyKey[]): string {
   return path.length ? path.map(String).join('.') : '(top level)';
 }
 
@@ -437,174 +423,4 @@ export function parseBackupPolicy(raw: unknown, source: string): BackupPolicyDoc
     (line) => `${source}: ${formatPath(line.path)}: ${line.message}`,
   );
   throw new ConfigError([...new Set(lines)].join('\n'));
-}
-
-/** Where a file is shown in messages: relative to the working directory when inside it. */
-export function displayPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') ? rel : file;
-}
-
-export interface CentralBackup {
-  accountId: string;
-  vaultName: string;
-}
-
-/**
- * The policy with every {{central-vault:<region>}} (a copy action's key and target) replaced by
- * the central vault's ARN in that region. Without a central account configured, a policy that
- * names it is an error naming the file and the place.
- */
-export function resolveCentralVault(
-  document: unknown,
-  central: CentralBackup | undefined,
-  source: string,
-): unknown {
-  const fill = (text: string, path: string[]): string => {
-    const m = CENTRAL_VAULT.exec(text);
-    if (!m) return text;
-    if (!central) {
-      throw new ConfigError(
-        `${source}: ${formatPath(path)}: ${text} needs the central backup account: set centralBackup.accountId in the configuration`,
-      );
-    }
-    // The vault's partition is its region's (us-gov-west-1 → aws-us-gov).
-    return `arn:${partitionOfRegion(m[1])}:backup:${m[1]}:${central.accountId}:backup-vault:${central.vaultName}`;
-  };
-  const walk = (value: unknown, path: string[]): unknown => {
-    if (typeof value === 'string') return fill(value, path);
-    if (Array.isArray(value)) return value.map((v, i) => walk(v, [...path, String(i)]));
-    if (typeof value === 'object' && value !== null) {
-      return Object.fromEntries(
-        Object.entries(value).map(([k, v]) => [fill(k, [...path, k]), walk(v, [...path, k])]),
-      );
-    }
-    return value;
-  };
-  return walk(document, []);
-}
-
-/** Reads every *.json in the folder; the file name (without .json) is the policy's name. */
-export function loadBackupPolicies(
-  dir: string = BACKUP_POLICIES_DIR,
-): Map<string, LoadedBackupPolicy> {
-  let names: string[];
-  try {
-    names = readdirSync(dir)
-      .filter((f) => f.endsWith('.json'))
-      .sort();
-  } catch (error) {
-    throw new ConfigError(`cannot read backup policies folder ${dir}: ${(error as Error).message}`);
-  }
-  const policies = new Map<string, LoadedBackupPolicy>();
-  for (const fileName of names) {
-    const file = join(dir, fileName);
-    const source = displayPath(file);
-    const name = fileName.slice(0, -'.json'.length);
-    if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(name)) {
-      throw new ConfigError(
-        `${source}: the file name is the policy's name and must use letters, digits, "-", "_"`,
-      );
-    }
-    const text = readFileSync(file, 'utf8');
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (error) {
-      throw new ConfigError(`${source}: not valid JSON: ${(error as Error).message}`);
-    }
-    const duplicates = duplicateKeys(text);
-    if (duplicates.length) {
-      throw new ConfigError(
-        duplicates
-          .map(
-            (d) =>
-              `${source}: ${formatPath(d.path)}: duplicate key "${d.key}" (Organizations rejects it; JSON.parse would silently keep the last)`,
-          )
-          .join('\n'),
-      );
-    }
-    policies.set(name, { name, file, document: parseBackupPolicy(raw, source) });
-  }
-  return policies;
-}
-
-/** Finds keys that appear twice in one object of (syntactically valid) JSON text. */
-function duplicateKeys(text: string): { path: string[]; key: string }[] {
-  const found: { path: string[]; key: string }[] = [];
-  const stack: { keys?: Set<string>; key?: string; expectKey: boolean }[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    const top = stack[stack.length - 1];
-    if (c === '{') stack.push({ keys: new Set(), expectKey: true });
-    else if (c === '[') stack.push({ expectKey: false });
-    else if (c === '}' || c === ']') stack.pop();
-    else if (c === ',' && top?.keys) top.expectKey = true;
-    else if (c === '"') {
-      let j = i + 1;
-      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-      if (top?.keys && top.expectKey) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
-        if (top.keys.has(key)) {
-          found.push({ path: stack.slice(0, -1).map((f) => f.key ?? '[]'), key });
-        }
-        top.keys.add(key);
-        top.key = key;
-        top.expectKey = false;
-      }
-      i = j;
-    }
-  }
-  return found;
-}
-
-/** Profiles that name a policy for which there is no file. */
-export function checkProfilesReferToPolicies(
-  config: Config,
-  policies: ReadonlyMap<string, LoadedBackupPolicy>,
-): string[] {
-  const have = [...policies.keys()].join(', ') || 'none';
-  return (config.onboarding?.profiles ?? []).flatMap((profile, i) =>
-    profile.backupPolicies
-      .filter((name) => !policies.has(name))
-      .map(
-        (name) =>
-          `onboarding.profiles.${i}.backupPolicies: profile "${profile.name}" names backup policy "${name}" but there is no backup policy file ${name}.json (have: ${have})`,
-      ),
-  );
-}
-
-export interface ProfilePlans {
-  policies: LoadedBackupPolicy[];
-  effective: EffectivePolicy;
-  plans: PlanDescription[];
-  /** Incomplete plans, and regions where the profile's onboarding creates no vault. */
-  problems: string[];
-}
-
-/**
- * The plans an account of this profile gets from the profile's policies (attached to the
- * account, merged in the order listed). Names without a file are left out (see
- * checkProfilesReferToPolicies).
- */
-export function plansForProfile(
-  profile: Profile,
-  policies: ReadonlyMap<string, LoadedBackupPolicy>,
-): ProfilePlans {
-  const attached = profile.backupPolicies.flatMap((name) => policies.get(name) ?? []);
-  const effective = effectivePlans(
-    attached.map((p) => p.document),
-    attached.map((p) => p.name),
-  );
-  const plans = describePlans(effective);
-  const problems = plans.flatMap((plan) => [
-    ...plan.problems.map((problem) => `plan ${plan.plan} ${problem}`),
-    ...plan.regions
-      .filter((region) => !profile.regions.includes(region))
-      .map(
-        (region) =>
-          `plan ${plan.plan} backs up in ${region}, where profile "${profile.name}" creates no backup vault (its regions: ${profile.regions.join(', ')})`,
-      ),
-  ]);
-  return { policies: attached, effective, plans, problems };
 }

@@ -2,11 +2,11 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { notifyBackupEvent, type NotifyDeps } from '../../notify-backup-event/notify';
-import { DynamoDbDeliveryLedger } from '../../shared/adapters/dynamodb-delivery-ledger';
-import { DynamoDbIncidentStore } from '../../shared/adapters/dynamodb-incident-store';
-import type { Config } from '../../shared/config/schema';
-import { CachedAccountContext } from '../../shared/notices/account-context';
+import { notifyBackupEvent, type NotifyDeps } from '../../functions/notify-backup-event/notify';
+import { DynamoDbDeliveryLedger } from '../../functions/shared/adapters/dynamodb-delivery-ledger';
+import { DynamoDbIncidentStore } from '../../functions/shared/adapters/dynamodb-incident-store';
+import type { Config } from '../../functions/shared/config/schema';
+import { CachedAccountContext } from '../../functions/shared/notices/account-context';
 import type {
   Clock,
   EmailMessage,
@@ -17,7 +17,7 @@ import type {
   TopicMessage,
   TopicPublisher,
   WorkQueue,
-} from '../../shared/ports';
+} from '../../functions/shared/ports';
 
 /**
  * A storm of failures from one cause through the real notification flow, with the incident
@@ -26,7 +26,7 @@ import type {
  * sandbox run). Used by the sandbox, the bench (the aggregation figure) and an integration test.
  */
 
-const ROOT = join(__dirname, '..', '..', '..');
+const ROOT = join(__dirname, '..', '..');
 
 export interface StormOptions {
   dynamodb: DynamoDBClient;

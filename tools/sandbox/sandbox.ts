@@ -2,12 +2,12 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { decide } from '../../notify-backup-event/decide';
-import type { Config } from '../../shared/config/schema';
-import { readConfigFile } from '../../shared/config-file';
-import { errorMessage } from '../../shared/errors';
-import { logger } from '../../shared/logger';
-import { channelTopicKey, chatChannels } from '../../shared/notices/subscriptions';
+import { decide } from '../../functions/notify-backup-event/decide';
+import type { Config } from '../../functions/shared/config/schema';
+import { readConfigFile } from '../config-file';
+import { errorMessage } from '../../functions/shared/errors';
+import { logger } from '../../functions/shared/logger';
+import { channelTopicKey, chatChannels } from '../../functions/shared/notices/subscriptions';
 import {
   findPython,
   startLocalAws,
@@ -46,7 +46,7 @@ import {
  * received under .sandbox/, and exits non-zero when the system did not behave as expected.
  */
 
-const ROOT = join(__dirname, '..', '..', '..');
+const ROOT = join(__dirname, '..', '..');
 
 export interface SandboxOptions {
   keep: boolean;

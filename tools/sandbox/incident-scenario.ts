@@ -1,7 +1,7 @@
-import { OrganizationsAdmin } from '../../shared/adapters/organizations-admin';
-import { SesEmailSender } from '../../shared/adapters/ses-email-sender';
-import { SnsTopicPublisher } from '../../shared/adapters/sns-topic-publisher';
-import { parseConfig } from '../../shared/config/schema';
+import { OrganizationsAdmin } from '../../functions/shared/adapters/organizations-admin';
+import { SesEmailSender } from '../../functions/shared/adapters/ses-email-sender';
+import { SnsTopicPublisher } from '../../functions/shared/adapters/sns-topic-publisher';
+import { parseConfig } from '../../functions/shared/config/schema';
 import { runStorm, type StormResult } from './storm';
 import type { World } from './world';
 
