@@ -9,7 +9,7 @@ import type { Baseline } from './baseline';
  * it, the alias, the vaults and the two forwarding rules by name (targeting the central bus only).
  * It writes no IAM: the baseline's roles come from the StackSet or the administrator role. Derived from the baseline,
  * so a resource added there is covered here. One definition for every way the role arrives: the
- * StackSet template (infra/stage-config.js), the one-time bootstrap (onboard.ts) and the
+ * StackSet template (infra/stage-config.js), the one-time bootstrap (steps.ts, access) and the
  * table-driven test of its permissions (test/unit/member-role.test.ts).
  */
 
@@ -25,7 +25,7 @@ export interface MemberRoleVars {
   centralBusArn: string;
 }
 
-/** The tag every key, vault and role onboarding creates carries (onboard.ts). */
+/** The tag every key, vault and role onboarding creates carries (resources/). */
 export const MANAGED_TAG = { key: 'managed-by', value: 'backup-control-plane' } as const;
 
 export interface MemberRoleDefinition {

@@ -1,5 +1,14 @@
-/** What the flows need from the outside world. Adapters under ./adapters implement these. */
+/**
+ * What the flows need from the outside world. Adapters under ./adapters implement these. The
+ * member baseline's ports live with their resource kinds (functions/onboard-account/resources/).
+ */
 import type { JobType, Severity } from './config/vocabulary';
+import type { MemberEvents } from '../onboard-account/resources/forwarding';
+import type { MemberKms } from '../onboard-account/resources/key';
+import type { MemberIam } from '../onboard-account/resources/role';
+export type { MemberEvents, RuleTarget } from '../onboard-account/resources/forwarding';
+export type { MemberKms } from '../onboard-account/resources/key';
+export type { MemberIam } from '../onboard-account/resources/role';
 
 export interface EmailMessage {
   from: string;
@@ -116,38 +125,6 @@ export interface OrganizationAdmin extends OrganizationReader {
 
 export type PolicyDocument = Record<string, unknown>;
 
-export interface MemberIam {
-  getRole(name: string): Promise<{ arn: string; trustPolicy: PolicyDocument } | undefined>;
-  createRole(
-    name: string,
-    trustPolicy: PolicyDocument,
-    description: string,
-    tags: Record<string, string>,
-  ): Promise<{ arn: string }>;
-  updateTrustPolicy(name: string, trustPolicy: PolicyDocument): Promise<void>;
-  attachedPolicyArns(roleName: string): Promise<string[]>;
-  attachPolicy(roleName: string, policyArn: string): Promise<void>;
-  getInlinePolicy(roleName: string, policyName: string): Promise<PolicyDocument | undefined>;
-  putInlinePolicy(roleName: string, policyName: string, document: PolicyDocument): Promise<void>;
-}
-
-export interface MemberKms {
-  findAlias(alias: string): Promise<{ keyId: string; keyArn: string } | undefined>;
-  createKey(
-    description: string,
-    policy: PolicyDocument,
-    tags: Record<string, string>,
-  ): Promise<{ keyId: string; keyArn: string }>;
-  /** A key this control plane created for `alias` that has no alias (a run stopped between). */
-  findUnaliasedKey(alias: string): Promise<{ keyId: string; keyArn: string } | undefined>;
-  /** Points the alias at the key, creating it or moving it from another key. */
-  createAlias(alias: string, keyId: string): Promise<void>;
-  getKeyPolicy(keyId: string): Promise<PolicyDocument>;
-  putKeyPolicy(keyId: string, policy: PolicyDocument): Promise<void>;
-  rotationEnabled(keyId: string): Promise<boolean>;
-  enableRotation(keyId: string): Promise<void>;
-}
-
 export interface MemberBackup {
   describeVault(name: string): Promise<{ arn: string; encryptionKeyArn?: string } | undefined>;
   createVault(name: string, keyArn: string, tags: Record<string, string>): Promise<{ arn: string }>;
@@ -210,23 +187,6 @@ export interface ChangeRecord {
   identity: string;
   action: string;
   time: string;
-}
-
-export interface RuleTarget {
-  id: string;
-  arn: string;
-  roleArn?: string;
-}
-
-export interface MemberEvents {
-  describeRule(
-    name: string,
-  ): Promise<
-    { arn: string; state: string; pattern: PolicyDocument; description?: string } | undefined
-  >;
-  putRule(name: string, pattern: PolicyDocument, description: string): Promise<{ arn: string }>;
-  targets(ruleName: string): Promise<RuleTarget[]>;
-  putTarget(ruleName: string, target: RuleTarget): Promise<void>;
 }
 
 /** AWS access inside one member account, through the assumed role. */

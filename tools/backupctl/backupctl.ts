@@ -115,7 +115,7 @@ Options:
 Exit status: 0 done (whatever the coverage); 1 an account could not be read; 2 bad usage or
 configuration.
 `,
-  plan: `Usage: backupctl plan <event.json|-> [--config <file>]
+  plan: `Usage: backupctl plan <event.json|-> [--ou <ou path>] [--tag key=value ...] [--config <file>]
 
 Prints, as JSON, what the control plane would do with this EventBridge event, without calling
 AWS (no account name lookup):
@@ -124,6 +124,8 @@ AWS (no account name lookup):
    {"channel":"sns","topic","subject","attributes":{...}}]}
 
 Options:
+  --ou <ou path>    the account's OU path, e.g. Workloads/Production (rules with ouPath)
+  --tag key=value   an account tag (repeat; rules with accountTags, the owner tag)
   --config <file>   stage configuration (default: infra/config/example.yml)
   -h, --help        this help
 
@@ -131,6 +133,7 @@ Exit status: 0 for any well-formed event (ignored ones too); 2 for unreadable JS
 that cannot be parsed, or a bad configuration.
 `,
   render: `Usage: backupctl render <event.json|-> --channel email|sns [--format html|text|json]
+                       [--account-name <name>] [--ou <ou path>] [--tag key=value ...]
 
 Prints the message for one channel exactly as it would be sent (no account name lookup unless
 --account-name is given).
@@ -142,6 +145,8 @@ Options:
                          html and text; sns: json (default) is the published body,
                          text shows subject, attributes and body
   --account-name <name>  show this account name, as the deployed function would look it up
+  --ou <ou path>         the account's OU path (rules with ouPath)
+  --tag key=value        an account tag (repeat; rules with accountTags, the owner tag)
   --config <file>        stage configuration (default: infra/config/example.yml)
   -h, --help             this help
 

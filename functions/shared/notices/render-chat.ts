@@ -61,7 +61,7 @@ export function snsSubject(n: Notice): string {
 }
 
 /**
- * Attributes for subscription filter policies (config.ts MESSAGE_ATTRIBUTES describes them).
+ * Attributes for subscription filter policies (MESSAGE_ATTRIBUTES in config/vocabulary.ts describes them).
  * SNS rejects empty values; outside text is made inert here too (a chat client may show them).
  */
 export function messageAttributes(n: Notice): Record<string, string> {
