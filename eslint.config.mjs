@@ -7,6 +7,7 @@ export default tseslint.config(
       'node_modules/',
       '.serverless/',
       '.serverless-govcloud/',
+      '.serverless-delegated/',
       '.esbuild/',
       '.sandbox/',
       'coverage/',

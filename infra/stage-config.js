@@ -403,6 +403,11 @@ function topicResources(prefix, topic) {
  * reconcile function's right to keep them as declared. Nothing when there is no such region.
  */
 function regionForwardingResources(config, prefix, region) {
+  // A delegated administrator's stack cannot keep rules in the management account: there,
+  // infra/management-forwarder.yml forwards from each region instead.
+  if (config.deployment.mode === 'delegated-admin') {
+    return { resources: {}, environment: {}, plain: () => ({}), outputs: {} };
+  }
   const forwarding = requireTs('../functions/reconcile/region-forwarding.ts');
   const ruleArn = (ruleRegion, name) =>
     sub(`arn:\${AWS::Partition}:events:${ruleRegion}:\${AWS::AccountId}:rule/${name}`);
@@ -658,7 +663,8 @@ function memberRoleStackSet(config, prefix, region) {
           PermissionModel: 'SERVICE_MANAGED',
           AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
           Capabilities: ['CAPABILITY_NAMED_IAM'],
-          CallAs: 'SELF',
+          // A delegated administrator creates it on the management account's behalf.
+          CallAs: config.deployment.mode === 'delegated-admin' ? 'DELEGATED_ADMIN' : 'SELF',
           ManagedExecution: { Active: true },
           OperationPreferences: {
             FailureTolerancePercentage: 100,
@@ -1038,7 +1044,9 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
   Object.assign(outputs, memberRoleParts.outputs);
 
   const { forwardedPattern, loadBaseline } = requireTs('../functions/onboard-account/baseline.ts');
+  const deployment = deploymentParts(config, region);
   return {
+    ...deployment,
     configFile: relative(configFile),
     organizationId: config.organizationId,
     // The central rules match what every member forwarding rule forwards (baseline.json).
@@ -1058,6 +1066,58 @@ async function resolveStageConfig({ options, resolveConfigurationProperty }) {
       Outputs: outputs,
       ...(Object.keys(readers.conditions).length ? { Conditions: readers.conditions } : {}),
     },
+  };
+}
+
+/**
+ * What the deployment mode changes in the stack (README: "Deploying"). With `delegated-admin` the
+ * stack runs in a delegated administrator account: the account events arrive on the central bus,
+ * forwarded by infra/management-forwarder.yml (whose roles the bus policy then admits), and the
+ * template refuses any other account.
+ */
+function deploymentParts(config, region) {
+  const delegated = config.deployment.mode === 'delegated-admin';
+  const memberForwarder = 'arn:${AWS::Partition}:iam::*:role/backup-control-plane-event-forwarder';
+  const managementForwarder = delegated
+    ? `arn:\${AWS::Partition}:iam::${config.deployment.managementAccountId}:role/backup-control-plane-management-forwarder-*`
+    : undefined;
+  const templateRules = {
+    DeployOnlyInTheOrganizationsRegion: {
+      Assertions: [
+        {
+          Assert: { 'Fn::Equals': [ref('AWS::Region'), region] },
+          AssertDescription: `AWS Organizations events reach EventBridge only in one region per partition (us-east-1, us-gov-west-1, cn-northwest-1), on the management account's default bus: deploy this stack in the region it was packaged for (${region}).`,
+        },
+      ],
+    },
+    ...(delegated
+      ? {
+          DeployOnlyInTheDelegatedAdministratorAccount: {
+            Assertions: [
+              {
+                Assert: {
+                  'Fn::Equals': [
+                    ref('AWS::AccountId'),
+                    config.deployment.delegatedAdministratorAccountId,
+                  ],
+                },
+                AssertDescription: `deployment.mode is delegated-admin: deploy this stack in deployment.delegatedAdministratorAccountId (${config.deployment.delegatedAdministratorAccountId}), with that account's credentials.`,
+              },
+            ],
+          },
+        }
+      : {}),
+  };
+  return {
+    deploymentMode: config.deployment.mode,
+    // Where the account events arrive: the management account's default bus, or the central bus.
+    accountEventsBus: delegated ? ref('BackupEventBus') : 'default',
+    // For the bus policy's aws:PrincipalArn (a JSON list inside its Fn::Sub string).
+    busForwarderPrincipals: JSON.stringify([
+      memberForwarder,
+      ...(managementForwarder ? [managementForwarder] : []),
+    ]),
+    templateRules,
   };
 }
 

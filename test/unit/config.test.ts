@@ -195,6 +195,84 @@ describe('parseConfig rejects bad settings, naming the path', () => {
   });
 });
 
+describe('deployment modes', () => {
+  const MGMT = '111111111111';
+  const ADMIN = '222222222222';
+  const delegated = (c: RawConfig, deployment: Loose = {}) => {
+    c.deployment = {
+      mode: 'delegated-admin',
+      managementAccountId: MGMT,
+      delegatedAdministratorAccountId: ADMIN,
+      ...deployment,
+    };
+    (c.onboarding as Loose).memberRole = {
+      deploy: 'stackset',
+      organizationalUnitIds: ['r-ab12'],
+    };
+    return c;
+  };
+
+  it('defaults to the management mode', () => {
+    expect(parseConfig(raw(), 'test.yml').deployment).toEqual({ mode: 'management' });
+  });
+
+  it('accepts delegated-admin with both accounts and the member role from the StackSet', () => {
+    expect(parseConfig(delegated(raw()), 'test.yml').deployment).toEqual({
+      mode: 'delegated-admin',
+      managementAccountId: MGMT,
+      delegatedAdministratorAccountId: ADMIN,
+    });
+  });
+
+  it.each<[string, (c: RawConfig) => void, RegExp]>([
+    [
+      'delegated-admin without the management account',
+      (c) => delegated(c, { managementAccountId: undefined }),
+      /deployment\.managementAccountId: is required with mode delegated-admin/,
+    ],
+    [
+      'delegated-admin without the administrator account',
+      (c) => delegated(c, { delegatedAdministratorAccountId: undefined }),
+      /deployment\.delegatedAdministratorAccountId: is required with mode delegated-admin/,
+    ],
+    [
+      'the management account as the delegated administrator',
+      (c) => delegated(c, { delegatedAdministratorAccountId: MGMT }),
+      /deployment\.delegatedAdministratorAccountId: must not be the management account/,
+    ],
+    [
+      'delegated-admin reaching members through the administrator roles',
+      (c) => {
+        delegated(c);
+        delete (c.onboarding as Loose).memberRole;
+      },
+      /onboarding\.memberRole: must be \{deploy: stackset\} with deployment\.mode delegated-admin/,
+    ],
+    [
+      'delegated-admin with the bootstrapped member role',
+      (c) => {
+        delegated(c);
+        (c.onboarding as Loose).memberRole = { deploy: 'bootstrap' };
+      },
+      /onboarding\.memberRole: must be \{deploy: stackset\}/,
+    ],
+    [
+      "the management mode naming the other mode's accounts",
+      (c) => (c.deployment = { mode: 'management', delegatedAdministratorAccountId: ADMIN }),
+      /deployment\.delegatedAdministratorAccountId: is only for deployment\.mode: delegated-admin/,
+    ],
+    [
+      'an unknown mode',
+      (c) => (c.deployment = { mode: 'delegated' }),
+      /deployment\.mode: must be one of "management", "delegated-admin"/,
+    ],
+  ])('refuses %s, naming the setting', (_what, breakIt, message) => {
+    const c = raw();
+    breakIt(c);
+    expect(configError(c).message).toMatch(message);
+  });
+});
+
 describe('readConfigFile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'config-test-'));
 

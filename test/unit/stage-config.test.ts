@@ -257,6 +257,61 @@ describe('infra/stage-config.js', () => {
     });
   });
 
+  describe('deployment.mode', () => {
+    type Parts = {
+      deploymentMode: string;
+      accountEventsBus: unknown;
+      busForwarderPrincipals: string;
+      templateRules: Record<string, { Assertions: { Assert: unknown }[] }>;
+      onboardingEnvironment: Record<string, unknown>;
+      topicResources: {
+        Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+      };
+    };
+
+    it('management: account events on the default bus, members’ forwarders only', async () => {
+      const parts = (await run()) as Parts;
+      expect(parts.deploymentMode).toBe('management');
+      expect(parts.accountEventsBus).toBe('default');
+      expect(JSON.parse(parts.busForwarderPrincipals)).toEqual([
+        'arn:${AWS::Partition}:iam::*:role/backup-control-plane-event-forwarder',
+      ]);
+      expect(Object.keys(parts.templateRules)).toEqual(['DeployOnlyInTheOrganizationsRegion']);
+    });
+
+    it('delegated-admin: events from the management forwarder on the central bus, the StackSet as delegated administrator, no rules kept in other regions, the account asserted', async () => {
+      process.env.BACKUP_CONFIG_FILE = join(ROOT, 'infra/config/example-delegated.yml');
+      const parts = (await run()) as Parts;
+      expect(parts.deploymentMode).toBe('delegated-admin');
+      expect(parts.accountEventsBus).toEqual({ Ref: 'BackupEventBus' });
+      expect(JSON.parse(parts.busForwarderPrincipals)).toEqual([
+        'arn:${AWS::Partition}:iam::*:role/backup-control-plane-event-forwarder',
+        'arn:${AWS::Partition}:iam::111122223333:role/backup-control-plane-management-forwarder-*',
+      ]);
+      expect(
+        parts.templateRules.DeployOnlyInTheDelegatedAdministratorAccount!.Assertions[0]!.Assert,
+      ).toEqual({
+        'Fn::Equals': [{ Ref: 'AWS::AccountId' }, '123456789012'],
+      });
+      const resources = parts.topicResources.Resources;
+      expect(resources.MemberRoleStackSet!.Properties.CallAs).toBe('DELEGATED_ADMIN');
+      // The management account's regions are the forwarder template's job there.
+      expect(resources.RegionForwarderRole).toBeUndefined();
+      expect(parts.onboardingEnvironment.MANAGEMENT_FORWARDING_RULE_ARN).toBeUndefined();
+      expect(parts.onboardingEnvironment.CONTROL_TOWER_FORWARDING_RULE_ARN).toBeUndefined();
+    });
+
+    it('refuses delegated-admin without the member role from the StackSet, naming the setting', async () => {
+      process.env.BACKUP_CONFIG_FILE = configWith((t) =>
+        t.replace(
+          'organizationId: o-exampleorg1',
+          "organizationId: o-exampleorg1\ndeployment:\n  mode: delegated-admin\n  managementAccountId: '111122223333'\n  delegatedAdministratorAccountId: '123456789012'",
+        ),
+      );
+      await expect(run()).rejects.toThrow(/onboarding\.memberRole: must be \{deploy: stackset\}/);
+    });
+  });
+
   describe('the member role (onboarding.memberRole)', () => {
     type Parts = {
       topicResources: {

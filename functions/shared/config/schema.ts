@@ -4,6 +4,8 @@ import { filterPolicyProblems } from '../filter-policy';
 import { ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE, REGION_PATTERN, REGION_RULE } from '../patterns';
 import {
   ACCOUNT_OWNER_LIST,
+  DEPLOYMENT_MODES,
+  type DeploymentMode,
   INCIDENT_GROUPING,
   JOB_STATES,
   JOB_TYPES,
@@ -457,6 +459,21 @@ export const ConfigSchema = z
       .object({ backupRegions: z.array(REGION).optional() })
       .strict()
       .default({}),
+    /**
+     * Where the control plane runs: `management` (the organization's management account) or
+     * `delegated-admin` (a delegated administrator account; the management account then runs
+     * only infra/management-forwarder.yml and `backupctl setup`). README: "Deploying".
+     */
+    deployment: z
+      .object({
+        mode: z.enum(DEPLOYMENT_MODES).default('management'),
+        /** delegated-admin: the organization's management account (its events, its IAM ARNs). */
+        managementAccountId: ACCOUNT_ID.optional(),
+        /** delegated-admin: the account the stack is deployed in, registered by `backupctl setup`. */
+        delegatedAdministratorAccountId: ACCOUNT_ID.optional(),
+      })
+      .strict()
+      .default({ mode: 'management' }),
     watching: WatchingSchema.default(WATCHING_DEFAULTS),
     /** How long the functions' logs are kept (a value CloudWatch Logs accepts). */
     logRetentionDays: z
@@ -557,6 +574,7 @@ export const ConfigSchema = z
         });
       }
     });
+    deploymentIssues(config).forEach((issue) => ctx.addIssue(issue));
     const onboarding = config.onboarding;
     if (onboarding) {
       onboarding.email.forEach((list, j) => {
@@ -632,6 +650,60 @@ export const ConfigSchema = z
       });
     }
   });
+
+/** The deployment mode's settings: each one only where its mode needs it, and consistent. */
+function deploymentIssues(config: {
+  deployment: {
+    mode: DeploymentMode;
+    managementAccountId?: string | undefined;
+    delegatedAdministratorAccountId?: string | undefined;
+  };
+  onboarding?:
+    { memberRole?: { deploy: string } | undefined; onboardManagementAccount: boolean } | undefined;
+}) {
+  const issues: { code: 'custom'; path: (string | number)[]; message: string }[] = [];
+  const d = config.deployment;
+  const at = (key: string, message: string) =>
+    issues.push({ code: 'custom', path: ['deployment', key], message });
+  if (d.mode === 'management') {
+    for (const key of ['managementAccountId', 'delegatedAdministratorAccountId'] as const) {
+      if (d[key] !== undefined) {
+        at(
+          key,
+          'is only for deployment.mode: delegated-admin (mode is management: the stack runs in the management account)',
+        );
+      }
+    }
+    return issues;
+  }
+  if (!d.managementAccountId) {
+    at(
+      'managementAccountId',
+      "is required with mode delegated-admin: the organization's management account (its events are forwarded; the stack's Organizations permissions name it)",
+    );
+  }
+  if (!d.delegatedAdministratorAccountId) {
+    at(
+      'delegatedAdministratorAccountId',
+      'is required with mode delegated-admin: the account the stack is deployed in (backupctl setup registers it as delegated administrator)',
+    );
+  } else if (d.delegatedAdministratorAccountId === d.managementAccountId) {
+    at(
+      'delegatedAdministratorAccountId',
+      'must not be the management account (with the stack in the management account, use mode: management)',
+    );
+  }
+  const memberRole = config.onboarding?.memberRole;
+  if (config.onboarding && memberRole?.deploy !== 'stackset') {
+    issues.push({
+      code: 'custom',
+      path: ['onboarding', 'memberRole'],
+      message:
+        'must be {deploy: stackset} with deployment.mode delegated-admin: the administrator roles (OrganizationAccountAccessRole, AWSControlTowerExecution) trust only the management account, so onboarding reaches member accounts through the member role the StackSet creates',
+    });
+  }
+  return issues;
+}
 
 /** A topic's channels and subscribers: unique channel names, chat allowed, filters that can match. */
 function subscriptionIssues(name: string, topic: Topic) {

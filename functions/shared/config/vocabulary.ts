@@ -93,6 +93,13 @@ export const INCIDENT_GROUPING = ['vault', 'plan', 'region', 'resourceType'] as 
 
 export const SUBSCRIBER_PROTOCOLS = ['email', 'https', 'sqs', 'lambda'] as const;
 
+/**
+ * Where the control plane runs: the management account, or a delegated administrator account
+ * (with a forwarder in the management account). README: "Deploying".
+ */
+export const DEPLOYMENT_MODES = ['management', 'delegated-admin'] as const;
+export type DeploymentMode = (typeof DEPLOYMENT_MODES)[number];
+
 /** The recipient list every rule may name: the owner of the event's account. */
 export const ACCOUNT_OWNER_LIST = 'account-owner';
 
