@@ -41,6 +41,12 @@ export function configPlaceholders(config: Config): string[] {
       `centralBackup.accountId: "${central}" is the example's central backup account (copies would go to an account nobody owns)`,
     );
   }
+  for (const key of ['managementAccountId', 'delegatedAdministratorAccountId'] as const) {
+    const id = config.deployment[key];
+    if (id && (EXAMPLE_ACCOUNT_IDS as readonly string[]).includes(id)) {
+      found.push(`deployment.${key}: "${id}" is an example account (AWS's documentation accounts)`);
+    }
+  }
   const email = config.notifications.email;
   if (isExampleDomain(email.identity)) {
     found.push(`notifications.email.identity: "${email.identity}" is a reserved example domain`);

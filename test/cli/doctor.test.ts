@@ -6,6 +6,7 @@ import {
   runDoctor,
   type DoctorCheck,
   type DoctorTargets,
+  forwarderRules,
 } from '../../tools/backupctl/doctor';
 import type {
   PrerequisiteReader,
@@ -17,6 +18,7 @@ import type { ForwardingRuleState } from '../../functions/shared/adapters/eventb
 import type { AccountRecord, CheckRecord } from '../../functions/shared/ports';
 import { forwardedPattern, loadBaseline } from '../../functions/onboard-account/baseline';
 import { exampleConfigWithChannels } from '../helpers/fixtures';
+import { delegationStatements } from '../../tools/backupctl/delegation';
 
 /**
  * backupctl doctor: each check passes on a healthy organization and breaks on the fault it is
@@ -98,6 +100,14 @@ class FakeReader implements PrerequisiteReader {
   }
   async rootPolicyTypes() {
     return { rootId: 'r-ab12', enabled: this.policyTypes };
+  }
+  delegatedAdmins: Record<string, string[]> = {};
+  async delegatedAdministrators(principal: string) {
+    this.check('organizations:ListDelegatedAdministrators');
+    return this.delegatedAdmins[principal] ?? [];
+  }
+  async organizationResourcePolicy(): Promise<{ Statement?: unknown } | undefined> {
+    return undefined;
   }
   async backupGlobalSettings() {
     this.check('backup:DescribeGlobalSettings');
@@ -724,5 +734,148 @@ describe('member-role', () => {
   it('is not checked without the StackSet mode', async () => {
     const checks = await runDoctor(exampleConfigWithChannels(), new FakeReader(), targets());
     expect(checks.find((c) => c.id === 'member-role')).toBeUndefined();
+  });
+});
+
+describe('deployment.mode delegated-admin', () => {
+  const ADMIN = '999988887777';
+  const BUS = `arn:aws:events:us-east-1:${ADMIN}:event-bus/backup-control-plane-prod-backup-events`;
+  const delegatedConfig = () => {
+    const config = exampleConfigWithChannels();
+    config.deployment = {
+      mode: 'delegated-admin',
+      managementAccountId: MANAGEMENT,
+      delegatedAdministratorAccountId: ADMIN,
+    };
+    config.onboarding!.memberRole = {
+      name: 'backup-control-plane-member',
+      deploy: 'stackset',
+      organizationalUnitIds: ['r-ab12'],
+    };
+    config.managementAccount = { backupRegions: ['us-east-1'] };
+    return config;
+  };
+
+  class DelegatedReader extends FakeReader {
+    resourcePolicy: { Statement?: unknown } | undefined = {
+      Statement: delegationStatements(
+        'aws',
+        { id: 'o-exampleorg1', managementAccountId: MANAGEMENT },
+        ADMIN,
+      ),
+    };
+    callsAs: string[] = [];
+    constructor() {
+      super();
+      this.caller = ADMIN;
+      this.delegatedAdmins = { 'backup.amazonaws.com': [ADMIN] };
+      this.rule = { exists: true, state: 'ENABLED', pattern: {}, targets: [{ arn: BUS }] };
+    }
+    override async organizationResourcePolicy() {
+      return this.resourcePolicy;
+    }
+    override async stackSetsAccess(callAs?: string) {
+      this.callsAs.push(callAs ?? 'SELF');
+      return this.stackSets;
+    }
+  }
+
+  const run = async (reader: FakeReader, config = delegatedConfig()) => {
+    const t = targets();
+    t.memberRoleStackSet = 'backup-control-plane-prod-member-role';
+    return new Map(
+      (await runDoctor(config, reader, t)).map((c): [string, DoctorCheck] => [c.id, c]),
+    );
+  };
+
+  it('from the delegated administrator: the mode, the delegation and the StackSet as DELEGATED_ADMIN; the forwarder needs the management account', async () => {
+    const reader = new DelegatedReader();
+    const checks = await run(reader);
+    expect(checks.get('deployment-mode')).toMatchObject({
+      status: 'pass',
+      detail: expect.stringContaining(`delegated administrator account ${ADMIN}`),
+    });
+    expect(checks.get('backup-policy-delegation')!.status).toBe('pass');
+    expect(checks.get('management-forwarder')).toMatchObject({
+      status: 'warn',
+      fix: expect.stringContaining("management account's credentials"),
+    });
+    expect(checks.has('management-account-regions')).toBe(false);
+    expect(checks.get('member-role')!.status).toBe('pass');
+    expect(reader.callsAs).toEqual(['DELEGATED_ADMIN']);
+  });
+
+  it('fails when the account is not registered as delegated administrator, with setup as the fix', async () => {
+    const reader = new DelegatedReader();
+    reader.delegatedAdmins = {};
+    expect((await run(reader)).get('deployment-mode')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('not a delegated administrator for AWS Backup'),
+      fix: expect.stringContaining('npx backupctl setup'),
+    });
+  });
+
+  it('fails naming deployment.managementAccountId when it is not the organization’s', async () => {
+    const config = delegatedConfig();
+    config.deployment.managementAccountId = '123123123123';
+    expect((await run(new DelegatedReader(), config)).get('deployment-mode')).toMatchObject({
+      status: 'fail',
+      fix: expect.stringContaining(`deployment.managementAccountId: '${MANAGEMENT}'`),
+    });
+  });
+
+  it('fails from a third account, naming the two that can run it', async () => {
+    const reader = new DelegatedReader();
+    reader.caller = '555566667777';
+    expect((await run(reader)).get('deployment-mode')).toMatchObject({
+      status: 'fail',
+      fix: expect.stringContaining(`account ${ADMIN} (the stack), or ${MANAGEMENT}`),
+    });
+  });
+
+  it('fails when the resource policy does not delegate backup policies', async () => {
+    const reader = new DelegatedReader();
+    reader.resourcePolicy = undefined;
+    expect((await run(reader)).get('backup-policy-delegation')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('BackupControlPlaneManagesBackupPolicies'),
+      fix: expect.stringContaining('npx backupctl setup'),
+    });
+  });
+
+  it('from the management account: checks each forwarder rule, and names the deploy command for a missing one', async () => {
+    const reader = new DelegatedReader();
+    reader.caller = MANAGEMENT;
+    expect((await run(reader)).get('management-forwarder')!.status).toBe('pass');
+    reader.rules.set('us-east-1/backup-control-plane-forward-organizations-events', {
+      exists: false,
+      targets: [],
+    });
+    const check = (await run(reader)).get('management-forwarder')!;
+    expect(check).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining(
+        'backup-control-plane-forward-organizations-events is missing in us-east-1',
+      ),
+    });
+    expect(check.fix).toContain('--template-file infra/management-forwarder.yml');
+    expect(check.fix).toContain(`CentralBusArn=${BUS}`);
+  });
+
+  it('lists the forwarder rules per region: Organizations in the stack region, Control Tower in its home region, backups where the management account backs up', () => {
+    const config = delegatedConfig();
+    config.controlTower.homeRegion = 'eu-west-1';
+    config.managementAccount = { backupRegions: ['us-east-1', 'eu-central-1'] };
+    expect(forwarderRules(config, 'us-east-1')).toEqual([
+      { region: 'eu-central-1', rules: ['backup-control-plane-forward-backup-events'] },
+      { region: 'eu-west-1', rules: ['backup-control-plane-forward-control-tower-events'] },
+      {
+        region: 'us-east-1',
+        rules: [
+          'backup-control-plane-forward-organizations-events',
+          'backup-control-plane-forward-backup-events',
+        ],
+      },
+    ]);
   });
 });

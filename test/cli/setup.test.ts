@@ -15,6 +15,8 @@ class FakeOrganization implements OrganizationSetupWriter {
   policyTypes: string[] = ['SERVICE_CONTROL_POLICY'];
   globalSettings: Record<string, string> = { isCrossAccountBackupEnabled: 'false' };
   stackSets = 'DISABLED';
+  delegated: Record<string, string[]> = {};
+  resourcePolicy: { Statement?: unknown } | undefined;
   writes: string[] = [];
   refuse = new Map<string, Error>();
 
@@ -30,6 +32,10 @@ class FakeOrganization implements OrganizationSetupWriter {
       rootPolicyTypes: async () => ({ rootId: 'r-ab12', enabled: [...this.policyTypes] }),
       backupGlobalSettings: async () => ({ ...this.globalSettings }),
       stackSetsAccess: async () => this.stackSets,
+      delegatedAdministrators: async (principal: string) => [...(this.delegated[principal] ?? [])],
+      organization: async () => ({ id: 'o-exampleorg1', managementAccountId: '111122223333' }),
+      organizationResourcePolicy: async () =>
+        this.resourcePolicy && JSON.parse(JSON.stringify(this.resourcePolicy)),
     } as unknown as PrerequisiteReader;
   }
 
@@ -49,10 +55,22 @@ class FakeOrganization implements OrganizationSetupWriter {
     this.write('stacksets');
     this.stackSets = 'ENABLED';
   }
+  async registerDelegatedAdministrator(account: string, principal: string) {
+    this.write(`delegate:${principal}:${account}`);
+    (this.delegated[principal] ??= []).push(account);
+  }
+  async putOrganizationResourcePolicy(document: Record<string, unknown>) {
+    this.write('resource-policy');
+    this.resourcePolicy = document;
+  }
 }
 
 const setup = (org: FakeOrganization, dryRun = false, config = exampleConfig()) =>
-  runSetup(config, org.reader(), org, { dryRun, backupPolicyDocuments: documents });
+  runSetup(config, org.reader(), org, {
+    dryRun,
+    backupPolicyDocuments: documents,
+    partition: 'aws',
+  });
 const statuses = (steps: SetupStep[]) => Object.fromEntries(steps.map((s) => [s.id, s.status]));
 
 describe('backupctl setup', () => {
@@ -128,5 +146,87 @@ describe('backupctl setup', () => {
     expect(stdout).toMatch(/^Usage: backupctl setup \[--dry-run\]/);
     expect(stdout).toContain('Exit status: 0 every step done or already on; 1 a step failed');
     expect(await main(['setup', '--format', 'yaml'], io)).toBe(2);
+  });
+
+  describe('deployment.mode delegated-admin', () => {
+    const ADMIN = '222233334444';
+    const delegatedConfig = () => {
+      const config = exampleConfig();
+      config.deployment = {
+        mode: 'delegated-admin',
+        managementAccountId: '111122223333',
+        delegatedAdministratorAccountId: ADMIN,
+      };
+      config.onboarding!.memberRole = {
+        name: 'backup-control-plane-member',
+        deploy: 'stackset',
+        organizationalUnitIds: ['r-ab12'],
+      };
+      return config;
+    };
+
+    it('registers the account for AWS Backup and StackSets, syncs its permissions, and delegates backup policies; a second run changes nothing', async () => {
+      const org = new FakeOrganization();
+      const steps = await setup(org, false, delegatedConfig());
+      expect(statuses(steps)).toMatchObject({
+        'backup-delegated-administrator': 'changed',
+        'stacksets-delegated-administrator': 'changed',
+        'backup-delegated-administrator-setting': 'changed',
+        'backup-policy-delegation': 'changed',
+      });
+      expect(org.writes).toEqual(
+        expect.arrayContaining([
+          `delegate:backup.amazonaws.com:${ADMIN}`,
+          `delegate:member.org.stacksets.cloudformation.amazonaws.com:${ADMIN}`,
+          'global-settings:{"isDelegatedAdministratorEnabled":"true"}',
+          'resource-policy',
+        ]),
+      );
+      const statements = org.resourcePolicy!.Statement as Record<string, unknown>[];
+      const manage = statements.find((s) => s.Sid === 'BackupControlPlaneManagesBackupPolicies')!;
+      expect(manage).toMatchObject({
+        Principal: { AWS: `arn:aws:iam::${ADMIN}:root` },
+        Condition: { StringLikeIfExists: { 'organizations:PolicyType': 'BACKUP_POLICY' } },
+      });
+      expect(manage.Resource).toContain(
+        'arn:aws:organizations::111122223333:policy/o-exampleorg1/backup_policy/*',
+      );
+      const tags = statements.find((s) => s.Sid === 'BackupControlPlaneTagsAccounts')!;
+      expect(tags.Condition).toEqual({
+        'ForAllValues:StringLike': { 'aws:TagKeys': 'backup-control-plane:*' },
+      });
+      org.writes = [];
+      const again = await setup(org, false, delegatedConfig());
+      expect(new Set(again.map((s) => s.status))).toEqual(new Set(['unchanged']));
+      expect(org.writes).toEqual([]);
+    });
+
+    it('keeps the statements of an existing resource policy that are not its own', async () => {
+      const org = new FakeOrganization();
+      const theirs = {
+        Sid: 'SecurityTeamReadsPolicies',
+        Effect: 'Allow',
+        Action: 'organizations:ListPolicies',
+      };
+      org.resourcePolicy = { Statement: [theirs] };
+      await setup(org, false, delegatedConfig());
+      const statements = org.resourcePolicy.Statement as Record<string, unknown>[];
+      expect(statements[0]).toEqual(theirs);
+      expect(statements.map((s) => s.Sid)).toEqual([
+        'SecurityTeamReadsPolicies',
+        'BackupControlPlaneReadsPolicies',
+        'BackupControlPlaneManagesBackupPolicies',
+        'BackupControlPlaneTagsAccounts',
+      ]);
+    });
+
+    it('does none of it in the management mode', async () => {
+      const org = new FakeOrganization();
+      const steps = await setup(org);
+      expect(steps.map((s) => s.id)).not.toContain('backup-delegated-administrator');
+      expect(
+        org.writes.filter((w) => w.startsWith('delegate:') || w === 'resource-policy'),
+      ).toEqual([]);
+    });
   });
 });

@@ -23,7 +23,11 @@ it('turns on trusted access, the policy type and cross-account backup, once', as
   const writer = new AwsOrganizationSetup(world.c.organizations);
   const documents = [...loadBackupPolicies(BACKUP_POLICIES_DIR).values()].map((p) => p.document);
   const setup = () =>
-    runSetup(config, reader, writer, { dryRun: false, backupPolicyDocuments: documents });
+    runSetup(config, reader, writer, {
+      dryRun: false,
+      backupPolicyDocuments: documents,
+      partition: 'aws',
+    });
 
   const first = await setup();
   expect(first.find((s) => s.id === 'trusted-access')).toMatchObject({ status: 'changed' });

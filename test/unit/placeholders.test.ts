@@ -41,6 +41,21 @@ describe('configPlaceholders', () => {
     expect(configPlaceholders(config)).toEqual([]);
   });
 
+  it("names the delegated-admin example's accounts", () => {
+    const config = exampleConfigWithChannels();
+    config.deployment = {
+      mode: 'delegated-admin',
+      managementAccountId: '111122223333',
+      delegatedAdministratorAccountId: '123456789012',
+    };
+    expect(configPlaceholders(config)).toEqual(
+      expect.arrayContaining([
+        'deployment.managementAccountId: "111122223333" is an example account (AWS\'s documentation accounts)',
+        'deployment.delegatedAdministratorAccountId: "123456789012" is an example account (AWS\'s documentation accounts)',
+      ]),
+    );
+  });
+
   it('knows subdomains and .org/.net of the reserved domains, and example https subscribers', () => {
     const config = exampleConfigWithChannels();
     config.notifications.email.recipients = { admins: ['ops@mail.example.org'] };

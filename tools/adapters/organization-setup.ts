@@ -6,6 +6,8 @@ import {
 import {
   EnableAWSServiceAccessCommand,
   EnablePolicyTypeCommand,
+  PutResourcePolicyCommand,
+  RegisterDelegatedAdministratorCommand,
   type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import { CLIENT_DEFAULTS } from '../../functions/shared/adapters/clients';
@@ -20,6 +22,9 @@ export interface OrganizationSetupWriter {
   updateBackupGlobalSettings(settings: Record<string, string>): Promise<void>;
   /** CloudFormation StackSets' trusted access (service-managed StackSets). */
   activateStackSetsAccess(): Promise<void>;
+  registerDelegatedAdministrator(accountId: string, servicePrincipal: string): Promise<void>;
+  /** Replaces the organization's resource-based delegation policy. */
+  putOrganizationResourcePolicy(document: Record<string, unknown>): Promise<void>;
 }
 
 export class AwsOrganizationSetup implements OrganizationSetupWriter {
@@ -46,5 +51,20 @@ export class AwsOrganizationSetup implements OrganizationSetupWriter {
 
   async activateStackSetsAccess(): Promise<void> {
     await this.cloudformation.send(new ActivateOrganizationsAccessCommand({}));
+  }
+
+  async registerDelegatedAdministrator(accountId: string, servicePrincipal: string): Promise<void> {
+    await this.organizations.send(
+      new RegisterDelegatedAdministratorCommand({
+        AccountId: accountId,
+        ServicePrincipal: servicePrincipal,
+      }),
+    );
+  }
+
+  async putOrganizationResourcePolicy(document: Record<string, unknown>): Promise<void> {
+    await this.organizations.send(
+      new PutResourcePolicyCommand({ Content: JSON.stringify(document) }),
+    );
   }
 }

@@ -13,8 +13,10 @@ import {
 import { DescribeEventBusCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   DescribeOrganizationCommand,
+  DescribeResourcePolicyCommand,
   ListAWSServiceAccessForOrganizationCommand,
   ListRootsCommand,
+  paginateListDelegatedAdministrators,
   type OrganizationsClient,
 } from '@aws-sdk/client-organizations';
 import {
@@ -61,6 +63,10 @@ export interface PrerequisiteReader {
   callerAccount(): Promise<string>;
   organization(): Promise<{ id: string; managementAccountId: string }>;
   trustedServices(): Promise<string[]>;
+  /** The accounts registered as delegated administrator for a service principal. */
+  delegatedAdministrators(servicePrincipal: string): Promise<string[]>;
+  /** The organization's resource-based delegation policy (undefined: none). */
+  organizationResourcePolicy(): Promise<{ Statement?: unknown } | undefined>;
   rootPolicyTypes(): Promise<{ rootId: string; enabled: string[] }>;
   backupGlobalSettings(): Promise<Record<string, string>>;
   sesIdentityStatus(identity: string): Promise<string | undefined>;
@@ -71,10 +77,16 @@ export interface PrerequisiteReader {
   trailLogging(trailArn: string): Promise<boolean>;
   busPolicy(busName: string): Promise<string | undefined>;
   stackOutputs(stackName: string): Promise<{ status: string; outputs: Record<string, string> }>;
-  /** CloudFormation StackSets' trusted access in the organization: ENABLED or DISABLED. */
-  stackSetsAccess(): Promise<string>;
+  /**
+   * CloudFormation StackSets' trusted access in the organization: ENABLED or DISABLED. `callAs`
+   * DELEGATED_ADMIN from a delegated administrator account (StackSets asks who is asking).
+   */
+  stackSetsAccess(callAs?: 'SELF' | 'DELEGATED_ADMIN'): Promise<string>;
   /** A StackSet's stack instances: one per account (and region). */
-  stackSetInstances(stackSetName: string): Promise<StackSetInstance[]>;
+  stackSetInstances(
+    stackSetName: string,
+    callAs?: 'SELF' | 'DELEGATED_ADMIN',
+  ): Promise<StackSetInstance[]>;
   forwardingRule(region: string, name: string): Promise<ForwardingRuleState>;
   /** The ledger's accounts and their daily checks of a day (the stack's LedgerTableName). */
   ledgerAccounts(table: string): Promise<AccountRecord[]>;
@@ -144,6 +156,28 @@ export class AwsPrerequisites implements PrerequisiteReader {
         .filter((p) => p.Status === 'ENABLED' && p.Type)
         .map((p) => p.Type!),
     };
+  }
+
+  async delegatedAdministrators(servicePrincipal: string): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const page of paginateListDelegatedAdministrators(
+      { client: this.c.organizations },
+      { ServicePrincipal: servicePrincipal },
+    )) {
+      for (const a of page.DelegatedAdministrators ?? []) if (a.Id) ids.push(a.Id);
+    }
+    return ids;
+  }
+
+  async organizationResourcePolicy(): Promise<{ Statement?: unknown } | undefined> {
+    try {
+      const out = await this.c.organizations.send(new DescribeResourcePolicyCommand({}));
+      const content = out.ResourcePolicy?.Content;
+      return content ? (JSON.parse(content) as { Statement?: unknown }) : undefined;
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ResourcePolicyNotFoundException') return undefined;
+      throw error;
+    }
   }
 
   async backupGlobalSettings(): Promise<Record<string, string>> {
@@ -258,17 +292,21 @@ export class AwsPrerequisites implements PrerequisiteReader {
     };
   }
 
-  async stackSetsAccess(): Promise<string> {
+  async stackSetsAccess(callAs: 'SELF' | 'DELEGATED_ADMIN' = 'SELF'): Promise<string> {
     return (
-      (await this.cloudformation.send(new DescribeOrganizationsAccessCommand({}))).Status ?? ''
+      (await this.cloudformation.send(new DescribeOrganizationsAccessCommand({ CallAs: callAs })))
+        .Status ?? ''
     );
   }
 
-  async stackSetInstances(stackSetName: string): Promise<StackSetInstance[]> {
+  async stackSetInstances(
+    stackSetName: string,
+    callAs: 'SELF' | 'DELEGATED_ADMIN' = 'SELF',
+  ): Promise<StackSetInstance[]> {
     const out: StackSetInstance[] = [];
     for await (const page of paginateListStackInstances(
       { client: this.cloudformation },
-      { StackSetName: stackSetName },
+      { StackSetName: stackSetName, CallAs: callAs },
     )) {
       for (const i of page.Summaries ?? []) {
         out.push({

@@ -34,6 +34,7 @@ import {
   chatChannels,
   filteredChannels,
 } from '../../functions/shared/notices/subscriptions';
+import { delegationStatements } from './delegation';
 
 /**
  * `backupctl doctor`: read-only checks of everything the control plane depends on and cannot
@@ -93,15 +94,136 @@ const fail = (id: string, detail: string, fix: string): DoctorCheck => ({
 // ---------------------------------------------------------------------------------------------
 // Judges: plain functions from what was read to a check.
 
-export function judgeDeploymentMode(caller: string, managementAccountId: string): DoctorCheck {
+export function judgeDeploymentMode(
+  caller: string,
+  managementAccountId: string,
+  deployment: Config['deployment'],
+  backupDelegatedAdmins?: readonly string[],
+): DoctorCheck {
   const id = 'deployment-mode';
+  if (deployment.mode === 'management') {
+    if (caller === managementAccountId) {
+      return pass(
+        id,
+        `running in the management account ${caller}, as the "management" mode needs`,
+      );
+    }
+    return fail(
+      id,
+      `credentials of account ${caller}, but the organization's management account is ${managementAccountId}; the stack (mode "management") must be deployed and checked there`,
+      `run with credentials of account ${managementAccountId}, or deploy in a delegated administrator account with deployment.mode: delegated-admin (README: "Deploying")`,
+    );
+  }
+  const admin = deployment.delegatedAdministratorAccountId!;
+  if (deployment.managementAccountId !== managementAccountId) {
+    return fail(
+      id,
+      `deployment.managementAccountId is ${deployment.managementAccountId}, but the organization's management account is ${managementAccountId}`,
+      `set deployment.managementAccountId: '${managementAccountId}' and deploy again`,
+    );
+  }
   if (caller === managementAccountId) {
-    return pass(id, `running in the management account ${caller}, as the "management" mode needs`);
+    return pass(
+      id,
+      `mode "delegated-admin", checked from the management account ${caller}: setup and the management forwarder`,
+    );
+  }
+  if (caller !== admin) {
+    return fail(
+      id,
+      `credentials of account ${caller}, but the stack (mode "delegated-admin") runs in deployment.delegatedAdministratorAccountId ${admin}`,
+      `run with credentials of account ${admin} (the stack), or ${managementAccountId} (setup and the forwarder)`,
+    );
+  }
+  if (backupDelegatedAdmins && !backupDelegatedAdmins.includes(admin)) {
+    return fail(
+      id,
+      `account ${admin} is not a delegated administrator for AWS Backup (${BACKUP_SERVICE})`,
+      "with the management account's credentials: npx backupctl setup",
+    );
+  }
+  return pass(
+    id,
+    `running in the delegated administrator account ${admin} (mode "delegated-admin")`,
+  );
+}
+
+/** The Organizations resource policy delegates backup policies and account tags to the stack's account. */
+export function judgePolicyDelegation(
+  policy: { Statement?: unknown } | undefined,
+  wanted: readonly Record<string, unknown>[],
+): DoctorCheck {
+  const id = 'backup-policy-delegation';
+  const statements = Array.isArray(policy?.Statement)
+    ? (policy.Statement as Record<string, unknown>[])
+    : [];
+  const missing = wanted.filter(
+    (w) => !statements.some((s) => JSON.stringify(s) === JSON.stringify(w)),
+  );
+  if (!missing.length) {
+    return pass(
+      id,
+      'the Organizations resource policy delegates backup policies and the account tags',
+    );
   }
   return fail(
     id,
-    `credentials of account ${caller}, but the organization's management account is ${managementAccountId}; the stack (mode "management") must be deployed and checked there`,
-    `run with credentials of account ${managementAccountId} (the delegated-administrator mode is not available yet)`,
+    `the Organizations resource policy lacks (or has another form of) ${missing.map((s) => String(s.Sid)).join(', ')}: the stack cannot create or attach backup policies, or tag accounts`,
+    "with the management account's credentials: npx backupctl setup",
+  );
+}
+
+/** Where the management forwarder should run, and the rule names it creates there. */
+export function forwarderRules(
+  config: Config,
+  stackRegion: string,
+): { region: string; rules: string[] }[] {
+  const homeRegion = config.controlTower.homeRegion ?? stackRegion;
+  const backupRegions = new Set(
+    config.managementAccount.backupRegions ?? [
+      stackRegion,
+      ...(config.onboarding?.profiles.flatMap((p) => p.regions) ?? []),
+    ],
+  );
+  const regions = [...new Set([stackRegion, homeRegion, ...backupRegions])].sort();
+  return regions.map((region) => ({
+    region,
+    rules: [
+      ...(region === stackRegion ? ['backup-control-plane-forward-organizations-events'] : []),
+      ...(region === homeRegion ? ['backup-control-plane-forward-control-tower-events'] : []),
+      ...(backupRegions.has(region) ? ['backup-control-plane-forward-backup-events'] : []),
+    ],
+  }));
+}
+
+/** Each forwarder rule the mode needs exists, is enabled and targets the central bus. */
+export function judgeManagementForwarder(
+  busArn: string | undefined,
+  found: readonly { region: string; rule: string; state: ForwardingRuleState }[],
+): DoctorCheck {
+  const id = 'management-forwarder';
+  const deploy = (region: string) =>
+    `aws cloudformation deploy --template-file infra/management-forwarder.yml --stack-name backup-control-plane-management-forwarder --capabilities CAPABILITY_NAMED_IAM --region ${region} --parameter-overrides CentralBusArn=${busArn ?? '<stack output BackupEventBusArn>'}${found.some((f) => f.region === region && f.rule.includes('control-tower')) ? ' ForwardControlTowerEvents=true' : ''}`;
+  const problems = found.flatMap(({ region, rule, state }) => {
+    if (!state.exists) return [{ region, text: `${rule} is missing in ${region}` }];
+    if (state.state !== 'ENABLED')
+      return [{ region, text: `${rule} is ${state.state} in ${region}` }];
+    if (busArn && !state.targets.some((t) => t.arn === busArn)) {
+      return [{ region, text: `${rule} in ${region} does not target ${busArn}` }];
+    }
+    return [];
+  });
+  if (!problems.length) {
+    return pass(
+      id,
+      `${found.length} forwarder rule(s) in ${[...new Set(found.map((f) => f.region))].join(', ')} send the management account's events to the central bus`,
+    );
+  }
+  const regions = [...new Set(problems.map((p) => p.region))];
+  return fail(
+    id,
+    `${problems.map((p) => p.text).join('; ')}: those events reach nobody`,
+    regions.map(deploy).join('; '),
   );
 }
 
@@ -540,7 +662,10 @@ export function judgeStack(stack: { name: string; status: string }): DoctorCheck
 
 /** The permissions each read needs, named when AWS refuses it. */
 const NEEDS: Record<string, string> = {
-  'deployment-mode': 'sts:GetCallerIdentity, organizations:DescribeOrganization',
+  'deployment-mode':
+    'sts:GetCallerIdentity, organizations:DescribeOrganization (with delegated-admin also organizations:ListDelegatedAdministrators)',
+  'backup-policy-delegation': 'organizations:DescribeResourcePolicy',
+  'management-forwarder': 'events:DescribeRule, events:ListTargetsByRule in each forwarder region',
   'trusted-access': 'organizations:ListAWSServiceAccessForOrganization',
   'backup-policy-type': 'organizations:ListRoots',
   'backup-global-settings': 'backup:DescribeGlobalSettings',
@@ -594,10 +719,18 @@ export async function runDoctor(
   const add = async (id: string, run: () => Promise<DoctorCheck | DoctorCheck[]>) =>
     checks.push(...(await guarded(id, run)));
 
+  const delegated = config.deployment.mode === 'delegated-admin';
+  let caller = '';
+  let managementAccountId = '';
   await add('deployment-mode', async () => {
-    const [caller, org] = await Promise.all([reader.callerAccount(), reader.organization()]);
-    return judgeDeploymentMode(caller, org.managementAccountId);
+    const [account, org] = await Promise.all([reader.callerAccount(), reader.organization()]);
+    caller = account;
+    managementAccountId = org.managementAccountId;
+    const admins = delegated ? await reader.delegatedAdministrators(BACKUP_SERVICE) : undefined;
+    return judgeDeploymentMode(account, org.managementAccountId, config.deployment, admins);
   });
+  const asDelegatedAdmin =
+    delegated && caller === config.deployment.delegatedAdministratorAccountId;
   await add('trusted-access', async () => judgeTrustedAccess(await reader.trustedServices()));
   await add('backup-policy-type', async () =>
     judgeBackupPolicyType(await reader.rootPolicyTypes()),
@@ -656,7 +789,36 @@ export async function runDoctor(
   });
   const stackRegion = targets.stackRegion ?? currentPartition().organizationsRegion;
   const homeRegion = config.controlTower.homeRegion ?? stackRegion;
-  if (homeRegion !== stackRegion) {
+  if (delegated) {
+    const admin = config.deployment.delegatedAdministratorAccountId!;
+    await add('backup-policy-delegation', async () => {
+      const org = await reader.organization();
+      const wanted = delegationStatements(regionPartition(stackRegion).partition, org, admin);
+      return judgePolicyDelegation(await reader.organizationResourcePolicy(), wanted);
+    });
+    const busArn = targets.busName
+      ? `arn:${regionPartition(stackRegion).partition}:events:${stackRegion}:${admin}:event-bus/${targets.busName}`
+      : undefined;
+    if (caller && caller === managementAccountId) {
+      await add('management-forwarder', async () => {
+        const found = [];
+        for (const { region, rules } of forwarderRules(config, stackRegion)) {
+          for (const rule of rules) {
+            found.push({ region, rule, state: await reader.forwardingRule(region, rule) });
+          }
+        }
+        return judgeManagementForwarder(busArn, found);
+      });
+    } else {
+      checks.push(
+        warn(
+          'management-forwarder',
+          'the management forwarder (infra/management-forwarder.yml) runs in the management account: it cannot be read from here',
+          "run backupctl doctor with the management account's credentials (and --stack) to check it",
+        ),
+      );
+    }
+  } else if (homeRegion !== stackRegion) {
     const ruleArn = targets.controlTowerRuleArn;
     await add('control-tower-forwarding', async () =>
       judgeControlTowerForwarding(
@@ -668,52 +830,58 @@ export async function runDoctor(
       ),
     );
   }
-  await add('management-account-regions', async () => {
-    const baseline = loadBaseline();
-    const baselineRuleName = baseline.forwarding.ruleName;
-    // The stack's rules by region, as the reconcile function declares them.
-    const stackRules = new Map(
-      targets.managementRuleArn && targets.forwarderRoleArn
-        ? managementForwardingSpecs(
-            targets.managementRuleArn,
-            targets.forwarderRoleArn,
-            forwardedPattern(baseline),
-            managementForwardingRegions(config, stackRegion),
-          ).map((spec) => [spec.region, spec])
-        : [],
-    );
-    const regions = [
-      ...new Set([
-        ...(config.onboarding?.profiles.flatMap((p) => p.regions) ?? []),
-        ...(config.managementAccount.backupRegions ?? []),
-      ]),
-    ]
-      .filter((r) => r !== stackRegion)
-      .sort();
-    const found: ManagementRegion[] = [];
-    for (const region of regions) {
-      const spec = stackRules.get(region);
-      const entry: ManagementRegion = { region };
-      if (spec) {
-        entry.stackRule = {
-          name: spec.name,
-          differences: forwardingDifferences(spec, await reader.forwardingRule(region, spec.name)),
-        };
+  if (!delegated)
+    await add('management-account-regions', async () => {
+      const baseline = loadBaseline();
+      const baselineRuleName = baseline.forwarding.ruleName;
+      // The stack's rules by region, as the reconcile function declares them.
+      const stackRules = new Map(
+        targets.managementRuleArn && targets.forwarderRoleArn
+          ? managementForwardingSpecs(
+              targets.managementRuleArn,
+              targets.forwarderRoleArn,
+              forwardedPattern(baseline),
+              managementForwardingRegions(config, stackRegion),
+            ).map((spec) => [spec.region, spec])
+          : [],
+      );
+      const regions = [
+        ...new Set([
+          ...(config.onboarding?.profiles.flatMap((p) => p.regions) ?? []),
+          ...(config.managementAccount.backupRegions ?? []),
+        ]),
+      ]
+        .filter((r) => r !== stackRegion)
+        .sort();
+      const found: ManagementRegion[] = [];
+      for (const region of regions) {
+        const spec = stackRules.get(region);
+        const entry: ManagementRegion = { region };
+        if (spec) {
+          entry.stackRule = {
+            name: spec.name,
+            differences: forwardingDifferences(
+              spec,
+              await reader.forwardingRule(region, spec.name),
+            ),
+          };
+        }
+        if (!entry.stackRule || entry.stackRule.differences.length) {
+          entry.baselineRule = await reader.forwardingRule(region, baselineRuleName);
+        }
+        found.push(entry);
       }
-      if (!entry.stackRule || entry.stackRule.differences.length) {
-        entry.baselineRule = await reader.forwardingRule(region, baselineRuleName);
-      }
-      found.push(entry);
-    }
-    return judgeManagementRegions(stackRegion, found, baselineRuleName);
-  });
+      return judgeManagementRegions(stackRegion, found, baselineRuleName);
+    });
   if (config.onboarding?.memberRole?.deploy === 'stackset') {
     const name = targets.memberRoleStackSet;
     await add('member-role', async () =>
       judgeMemberRoleStackSet(
         name,
-        await reader.stackSetsAccess(),
-        name ? await reader.stackSetInstances(name) : undefined,
+        await reader.stackSetsAccess(asDelegatedAdmin ? 'DELEGATED_ADMIN' : 'SELF'),
+        name
+          ? await reader.stackSetInstances(name, asDelegatedAdmin ? 'DELEGATED_ADMIN' : 'SELF')
+          : undefined,
       ),
     );
   }

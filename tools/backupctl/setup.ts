@@ -1,8 +1,10 @@
 import type { Config } from '../../functions/shared/config/schema';
 import { errorMessage } from '../../functions/shared/errors';
+import { regionPartition } from '../../functions/shared/partition';
 import {
   dynamodbClient,
   organizationsClient,
+  resolvedRegion,
   sesClient,
   snsClient,
   sqsClient,
@@ -12,6 +14,7 @@ import { AwsPrerequisites, type PrerequisiteReader } from '../adapters/prerequis
 import { AwsOrganizationSetup, type OrganizationSetupWriter } from '../adapters/organization-setup';
 import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../backup-policy/load';
 import { copiesAcrossAccounts } from './doctor';
+import { DELEGATION_SIDS, delegationStatements, withDelegation } from './delegation';
 
 /**
  * `backupctl setup [--dry-run]`: the one-time organization settings the control plane needs and
@@ -34,7 +37,7 @@ const BACKUP_SERVICE = 'backup.amazonaws.com';
 const STACKSETS_SERVICE = 'member.org.stacksets.cloudformation.amazonaws.com';
 
 const MANAGEMENT_ONLY =
-  'only the management account may make this call: run backupctl setup with its credentials; if you did, a permission is missing or a service control policy denies it (it needs organizations:EnableAWSServiceAccess, organizations:EnablePolicyType, backup:UpdateGlobalSettings, cloudformation:ActivateOrganizationsAccess)';
+  'only the management account may make this call: run backupctl setup with its credentials; if you did, a permission is missing or a service control policy denies it (it needs organizations:EnableAWSServiceAccess, organizations:EnablePolicyType, backup:UpdateGlobalSettings, cloudformation:ActivateOrganizationsAccess, and with delegated-admin organizations:RegisterDelegatedAdministrator, organizations:PutResourcePolicy)';
 
 function refusal(error: unknown): string {
   const text = `${(error as { name?: string }).name ?? ''} ${errorMessage(error)}`;
@@ -52,6 +55,8 @@ export interface SetupOptions {
   dryRun: boolean;
   /** The backup policies' documents: cross-account backup is needed when they copy to another account. */
   backupPolicyDocuments: readonly unknown[];
+  /** aws, aws-us-gov or aws-cn: the ARNs of the delegation policy. */
+  partition: string;
 }
 
 export async function runSetup(
@@ -123,6 +128,57 @@ export async function runSetup(
     );
   }
 
+  const d = config.deployment;
+  if (d.mode === 'delegated-admin' && d.delegatedAdministratorAccountId) {
+    const admin = d.delegatedAdministratorAccountId;
+    for (const [id, principal, what] of [
+      ['backup-delegated-administrator', BACKUP_SERVICE, 'AWS Backup'],
+      ['stacksets-delegated-administrator', STACKSETS_SERVICE, 'CloudFormation StackSets'],
+    ] as const) {
+      await step(
+        id,
+        async () =>
+          (await reader.delegatedAdministrators(principal)).includes(admin)
+            ? { on: `account ${admin} is a delegated administrator for ${what} (${principal})` }
+            : {
+                off: `account ${admin} as delegated administrator for ${what} (${principal})`,
+                on: '',
+              },
+        () => writer.registerDelegatedAdministrator(admin, principal),
+      );
+    }
+    await step(
+      'backup-delegated-administrator-setting',
+      async () =>
+        (await reader.backupGlobalSettings()).isDelegatedAdministratorEnabled === 'true'
+          ? {
+              on: "AWS Backup keeps the delegated administrator's permissions in sync (isDelegatedAdministratorEnabled)",
+            }
+          : {
+              off: 'isDelegatedAdministratorEnabled (AWS Backup syncs the delegated administrator’s permissions with Organizations)',
+              on: '',
+            },
+      () => writer.updateBackupGlobalSettings({ isDelegatedAdministratorEnabled: 'true' }),
+    );
+    let delegation: Record<string, unknown> = {};
+    await step(
+      'backup-policy-delegation',
+      async () => {
+        const organization = await reader.organization();
+        const ours = delegationStatements(options.partition, organization, admin);
+        const wanted = withDelegation(await reader.organizationResourcePolicy(), ours);
+        delegation = wanted.document;
+        return wanted.same
+          ? { on: `the Organizations resource policy delegates backup policies to ${admin}` }
+          : {
+              off: `the Organizations resource policy's statements ${DELEGATION_SIDS.join(', ')} (account ${admin} manages BACKUP_POLICY policies and tags accounts with backup-control-plane:*; other statements are kept)`,
+              on: '',
+            };
+      },
+      () => writer.putOrganizationResourcePolicy(delegation),
+    );
+  }
+
   if (config.onboarding?.memberRole?.deploy === 'stackset') {
     await step(
       'stacksets-trusted-access',
@@ -170,5 +226,6 @@ export async function runSetupCommand(config: Config, dryRun: boolean): Promise<
   return runSetup(config, reader, new AwsOrganizationSetup(organizations), {
     dryRun,
     backupPolicyDocuments: documents,
+    partition: regionPartition(await resolvedRegion()).partition,
   });
 }
