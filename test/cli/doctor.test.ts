@@ -768,7 +768,10 @@ describe('deployment.mode delegated-admin', () => {
     constructor() {
       super();
       this.caller = ADMIN;
-      this.delegatedAdmins = { 'backup.amazonaws.com': [ADMIN] };
+      this.delegatedAdmins = {
+        'backup.amazonaws.com': [ADMIN],
+        'member.org.stacksets.cloudformation.amazonaws.com': [ADMIN],
+      };
       this.rule = { exists: true, state: 'ENABLED', pattern: {}, targets: [{ arn: BUS }] };
     }
     override async organizationResourcePolicy() {
@@ -810,7 +813,7 @@ describe('deployment.mode delegated-admin', () => {
     reader.delegatedAdmins = {};
     expect((await run(reader)).get('deployment-mode')).toMatchObject({
       status: 'fail',
-      detail: expect.stringContaining('not a delegated administrator for AWS Backup'),
+      detail: expect.stringContaining('not a delegated administrator for backup.amazonaws.com'),
       fix: expect.stringContaining('npx backupctl setup'),
     });
   });
@@ -831,6 +834,32 @@ describe('deployment.mode delegated-admin', () => {
       status: 'fail',
       fix: expect.stringContaining(`account ${ADMIN} (the stack), or ${MANAGEMENT}`),
     });
+  });
+
+  it('fails when the account is not registered for StackSets either', async () => {
+    const reader = new DelegatedReader();
+    reader.delegatedAdmins = { 'backup.amazonaws.com': [ADMIN] };
+    expect((await run(reader)).get('deployment-mode')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('member.org.stacksets.cloudformation.amazonaws.com'),
+    });
+  });
+
+  it('reads the resource policy as IAM does: key order and one-item lists do not matter', async () => {
+    const reader = new DelegatedReader();
+    const statements = delegationStatements(
+      'aws',
+      { id: 'o-exampleorg1', managementAccountId: MANAGEMENT },
+      ADMIN,
+    ).map((s) =>
+      Object.fromEntries(
+        Object.entries(s)
+          .reverse()
+          .map(([k, v]) => [k, Array.isArray(v) ? [...v].reverse() : v]),
+      ),
+    );
+    reader.resourcePolicy = { Statement: statements };
+    expect((await run(reader)).get('backup-policy-delegation')!.status).toBe('pass');
   });
 
   it('fails when the resource policy does not delegate backup policies', async () => {
@@ -866,16 +895,25 @@ describe('deployment.mode delegated-admin', () => {
     const config = delegatedConfig();
     config.controlTower.homeRegion = 'eu-west-1';
     config.managementAccount = { backupRegions: ['us-east-1', 'eu-central-1'] };
+    const changes = 'backup-control-plane-forward-rule-changes';
     expect(forwarderRules(config, 'us-east-1')).toEqual([
-      { region: 'eu-central-1', rules: ['backup-control-plane-forward-backup-events'] },
-      { region: 'eu-west-1', rules: ['backup-control-plane-forward-control-tower-events'] },
+      { region: 'eu-central-1', rules: ['backup-control-plane-forward-backup-events', changes] },
+      {
+        region: 'eu-west-1',
+        rules: ['backup-control-plane-forward-control-tower-events', changes],
+      },
       {
         region: 'us-east-1',
         rules: [
           'backup-control-plane-forward-organizations-events',
+          'backup-control-plane-forward-role-changes',
           'backup-control-plane-forward-backup-events',
+          changes,
         ],
       },
     ]);
+    // Without Control Tower's home region named, no Control Tower rule is expected.
+    config.controlTower = {};
+    expect(JSON.stringify(forwarderRules(config, 'us-east-1'))).not.toContain('control-tower');
   });
 });

@@ -168,6 +168,11 @@ describe('backupctl setup', () => {
     it('registers the account for AWS Backup and StackSets, syncs its permissions, and delegates backup policies; a second run changes nothing', async () => {
       const org = new FakeOrganization();
       const steps = await setup(org, false, delegatedConfig());
+      // StackSets' trusted access first: registering its delegated administrator needs it.
+      const ids = steps.map((s) => s.id);
+      expect(ids.indexOf('stacksets-trusted-access')).toBeLessThan(
+        ids.indexOf('stacksets-delegated-administrator'),
+      );
       expect(statuses(steps)).toMatchObject({
         'backup-delegated-administrator': 'changed',
         'stacksets-delegated-administrator': 'changed',
@@ -214,6 +219,7 @@ describe('backupctl setup', () => {
       expect(statements[0]).toEqual(theirs);
       expect(statements.map((s) => s.Sid)).toEqual([
         'SecurityTeamReadsPolicies',
+        'BackupControlPlaneBrowsesOrganization',
         'BackupControlPlaneReadsPolicies',
         'BackupControlPlaneManagesBackupPolicies',
         'BackupControlPlaneTagsAccounts',

@@ -1,3 +1,5 @@
+import { samePolicy } from '../../functions/onboard-account/baseline';
+
 /**
  * The Organizations resource-based delegation policy of the delegated administrator mode: what
  * `backupctl setup` writes (with the management account's credentials) and doctor checks.
@@ -5,6 +7,7 @@
 
 /** The statements of the Organizations resource policy that are this control plane's. */
 export const DELEGATION_SIDS = [
+  'BackupControlPlaneBrowsesOrganization',
   'BackupControlPlaneReadsPolicies',
   'BackupControlPlaneManagesBackupPolicies',
   'BackupControlPlaneTagsAccounts',
@@ -25,7 +28,27 @@ export function delegationStatements(
   const principal = { AWS: `arn:${partition}:iam::${adminAccountId}:root` };
   return [
     {
-      Sid: DELEGATION_SIDS[0],
+      // AWS: delegate navigating the structure before delegating policies (a delegated
+      // administrator of a service has these reads anyway; this keeps the policy whole).
+      Sid: 'BackupControlPlaneBrowsesOrganization',
+      Effect: 'Allow',
+      Principal: principal,
+      Action: [
+        'organizations:DescribeOrganization',
+        'organizations:DescribeOrganizationalUnit',
+        'organizations:DescribeAccount',
+        'organizations:ListAccounts',
+        'organizations:ListAccountsForParent',
+        'organizations:ListChildren',
+        'organizations:ListOrganizationalUnitsForParent',
+        'organizations:ListParents',
+        'organizations:ListRoots',
+        'organizations:ListTagsForResource',
+      ],
+      Resource: '*',
+    },
+    {
+      Sid: 'BackupControlPlaneReadsPolicies',
       Effect: 'Allow',
       Principal: principal,
       Action: [
@@ -38,7 +61,7 @@ export function delegationStatements(
       Resource: '*',
     },
     {
-      Sid: DELEGATION_SIDS[1],
+      Sid: 'BackupControlPlaneManagesBackupPolicies',
       Effect: 'Allow',
       Principal: principal,
       Action: [
@@ -57,11 +80,16 @@ export function delegationStatements(
       Condition: { StringLikeIfExists: { 'organizations:PolicyType': 'BACKUP_POLICY' } },
     },
     {
-      Sid: DELEGATION_SIDS[2],
+      Sid: 'BackupControlPlaneTagsAccounts',
       Effect: 'Allow',
       Principal: principal,
+      // Accounts (their onboarding status) and the stack's backup policies (CloudFormation's
+      // policy handler tags through it, with no tags of ours today).
       Action: 'organizations:TagResource',
-      Resource: [arn(`account/${organization.id}/*`)],
+      Resource: [
+        arn(`account/${organization.id}/*`),
+        arn(`policy/${organization.id}/backup_policy/*`),
+      ],
       Condition: { 'ForAllValues:StringLike': { 'aws:TagKeys': 'backup-control-plane:*' } },
     },
   ];
@@ -77,6 +105,7 @@ export function withDelegation(
     : [];
   const others = statements.filter((s) => !(DELEGATION_SIDS as readonly unknown[]).includes(s.Sid));
   const mine = statements.filter((s) => (DELEGATION_SIDS as readonly unknown[]).includes(s.Sid));
-  const same = JSON.stringify(mine) === JSON.stringify(ours);
+  // As IAM reads them: key order, a one-item list and a string, the order of actions differ freely.
+  const same = samePolicy({ Statement: mine }, { Statement: ours });
   return { document: { Version: '2012-10-17', Statement: [...others, ...ours] }, same };
 }

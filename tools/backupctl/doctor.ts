@@ -26,7 +26,11 @@ import {
   managementForwardingSpecs,
 } from '../../functions/reconcile/region-forwarding';
 import { currentPartition, regionPartition } from '../../functions/shared/partition';
-import { forwardedPattern, loadBaseline } from '../../functions/onboard-account/baseline';
+import {
+  forwardedPattern,
+  loadBaseline,
+  samePolicy,
+} from '../../functions/onboard-account/baseline';
 import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../backup-policy/load';
 import type { AccountRecord, CheckRecord } from '../../functions/shared/ports';
 import {
@@ -74,6 +78,7 @@ export interface DoctorTargets {
 }
 
 const BACKUP_SERVICE = 'backup.amazonaws.com';
+const STACKSETS_SERVICE = 'member.org.stacksets.cloudformation.amazonaws.com';
 /** Amazon Q Developer (AWS Chatbot) subscribes channels to SNS over HTTPS at this host. */
 const CHATBOT_ENDPOINT = /^https:\/\/[a-z0-9.-]*chatbot\.amazonaws\.com(\/|$)/i;
 
@@ -98,7 +103,8 @@ export function judgeDeploymentMode(
   caller: string,
   managementAccountId: string,
   deployment: Config['deployment'],
-  backupDelegatedAdmins?: readonly string[],
+  /** Delegated administrators by service principal (AWS Backup's, StackSets'), when read. */
+  delegatedAdmins?: Readonly<Record<string, readonly string[]>>,
 ): DoctorCheck {
   const id = 'deployment-mode';
   if (deployment.mode === 'management') {
@@ -135,10 +141,13 @@ export function judgeDeploymentMode(
       `run with credentials of account ${admin} (the stack), or ${managementAccountId} (setup and the forwarder)`,
     );
   }
-  if (backupDelegatedAdmins && !backupDelegatedAdmins.includes(admin)) {
+  const unregistered = Object.entries(delegatedAdmins ?? {})
+    .filter(([, accounts]) => !accounts.includes(admin))
+    .map(([principal]) => principal);
+  if (unregistered.length) {
     return fail(
       id,
-      `account ${admin} is not a delegated administrator for AWS Backup (${BACKUP_SERVICE})`,
+      `account ${admin} is not a delegated administrator for ${unregistered.join(' and ')}`,
       "with the management account's credentials: npx backupctl setup",
     );
   }
@@ -157,9 +166,7 @@ export function judgePolicyDelegation(
   const statements = Array.isArray(policy?.Statement)
     ? (policy.Statement as Record<string, unknown>[])
     : [];
-  const missing = wanted.filter(
-    (w) => !statements.some((s) => JSON.stringify(s) === JSON.stringify(w)),
-  );
+  const missing = wanted.filter((w) => !statements.some((s) => samePolicy(s, w)));
   if (!missing.length) {
     return pass(
       id,
@@ -178,20 +185,30 @@ export function forwarderRules(
   config: Config,
   stackRegion: string,
 ): { region: string; rules: string[] }[] {
-  const homeRegion = config.controlTower.homeRegion ?? stackRegion;
+  // Control Tower's rule only where its home region is named (the stack's region included).
+  const homeRegion = config.controlTower.homeRegion;
   const backupRegions = new Set(
     config.managementAccount.backupRegions ?? [
       stackRegion,
       ...(config.onboarding?.profiles.flatMap((p) => p.regions) ?? []),
     ],
   );
-  const regions = [...new Set([stackRegion, homeRegion, ...backupRegions])].sort();
+  const regions = [
+    ...new Set([stackRegion, ...(homeRegion ? [homeRegion] : []), ...backupRegions]),
+  ].sort();
   return regions.map((region) => ({
     region,
     rules: [
-      ...(region === stackRegion ? ['backup-control-plane-forward-organizations-events'] : []),
+      ...(region === stackRegion
+        ? [
+            'backup-control-plane-forward-organizations-events',
+            'backup-control-plane-forward-role-changes',
+          ]
+        : []),
       ...(region === homeRegion ? ['backup-control-plane-forward-control-tower-events'] : []),
       ...(backupRegions.has(region) ? ['backup-control-plane-forward-backup-events'] : []),
+      // Changes to the rules above reach the control plane through this one (tamper alerts).
+      'backup-control-plane-forward-rule-changes',
     ],
   }));
 }
@@ -726,7 +743,15 @@ export async function runDoctor(
     const [account, org] = await Promise.all([reader.callerAccount(), reader.organization()]);
     caller = account;
     managementAccountId = org.managementAccountId;
-    const admins = delegated ? await reader.delegatedAdministrators(BACKUP_SERVICE) : undefined;
+    const admins = delegated
+      ? Object.fromEntries(
+          await Promise.all(
+            [BACKUP_SERVICE, STACKSETS_SERVICE].map(
+              async (p) => [p, await reader.delegatedAdministrators(p)] as const,
+            ),
+          ),
+        )
+      : undefined;
     return judgeDeploymentMode(account, org.managementAccountId, config.deployment, admins);
   });
   const asDelegatedAdmin =

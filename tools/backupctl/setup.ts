@@ -128,6 +128,21 @@ export async function runSetup(
     );
   }
 
+  // Before the delegated administrators: StackSets' registration needs its trusted access.
+  if (config.onboarding?.memberRole?.deploy === 'stackset') {
+    await step(
+      'stacksets-trusted-access',
+      async () =>
+        (await reader.stackSetsAccess()) === 'ENABLED'
+          ? { on: `CloudFormation StackSets have trusted access (${STACKSETS_SERVICE})` }
+          : {
+              off: `trusted access for CloudFormation StackSets (the member role's service-managed StackSet)`,
+              on: '',
+            },
+      () => writer.activateStackSetsAccess(),
+    );
+  }
+
   const d = config.deployment;
   if (d.mode === 'delegated-admin' && d.delegatedAdministratorAccountId) {
     const admin = d.delegatedAdministratorAccountId;
@@ -179,19 +194,6 @@ export async function runSetup(
     );
   }
 
-  if (config.onboarding?.memberRole?.deploy === 'stackset') {
-    await step(
-      'stacksets-trusted-access',
-      async () =>
-        (await reader.stackSetsAccess()) === 'ENABLED'
-          ? { on: `CloudFormation StackSets have trusted access (${STACKSETS_SERVICE})` }
-          : {
-              off: `trusted access for CloudFormation StackSets (the member role's service-managed StackSet)`,
-              on: '',
-            },
-      () => writer.activateStackSetsAccess(),
-    );
-  }
   return steps;
 }
 
