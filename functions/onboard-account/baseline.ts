@@ -71,7 +71,8 @@ export function loadBaseline(raw: unknown = baselineJson): Baseline {
       `infra/baseline/baseline.json: ${issue.path.join('.') || '(top level)'}: ${issue.message}`,
     );
   }
-  return checked.value;
+  // A copy: callers may fill or change it without touching the module's JSON.
+  return structuredClone(checked.value);
 }
 
 export interface ForwardingRule {

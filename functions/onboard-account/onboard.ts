@@ -212,23 +212,24 @@ async function run(
       for (const region of step.regions ? step.regions(progress) : ['']) {
         const name = stepName(step, region);
         const changes: string[] = [];
+        // Recording the step belongs to it: a save that fails is this step's failure.
         try {
           await step.run(progress, changes, region);
+          const outcome: StepRecord['outcome'] = req.dryRun
+            ? 'planned'
+            : changes.length
+              ? 'changed'
+              : 'unchanged';
+          record.steps[name] = { outcome, at: stamp(), ...(changes.length ? { changes } : {}) };
+          allChanges.push(...changes.map((c) => `${name}: ${c}`));
+          if (!req.dryRun) await save();
+          await deps.afterStep?.(name);
         } catch (error) {
           if (error instanceof StepFailure) throw error;
           throw new StepFailure(name, errorMessage(error), adviceFor(name, error), {
             cause: error,
           });
         }
-        const outcome: StepRecord['outcome'] = req.dryRun
-          ? 'planned'
-          : changes.length
-            ? 'changed'
-            : 'unchanged';
-        record.steps[name] = { outcome, at: stamp(), ...(changes.length ? { changes } : {}) };
-        allChanges.push(...changes.map((c) => `${name}: ${c}`));
-        if (!req.dryRun) await save();
-        await deps.afterStep?.(name);
         if (progress.skipReason) {
           const skipReason = progress.skipReason;
           if (req.dryRun) return { outcome: 'planned', changes: [], findings: [], skipReason };

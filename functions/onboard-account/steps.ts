@@ -37,8 +37,6 @@ export class StepFailure extends Error {
   }
 }
 
-/** A ledger that remembers nothing: dry runs never lock or save. */
-
 interface Resolved {
   account: OrgAccount;
   organization: { id: string; managementAccountId: string };

@@ -30,13 +30,14 @@ describe('config.schema.json', () => {
     expect(readFileSync(CONFIG_JSON_SCHEMA_FILE, 'utf8')).toBe(configJsonSchemaText());
   });
 
-  it.each(['infra/config/example.yml', 'infra/config/example-govcloud.yml'])(
-    'accepts %s once the schema validated it',
-    (file) => {
-      const config = readConfigFile(join(ROOT, file));
-      expect(issuesOf(JSON.parse(JSON.stringify(config)))).toBe('ok');
-    },
-  );
+  it.each([
+    'infra/config/example.yml',
+    'infra/config/example-govcloud.yml',
+    'infra/config/example-delegated.yml',
+  ])('accepts %s once the schema validated it', (file) => {
+    const config = readConfigFile(join(ROOT, file));
+    expect(issuesOf(JSON.parse(JSON.stringify(config)))).toBe('ok');
+  });
 
   it.each([
     [
@@ -100,6 +101,22 @@ describe('compileJsonSchema', () => {
     expect(() => compileJsonSchema({ type: 'string', multipleOf: 2 })).toThrow(
       /unsupported keyword\(s\) multipleOf/,
     );
+  });
+
+  it('refuses type-specific keywords without a type (zod writes allOf: [{pattern}] for a second regex)', () => {
+    expect(() => compileJsonSchema({ type: 'string', allOf: [{ pattern: '^a' }] })).toThrow(
+      /pattern without a type is not supported/,
+    );
+  });
+
+  it('checks propertyNames next to declared properties', () => {
+    const c = compileJsonSchema({
+      type: 'object',
+      properties: { a: { type: 'string' } },
+      propertyNames: { type: 'string', pattern: '^[a-z]+$' },
+    });
+    expect(validate(c, { a: 'x', b: 1 }).ok).toBe(true);
+    expect(validate(c, { a: 'x', B: 1 }).ok).toBe(false);
   });
 
   it('follows $ref into $defs, and anyOf', () => {

@@ -290,6 +290,22 @@ describe('onboardAccount: a new account', () => {
     });
   });
 
+  it('names the step whose record could not be saved as the failed one, with its advice', async () => {
+    const w = onboardingWorld();
+    w.deps.afterStep = (step) => {
+      if (step === 'access')
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    };
+    const result = await run(w);
+    expect(result.outcome).toBe('failed');
+    expect(recordOf(result).lastError).toMatchObject({ step: 'access', message: 'Rate exceeded' });
+    expect(Object.keys(recordOf(result).steps)).not.toContain('onboarding');
+    expect(w.notifier.failedNotices[0]).toMatchObject({
+      step: 'access',
+      advice: expect.stringMatching(/throttled/),
+    });
+  });
+
   it('saves each step before the next one starts', async () => {
     const w = onboardingWorld();
     const seen: string[][] = [];

@@ -366,6 +366,19 @@ describe('AccountJoinedOrganization: the account id is found wherever it is', ()
   });
 });
 
+describe('LeaveOrganization', () => {
+  it("takes the envelope's account when the detail names none (the account that left is where the call happened)", () => {
+    const event = sample('organizations/leave-organization');
+    const detail = event.detail as Record<string, unknown>;
+    delete detail.recipientAccountId;
+    delete detail.userIdentity;
+    expect(parseOnboardingEvent(event)).toMatchObject({
+      flow: 'offboard',
+      accountId: '210987654321',
+    });
+  });
+});
+
 describe('MoveAccount', () => {
   const name = 'organizations/move-account';
   const params = (event: Raw) => event.detail.requestParameters as Record<string, unknown>;

@@ -25,6 +25,22 @@ import {
 
 export type JsonSchema = Readonly<Record<string, unknown>>;
 
+/** Keywords that only apply under their `type` here. */
+const TYPE_SPECIFIC = new Set([
+  'pattern',
+  'minLength',
+  'maxLength',
+  'minimum',
+  'maximum',
+  'minItems',
+  'maxItems',
+  'items',
+  'properties',
+  'required',
+  'additionalProperties',
+  'propertyNames',
+]);
+
 const IGNORED = new Set(['$schema', 'default', 'description', 'title', 'format', '$defs']);
 const KNOWN = new Set([
   ...IGNORED,
@@ -59,6 +75,13 @@ export function compileJsonSchema(root: JsonSchema): Check<unknown> {
     const unknownKeys = Object.keys(schema).filter((k) => !KNOWN.has(k));
     if (unknownKeys.length) {
       throw new Error(`JSON Schema at ${at}: unsupported keyword(s) ${unknownKeys.join(', ')}`);
+    }
+    const typeSpecific = Object.keys(schema).filter((k) => TYPE_SPECIFIC.has(k));
+    if (schema.type === undefined && typeSpecific.length) {
+      // zod writes e.g. allOf: [{pattern}] for a second regex: refused rather than skipped.
+      throw new Error(
+        `JSON Schema at ${at}: ${typeSpecific.join(', ')} without a type is not supported`,
+      );
     }
     const parts: Check<unknown>[] = [];
     if (typeof schema.$ref === 'string') {
@@ -147,7 +170,17 @@ export function compileJsonSchema(root: JsonSchema): Check<unknown> {
       return record(values, keys as Check<string> | undefined);
     }
     const strict = extra === false;
-    const base = object(shape, { strict });
+    const declaredKeys = keys
+      ? all([
+          object(shape, { strict }),
+          check((value, path, issues) => {
+            for (const k of Object.keys(value as Record<string, unknown>)) {
+              keys(k, [...path, k], issues);
+            }
+          }),
+        ])
+      : undefined;
+    const base = declaredKeys ?? object(shape, { strict });
     if (typeof extra !== 'object' || !extra) return base;
     const values = build(extra as JsonSchema, `${at}.*`);
     return all([

@@ -530,7 +530,7 @@ export const ConfigSchema = z
     }
     (rules ?? []).forEach((rule, i) => {
       rule.email.forEach((list, j) => {
-        if (list !== ACCOUNT_OWNER_LIST && !(list in email.recipients)) {
+        if (list !== ACCOUNT_OWNER_LIST && !Object.hasOwn(email.recipients, list)) {
           ctx.addIssue({
             code: 'custom',
             path: ['notifications', 'rules', i, 'email', j],
@@ -539,7 +539,7 @@ export const ConfigSchema = z
         }
       });
       rule.sns.forEach((topic, j) => {
-        if (!(topic in topics)) {
+        if (!Object.hasOwn(topics, topic)) {
           ctx.addIssue({
             code: 'custom',
             path: ['notifications', 'rules', i, 'sns', j],
@@ -548,7 +548,7 @@ export const ConfigSchema = z
         }
       });
     });
-    if (!rules && !('admins' in email.recipients)) {
+    if (!rules && !Object.hasOwn(email.recipients, 'admins')) {
       ctx.addIssue({
         code: 'custom',
         path: ['notifications', 'email', 'recipients'],
@@ -557,7 +557,7 @@ export const ConfigSchema = z
       });
     }
     config.watching.digest.email.forEach((list, j) => {
-      if (!(list in email.recipients)) {
+      if (!Object.hasOwn(email.recipients, list)) {
         ctx.addIssue({
           code: 'custom',
           path: ['watching', 'digest', 'email', j],
@@ -566,7 +566,7 @@ export const ConfigSchema = z
       }
     });
     config.watching.digest.sns.forEach((topic, j) => {
-      if (!(topic in topics)) {
+      if (!Object.hasOwn(topics, topic)) {
         ctx.addIssue({
           code: 'custom',
           path: ['watching', 'digest', 'sns', j],
@@ -578,7 +578,7 @@ export const ConfigSchema = z
     const onboarding = config.onboarding;
     if (onboarding) {
       onboarding.email.forEach((list, j) => {
-        if (!(list in email.recipients)) {
+        if (!Object.hasOwn(email.recipients, list)) {
           ctx.addIssue({
             code: 'custom',
             path: ['onboarding', 'email', j],
@@ -587,7 +587,7 @@ export const ConfigSchema = z
         }
       });
       onboarding.sns.forEach((topic, j) => {
-        if (!(topic in topics)) {
+        if (!Object.hasOwn(topics, topic)) {
           ctx.addIssue({
             code: 'custom',
             path: ['onboarding', 'sns', j],
@@ -641,7 +641,7 @@ export const ConfigSchema = z
         channelsSeen.set(id, `${name}.${at}`);
       }
     }
-    if (!rules && !('chat' in topics)) {
+    if (!rules && !Object.hasOwn(topics, 'chat')) {
       ctx.addIssue({
         code: 'custom',
         path: ['notifications', 'topics'],
@@ -800,8 +800,20 @@ export function parseConfig(raw: unknown, source: string): Config {
  * (test/unit/config-schema.test.ts fails while the file is stale).
  */
 export function configJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(ConfigSchema, { io: 'output', unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
+  return z.toJSONSchema(ConfigSchema, {
+    io: 'output',
+    unrepresentable: 'any',
+    // JSON Schema patterns carry no flags: a flagged regex would be checked differently there.
+    override: ({ zodSchema }) => {
+      const patterns = (zodSchema as { _zod?: { bag?: { patterns?: Set<RegExp> } } })._zod?.bag
+        ?.patterns;
+      for (const pattern of patterns ?? []) {
+        if (pattern.flags) {
+          throw new Error(
+            `${String(pattern)}: the configuration's regexes must have no flags (the functions check the JSON Schema, which drops them)`,
+          );
+        }
+      }
+    },
+  }) as Record<string, unknown>;
 }
