@@ -73,6 +73,15 @@ export function decideContext(
         ...(config.onboarding?.memberRole ? [config.onboarding.memberRole.name] : []),
       ]),
       forwardingRules: new Map(forwardingRules(baseline).map((r) => [r.name, r.pattern])),
+      ...(config.deployment.mode === 'delegated-admin' && config.deployment.managementAccountId
+        ? {
+            managementForwarder: {
+              account: config.deployment.managementAccountId,
+              rules: new Set(MANAGEMENT_FORWARDER_RULES),
+              rolePrefix: 'backup-control-plane-management-forwarder-',
+            },
+          }
+        : {}),
       ...(deployment.centralBusArn ? { centralBusArn: deployment.centralBusArn } : {}),
       ...(deployment.stackPrefix ? { stackPrefix: deployment.stackPrefix } : {}),
       // Onboarding's own calls arrive through these (the member role's too): not tampering.
@@ -89,6 +98,15 @@ export function decideContext(
     },
   };
 }
+
+/** The rules of infra/management-forwarder.yml (delegated-admin mode). */
+export const MANAGEMENT_FORWARDER_RULES = [
+  'backup-control-plane-forward-organizations-events',
+  'backup-control-plane-forward-control-tower-events',
+  'backup-control-plane-forward-backup-events',
+  'backup-control-plane-forward-rule-changes',
+  'backup-control-plane-forward-role-changes',
+] as const;
 
 /**
  * Parses and classifies any event the forwarding pattern lets through: job state changes, the

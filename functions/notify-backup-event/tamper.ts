@@ -24,6 +24,11 @@ export interface TamperContext {
   /** The central bus the forwarding rule must target, when known. */
   centralBusArn?: string;
   /**
+   * With deployment.mode delegated-admin: the management forwarder's rules and the prefix of its
+   * roles (infra/management-forwarder.yml), which carry the management account's events.
+   */
+  managementForwarder?: { account: string; rules: ReadonlySet<string>; rolePrefix: string };
+  /**
    * The stack's own names start with it (`backup-control-plane-<stage>-`): its functions' roles
    * and its EventBridge rules.
    */
@@ -116,7 +121,15 @@ export function ownAction(call: ApiCall, ctx: TamperContext): string | undefined
 const isOurRule = (name: string | undefined, ctx: TamperContext) =>
   Boolean(name) &&
   (ctx.forwardingRules.has(name!) ||
-    (ctx.stackPrefix !== undefined && name!.startsWith(ctx.stackPrefix)));
+    (ctx.stackPrefix !== undefined && name!.startsWith(ctx.stackPrefix)) ||
+    Boolean(ctx.managementForwarder?.rules.has(name!)));
+
+/** A call on the management forwarder (the management account's events), not a member's. */
+const isManagementForwarder = (call: ApiCall, ctx: TamperContext) =>
+  ctx.managementForwarder !== undefined && call.accountId === ctx.managementForwarder.account;
+
+const FORWARDER_FIX =
+  'Put the management forwarder back with the management account\'s credentials: aws cloudformation deploy --template-file infra/management-forwarder.yml (README: "Deploy: delegated administrator"); backupctl doctor, run there, names each rule that differs.';
 
 function ruleFinding(
   call: ApiCall,
@@ -125,8 +138,17 @@ function ruleFinding(
   title: string,
   impact: string,
 ): Finding {
-  const member = ctx.forwardingRules.has(name);
   const where = `account ${call.accountId ?? '?'} in ${call.region ?? 'its region'}`;
+  if (isManagementForwarder(call, ctx) && ctx.managementForwarder!.rules.has(name)) {
+    return {
+      title,
+      target: name,
+      targetKind: 'EventBridge rule',
+      impact: `${impact} The management forwarder's events of ${where} (new and departing accounts, Control Tower, the management account's own backup jobs) no longer reach the control plane.`,
+      nextSteps: [FORWARDER_FIX],
+    };
+  }
+  const member = ctx.forwardingRules.has(name);
   return {
     title,
     target: name,
@@ -337,6 +359,22 @@ const JUDGES: Readonly<Record<string, Readonly<Record<string, Judge>>>> = {
       eventName,
       ((call, ctx) => {
         const role = str(call.request.roleName);
+        const forwarder = ctx.managementForwarder;
+        if (
+          role &&
+          forwarder &&
+          isManagementForwarder(call, ctx) &&
+          role.startsWith(forwarder.rolePrefix)
+        ) {
+          return {
+            title: title.replace('a baseline role', 'the management forwarder’s role'),
+            target: role,
+            targetKind: 'IAM role',
+            impact:
+              "The management forwarder's rules may no longer put the management account's events (new accounts, Control Tower, its own backup jobs) on the central bus.",
+            nextSteps: [FORWARDER_FIX],
+          };
+        }
         if (!role || !ctx.baselineRoleNames.has(role)) {
           return `role ${role ?? '(unnamed)'} is not a baseline role`;
         }

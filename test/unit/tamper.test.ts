@@ -413,3 +413,71 @@ describe('the notification flow with tamper alerts', () => {
     );
   });
 });
+
+describe('the management forwarder (deployment.mode delegated-admin)', () => {
+  const MANAGEMENT = '111122223333';
+  const delegated = exampleConfig();
+  delegated.deployment = {
+    mode: 'delegated-admin',
+    managementAccountId: MANAGEMENT,
+    delegatedAdministratorAccountId: '123456789012',
+  };
+  const ctx = decideContext(delegated, {
+    stackPrefix: 'backup-control-plane-dev-',
+    canRepair: true,
+  });
+  const inManagement = (name: string, request: Record<string, unknown>, eventName?: string) => {
+    const event = sample(`cloudtrail/${name}`);
+    event.account = MANAGEMENT;
+    const detail = detailOf(event);
+    detail.recipientAccountId = MANAGEMENT;
+    detail.requestParameters = request;
+    if (eventName) detail.eventName = eventName;
+    const identity = detail.userIdentity as Record<string, unknown>;
+    identity.accountId = MANAGEMENT;
+    return event;
+  };
+
+  it('alerts when one of its rules is disabled in the management account, with the redeploy as the fix', () => {
+    const d = decide(
+      inManagement('disable-rule.forwarding-rule', {
+        name: 'backup-control-plane-forward-organizations-events',
+      }),
+      delegated,
+      ctx,
+    );
+    expect(d).toMatchObject({ flow: 'notify', notice: { kind: 'tamper', severity: 'error' } });
+    if (d.flow !== 'notify') return;
+    expect(JSON.stringify(d.notice)).toContain('management forwarder');
+    expect(JSON.stringify(d.notice)).toContain('infra/management-forwarder.yml');
+    // Nothing for onboarding to repair: the management account is not onboarded.
+    expect(d.repair).toBeUndefined();
+  });
+
+  it('alerts when its role loses its policy', () => {
+    const d = decide(
+      inManagement(
+        'delete-role.baseline-role',
+        {
+          roleName: 'backup-control-plane-management-forwarder-us-east-1',
+          policyName: 'put-events-on-central-bus',
+        },
+        'DeleteRolePolicy',
+      ),
+      delegated,
+      ctx,
+    );
+    expect(d).toMatchObject({ flow: 'notify', notice: { kind: 'tamper', severity: 'error' } });
+  });
+
+  it('is no concern in the management mode', () => {
+    const d = decide(
+      inManagement('disable-rule.forwarding-rule', {
+        name: 'backup-control-plane-forward-organizations-events',
+      }),
+      config,
+      deployed,
+    );
+    expect(d.flow).not.toBe('notify');
+  });
+});
