@@ -77,7 +77,7 @@ export function decideContext(
         ? {
             managementForwarder: {
               account: config.deployment.managementAccountId,
-              rules: new Set(MANAGEMENT_FORWARDER_RULES),
+              rules: new Set(Object.values(MANAGEMENT_FORWARDER_RULES)),
               rolePrefix: 'backup-control-plane-management-forwarder-',
             },
           }
@@ -99,14 +99,14 @@ export function decideContext(
   };
 }
 
-/** The rules of infra/management-forwarder.yml (delegated-admin mode). */
-export const MANAGEMENT_FORWARDER_RULES = [
-  'backup-control-plane-forward-organizations-events',
-  'backup-control-plane-forward-control-tower-events',
-  'backup-control-plane-forward-backup-events',
-  'backup-control-plane-forward-rule-changes',
-  'backup-control-plane-forward-role-changes',
-] as const;
+/** The rules of infra/management-forwarder.yml (delegated-admin mode); a test compares them. */
+export const MANAGEMENT_FORWARDER_RULES = {
+  organizations: 'backup-control-plane-forward-organizations-events',
+  controlTower: 'backup-control-plane-forward-control-tower-events',
+  backup: 'backup-control-plane-forward-backup-events',
+  ruleChanges: 'backup-control-plane-forward-rule-changes',
+  roleChanges: 'backup-control-plane-forward-role-changes',
+} as const;
 
 /**
  * Parses and classifies any event the forwarding pattern lets through: job state changes, the

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MANAGEMENT_FORWARDER_RULES } from '../../functions/notify-backup-event/decide';
 import { ROOT } from '../helpers/fixtures';
 
 /**
@@ -617,5 +618,19 @@ describe('infra/stage-config.js', () => {
         /notifications\.topics\.chat\.chat: must be true when slack or teams/,
       );
     });
+  });
+});
+
+describe('infra/management-forwarder.yml', () => {
+  it('names the rules the tamper alerts and doctor know, no more and no fewer', () => {
+    const template = readFileSync(join(ROOT, 'infra/management-forwarder.yml'), 'utf8');
+    const names = [...template.matchAll(/^ {6}Name: (backup-control-plane-[\w-]+)$/gm)].map(
+      (m) => m[1],
+    );
+    expect(names.sort()).toEqual(Object.values(MANAGEMENT_FORWARDER_RULES).sort());
+    // The central bus's policy admits exactly its roles' names.
+    expect(template).toContain(
+      'RoleName: !Sub backup-control-plane-management-forwarder-${AWS::Region}',
+    );
   });
 });

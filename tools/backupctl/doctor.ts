@@ -39,6 +39,7 @@ import {
   filteredChannels,
 } from '../../functions/shared/notices/subscriptions';
 import { delegationStatements } from './delegation';
+import { MANAGEMENT_FORWARDER_RULES as FORWARDER } from '../../functions/notify-backup-event/decide';
 
 /**
  * `backupctl doctor`: read-only checks of everything the control plane depends on and cannot
@@ -199,16 +200,11 @@ export function forwarderRules(
   return regions.map((region) => ({
     region,
     rules: [
-      ...(region === stackRegion
-        ? [
-            'backup-control-plane-forward-organizations-events',
-            'backup-control-plane-forward-role-changes',
-          ]
-        : []),
-      ...(region === homeRegion ? ['backup-control-plane-forward-control-tower-events'] : []),
-      ...(backupRegions.has(region) ? ['backup-control-plane-forward-backup-events'] : []),
+      ...(region === stackRegion ? [FORWARDER.organizations, FORWARDER.roleChanges] : []),
+      ...(region === homeRegion ? [FORWARDER.controlTower] : []),
+      ...(backupRegions.has(region) ? [FORWARDER.backup] : []),
       // Changes to the rules above reach the control plane through this one (tamper alerts).
-      'backup-control-plane-forward-rule-changes',
+      FORWARDER.ruleChanges,
     ],
   }));
 }
