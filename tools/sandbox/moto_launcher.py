@@ -86,6 +86,15 @@
     Other roles (OrganizationAccountAccessRole, which moto never creates) stay assumable.
 13. DynamoDB requests are served one at a time: moto's tables are plain dicts in a threaded server,
     so concurrent writes to one item could lose an update; DynamoDB applies each write atomically.
+14. Organizations delegated administrators and the resource-based delegation policy (the
+    delegated-administrator mode's `backupctl setup` and doctor): RegisterDelegatedAdministrator
+    accepts backup.amazonaws.com and member.org.stacksets.cloudformation.amazonaws.com (moto
+    knows six other services only) and, as Organizations does, refuses a service whose trusted
+    access is off (ConstraintViolationException, SERVICE_ACCESS_NOT_ENABLED); Put/Describe/
+    DeleteResourcePolicy (moto: NotImplementedError), one policy per organization: Put and Delete
+    by the management account only, Describe also by a delegated administrator;
+    ResourcePolicyNotFoundException when there is none. The policy is stored, not evaluated:
+    what it delegates is checked on the document (unit tests), not by a refused call.
 
 Usage: python3 moto_launcher.py -H 127.0.0.1 -p PORT
 """
@@ -1369,6 +1378,100 @@ def dynamodb_call_action(self):
 
 
 _DynamoHandler.call_action = dynamodb_call_action
+
+
+# --- 14. Organizations delegated administrators and the delegation policy ---------------------
+
+for _principal in ("backup.amazonaws.com", "member.org.stacksets.cloudformation.amazonaws.com"):
+    if _principal not in organizations_models.FakeDelegatedAdministrator.SUPPORTED_SERVICES:
+        organizations_models.FakeDelegatedAdministrator.SUPPORTED_SERVICES.append(_principal)
+    if _principal not in organizations_models.FakeServiceAccess.TRUSTED_SERVICES:
+        organizations_models.FakeServiceAccess.TRUSTED_SERVICES.append(_principal)
+
+_original_register_delegated = organizations_models.OrganizationsBackend.register_delegated_administrator
+
+
+def register_delegated_administrator(self, **kwargs):
+    principal = kwargs["ServicePrincipal"]
+    if principal not in [s.get("ServicePrincipal") for s in self.services]:
+        raise organizations_exceptions.ConstraintViolationException(
+            "You attempted to register a delegated administrator before you enabled service "
+            "access. Call the EnableAWSServiceAccess API first. (SERVICE_ACCESS_NOT_ENABLED)"
+        )
+    return _original_register_delegated(self, **kwargs)
+
+
+organizations_models.OrganizationsBackend.register_delegated_administrator = (
+    register_delegated_administrator
+)
+
+
+class ResourcePolicyNotFoundException(organizations_exceptions.OrganizationsClientError):
+    def __init__(self):
+        super().__init__(
+            "ResourcePolicyNotFoundException",
+            "We can't find a resource policy request with the ID that you specified.",
+        )
+
+
+def _policy_org(caller, management_only):
+    backend, org = _organization_of(caller)
+    if org is None:
+        raise organizations_exceptions.AWSOrganizationsNotInUseException()
+    delegated = any(a.account.id == caller for a in getattr(backend, "admins", []))
+    if caller != org.master_account_id and (management_only or not delegated):
+        raise organizations_exceptions.OrganizationsClientError(
+            "AccessDeniedException",
+            "Only the management account (and, to read it, a delegated administrator) may call this.",
+        )
+    return backend, org
+
+
+def _resource_policy_json(org, stored):
+    return {
+        "ResourcePolicySummary": {"Id": stored["Id"], "Arn": stored["Arn"]},
+        "Content": stored["Content"],
+    }
+
+
+def put_resource_policy(self):
+    backend, org = _policy_org(self.current_account, management_only=True)
+    content = self._get_param("Content")
+    try:
+        json.loads(content)
+    except (TypeError, ValueError):
+        raise organizations_exceptions.InvalidInputException(
+            "You provided a resource policy that is not valid JSON.")
+    with _store_lock:
+        stored = getattr(org, "_sandbox_resource_policy", None) or {
+            "Id": "rp-" + uuid.uuid4().hex[:8],
+            "Arn": f"arn:aws:organizations::{org.master_account_id}:resourcepolicy/{org.id}/"
+                   + "rp-" + uuid.uuid4().hex[:8],
+        }
+        stored = {**stored, "Content": content}
+        org._sandbox_resource_policy = stored
+    return json.dumps({"ResourcePolicy": _resource_policy_json(org, stored)})
+
+
+def describe_resource_policy(self):
+    _, org = _policy_org(self.current_account, management_only=False)
+    stored = getattr(org, "_sandbox_resource_policy", None)
+    if not stored:
+        raise ResourcePolicyNotFoundException()
+    return json.dumps({"ResourcePolicy": _resource_policy_json(org, stored)})
+
+
+def delete_resource_policy(self):
+    _, org = _policy_org(self.current_account, management_only=True)
+    if not getattr(org, "_sandbox_resource_policy", None):
+        raise ResourcePolicyNotFoundException()
+    org._sandbox_resource_policy = None
+    return "{}"
+
+
+organizations_responses.OrganizationsResponse.put_resource_policy = put_resource_policy
+organizations_responses.OrganizationsResponse.describe_resource_policy = describe_resource_policy
+organizations_responses.OrganizationsResponse.delete_resource_policy = delete_resource_policy
 
 if __name__ == "__main__":
     moto_main(sys.argv[1:])
