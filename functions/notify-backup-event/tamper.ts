@@ -128,6 +128,10 @@ const isOurRule = (name: string | undefined, ctx: TamperContext) =>
 const isManagementForwarder = (call: ApiCall, ctx: TamperContext) =>
   ctx.managementForwarder !== undefined && call.accountId === ctx.managementForwarder.account;
 
+/** One of the management forwarder's rules, called in the management account. */
+const isForwarderRule = (call: ApiCall, ctx: TamperContext, name: string) =>
+  isManagementForwarder(call, ctx) && Boolean(ctx.managementForwarder?.rules.has(name));
+
 const FORWARDER_FIX =
   'Put the management forwarder back with the management account\'s credentials: aws cloudformation deploy --template-file infra/management-forwarder.yml (README: "Deploy: delegated administrator"); backupctl doctor, run there, names each rule that differs.';
 
@@ -291,7 +295,7 @@ const JUDGES: Readonly<Record<string, Readonly<Record<string, Judge>>>> = {
     },
     PutTargets: (call, ctx) => {
       const name = str(call.request.rule);
-      if (!name || !ctx.forwardingRules.has(name))
+      if (!name || !(ctx.forwardingRules.has(name) || isForwarderRule(call, ctx, name)))
         return `rule ${name ?? '(unnamed)'} is not the forwarding rule`;
       const targets = Array.isArray(call.request.targets) ? call.request.targets : [];
       const arns = targets.map((t) => arn(record(t)?.arn)).filter((a): a is string => Boolean(a));
@@ -312,7 +316,8 @@ const JUDGES: Readonly<Record<string, Readonly<Record<string, Judge>>>> = {
     },
     PutRule: (call, ctx) => {
       const name = str(call.request.name);
-      if (!name || !ctx.forwardingRules.has(name))
+      const forwarder = name !== undefined && isForwarderRule(call, ctx, name);
+      if (!name || !(ctx.forwardingRules.has(name) || forwarder))
         return `rule ${name ?? '(unnamed)'} is not the forwarding rule`;
       const state = str(call.request.state)?.toUpperCase();
       if (state && state !== 'ENABLED') {
@@ -324,6 +329,9 @@ const JUDGES: Readonly<Record<string, Readonly<Record<string, Judge>>>> = {
           'The rule matches nothing while disabled.',
         );
       }
+      // The forwarder's patterns are the template's, not the baseline's: its state is judged here,
+      // a changed pattern by doctor (run with the management account's credentials).
+      if (forwarder) return "the management forwarder's rule stays enabled";
       // Patterns run to a few KB: read whole, not cut like display text.
       const patternText = text(call.request.eventPattern)?.slice(0, 8192);
       if (patternText === undefined)

@@ -454,6 +454,37 @@ describe('the management forwarder (deployment.mode delegated-admin)', () => {
     expect(d.repair).toBeUndefined();
   });
 
+  it('alerts when one of its rules is disabled through PutRule, or retargeted', () => {
+    const disabled = decide(
+      inManagement(
+        'disable-rule.forwarding-rule',
+        {
+          name: 'backup-control-plane-forward-control-tower-events',
+          state: 'DISABLED',
+        },
+        'PutRule',
+      ),
+      delegated,
+      ctx,
+    );
+    expect(disabled).toMatchObject({ flow: 'notify', notice: { kind: 'tamper' } });
+    const retargeted = decide(
+      inManagement(
+        'disable-rule.forwarding-rule',
+        {
+          rule: 'backup-control-plane-forward-backup-events',
+          targets: [{ id: 'x', arn: 'arn:aws:events:us-east-1:999999999999:event-bus/elsewhere' }],
+        },
+        'PutTargets',
+      ),
+      delegated,
+      ctx,
+    );
+    expect(retargeted).toMatchObject({ flow: 'notify', notice: { kind: 'tamper' } });
+    if (retargeted.flow === 'notify')
+      expect(JSON.stringify(retargeted.notice)).toContain('management forwarder');
+  });
+
   it('alerts when its role loses its policy', () => {
     const d = decide(
       inManagement(
