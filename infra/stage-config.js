@@ -133,8 +133,9 @@ function refusePlaceholders(stage, config, configFile) {
 
 function centralVaultFilled(policy, config) {
   const { resolveCentralVault } = requireTs('../tools/backup-policy/load.ts');
+  const { centralVault } = requireTs('../functions/shared/central-backup.ts');
   try {
-    return resolveCentralVault(policy.document, config.centralBackup, relative(policy.file));
+    return resolveCentralVault(policy.document, centralVault(config), relative(policy.file));
   } catch (error) {
     if (error && error.name === 'ConfigError') throw userError(error.message);
     throw error;
@@ -605,6 +606,7 @@ function memberRoleStackSet(config, prefix, region) {
       controlPlaneRoleArn: '${ControlPlaneRoleArn}',
       centralBusArn: '${CentralBusArn}',
     },
+    requireTs('../functions/shared/central-backup.ts').centralVault(config),
   );
   const template = {
     AWSTemplateFormatVersion: '2010-09-09',

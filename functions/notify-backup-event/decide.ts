@@ -60,6 +60,8 @@ export function decideContext(
   const baselineVaultNames = new Set([
     baseline.vault.name,
     ...profiles.map((p) => p.baseline.vaultName).filter((v): v is string => Boolean(v)),
+    // The central vault holds the organization's copies: deleting them is the worst case.
+    ...(config.centralBackup ? [config.centralBackup.vaultName] : []),
   ]);
   return {
     service: { classification: config.notifications.classification, baselineVaultNames },

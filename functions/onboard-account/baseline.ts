@@ -140,6 +140,8 @@ export function samePolicy(a: unknown, b: unknown): boolean {
 const UNORDERED = new Set(['Action', 'NotAction', 'Resource', 'NotResource', 'Service', 'AWS']);
 
 function normalise(value: unknown, key?: string): unknown {
+  // "Principal": "*" and {"AWS": "*"} mean the same; services may store either.
+  if (key === 'Principal' && value === '*') return { AWS: '*' };
   if (Array.isArray(value)) {
     const items = value.map((v) => normalise(v));
     if (items.length === 1 && key !== 'Statement') return items[0];

@@ -58,6 +58,8 @@ export function memberRoleDefinition(
   name: string,
   vaultNames: readonly string[],
   v: MemberRoleVars,
+  /** The central backup account's vault (`centralBackup`): kept there, and only there. */
+  central?: { accountId: string; vaultName: string },
 ): MemberRoleDefinition {
   const arn = (service: string, region: string, resource: string) =>
     `arn:${v.partition}:${service}:${region}:${v.accountId}:${resource}`;
@@ -145,6 +147,24 @@ export function memberRoleDefinition(
           Action: ['backup:DescribeBackupVault', 'backup:CreateBackupVault', 'backup:TagResource'],
           Resource: vaultNames.map((n) => arn('backup', '*', `backup-vault:${n}`)),
         },
+        ...(central
+          ? [
+              {
+                // The account id is literal: in every other account this matches nothing.
+                Sid: 'TheCentralVaultInTheCentralAccountOnly',
+                Effect: 'Allow',
+                Action: [
+                  'backup:DescribeBackupVault',
+                  'backup:CreateBackupVault',
+                  'backup:TagResource',
+                  'backup:GetBackupVaultAccessPolicy',
+                  'backup:PutBackupVaultAccessPolicy',
+                  'backup:PutBackupVaultLockConfiguration',
+                ],
+                Resource: `arn:${v.partition}:backup:*:${central.accountId}:backup-vault:${central.vaultName}`,
+              },
+            ]
+          : []),
         {
           // CreateBackupVault mounts the vault's storage; the action has no resource type.
           Sid: 'VaultStorage',

@@ -14,6 +14,12 @@ import { ensureForwarding, globalEventsRegion, verifyForwarding } from './resour
 import { ensureKey } from './resources/key';
 import { ensureRole, verifyServiceRole, type MemberIam } from './resources/role';
 import { ensureVault, verifyVault } from './resources/vault';
+import {
+  centralVaultKeyStatements,
+  ensureCentralVault,
+  verifyCentralVault,
+} from './resources/central-vault';
+import { centralVault, type CentralVault } from '../shared/central-backup';
 
 /**
  * The onboarding steps, in order. onboard.ts runs them: each one checks first and acts only on
@@ -185,19 +191,37 @@ async function baselineIam(p: Progress, changes: string[]): Promise<void> {
   });
 }
 
-/** 4b. Per region of the profile: the key, the vault, the forwarding rules. */
-async function baselineRegion(p: Progress, changes: string[], region: string): Promise<void> {
-  const { deps } = p;
-  const keyArn = await ensureKey(
+/** The central vault, when this account is the central backup account (`centralBackup`). */
+function centralHere(p: Progress): CentralVault | undefined {
+  const central = centralVault(p.deps.config);
+  return central?.accountId === p.req.accountId ? central : undefined;
+}
+
+/** The baseline key in a region: one declaration, whichever step checks it. */
+function regionKey(p: Progress, changes: string[], region: string): Promise<string> {
+  const central = centralHere(p);
+  return ensureKey(
     p.member,
     region,
     changes,
     p.act,
-    deps.baseline,
+    p.deps.baseline,
     { ...p.vars, region },
     p.resourceTags,
-    { memberRoleArn: p.memberRoleArn },
+    {
+      memberRoleArn: p.memberRoleArn,
+      // In the central account, the key of the central vault's regions lets copies in.
+      ...(central?.regions.includes(region)
+        ? { extraStatements: centralVaultKeyStatements(p.resolved.organization.id, region) }
+        : {}),
+    },
   );
+}
+
+/** 4b. Per region of the profile: the key, the vault, the forwarding rules. */
+async function baselineRegion(p: Progress, changes: string[], region: string): Promise<void> {
+  const { deps } = p;
+  const keyArn = await regionKey(p, changes, region);
   await ensureVault(
     p.member.backup(region),
     { name: p.vaultName, region, keyArn, tags: p.resourceTags },
@@ -217,7 +241,34 @@ async function baselineRegion(p: Progress, changes: string[], region: string): P
 }
 
 /**
- * 4c. Calls on global services (IAM, Organizations) reach EventBridge only in the partition's
+ * 4c. The central backup account only, per region of the central vault: the vault the backup
+ * policies copy into, its access policy (the organization's copies) and Vault Lock.
+ */
+async function centralVaultRegion(p: Progress, changes: string[], region: string): Promise<void> {
+  const central = centralHere(p)!;
+  const keyArn = await regionKey(p, changes, region);
+  await ensureCentralVault(
+    p.member.backup(region),
+    {
+      central,
+      region,
+      keyArn,
+      organizationId: p.resolved.organization.id,
+      tags: p.resourceTags,
+    },
+    changes,
+    p.act,
+    {
+      accountId: p.req.accountId,
+      dryRun: Boolean(p.req.dryRun),
+      log: p.deps.log,
+      now: p.deps.clock.now(),
+    },
+  );
+}
+
+/**
+ * 4d. Calls on global services (IAM, Organizations) reach EventBridge only in the partition's
  * home region: a forwarding rule there too, so tamper alerts about the baseline's roles arrive.
  */
 function homeRegion(p: Progress): readonly string[] {
@@ -309,11 +360,25 @@ async function verify(p: Progress): Promise<void> {
     p.vaultName,
     p.deps.centralBusArn,
   );
+  const central = centralHere(p);
+  for (const region of central?.regions ?? []) {
+    problems.push(
+      ...(await verifyCentralVault(
+        p.member.backup(region),
+        central!,
+        region,
+        p.resolved.organization.id,
+        p.deps.clock.now(),
+      )),
+    );
+  }
   if (problems.length) {
     throw new StepFailure(
       'verify',
       `not backup-ready: ${problems.join('; ')}`,
-      'Check for a service control policy that denies these changes in the account, then let the sweep retry.',
+      problems.some((x) => x.includes('immutable since'))
+        ? 'A compliance-mode Vault Lock cannot change once its grace time is over: set centralBackup.vaultLock to what the vault has, and redeploy.'
+        : 'Check for a service control policy that denies these changes in the account, then let the sweep retry.',
     );
   }
 }
@@ -337,6 +402,7 @@ export const ONBOARDING_STEPS: readonly OnboardingStep[] = [
   { name: 'access', run: access },
   { name: 'baseline-iam', run: baselineIam },
   { name: 'baseline', regions: (p) => p.profile.regions, run: baselineRegion },
+  { name: 'central-vault', regions: (p) => centralHere(p)?.regions ?? [], run: centralVaultRegion },
   { name: 'forwarding', regions: homeRegion, run: homeForwarding },
   { name: 'backup-policies', run: backupPolicies },
   { name: 'verify', run: verify },
@@ -418,6 +484,7 @@ async function assumeAccess(
       controlPlaneRoleArn: deps.controlPlaneRoleArn,
       centralBusArn: deps.centralBusArn,
     },
+    centralVault(deps.config),
   );
   await ensureRole(admin, changes, act, {
     partition,

@@ -125,9 +125,32 @@ export interface OrganizationAdmin extends OrganizationReader {
 
 export type PolicyDocument = Record<string, unknown>;
 
+/** A backup vault as DescribeBackupVault shows it. */
+export interface VaultState {
+  arn: string;
+  encryptionKeyArn?: string;
+  /** Vault Lock is on (governance, or compliance still in or past its grace time). */
+  locked?: boolean;
+  minRetentionDays?: number;
+  maxRetentionDays?: number;
+  /** compliance mode: when the lock becomes (or became) immutable. */
+  lockDate?: Date;
+}
+
+/** What PutBackupVaultLockConfiguration sets (changeableForDays: compliance mode). */
+export interface VaultLockSettings {
+  minRetentionDays: number;
+  maxRetentionDays?: number;
+  changeableForDays?: number;
+}
+
 export interface MemberBackup {
-  describeVault(name: string): Promise<{ arn: string; encryptionKeyArn?: string } | undefined>;
+  describeVault(name: string): Promise<VaultState | undefined>;
   createVault(name: string, keyArn: string, tags: Record<string, string>): Promise<{ arn: string }>;
+  /** The vault's access policy; undefined when it has none. */
+  vaultAccessPolicy(name: string): Promise<PolicyDocument | undefined>;
+  putVaultAccessPolicy(name: string, policy: PolicyDocument): Promise<void>;
+  putVaultLock(name: string, lock: VaultLockSettings): Promise<void>;
   /** Every resource AWS Backup has backed up in this region, with its last backup time. */
   protectedResources(): Promise<ProtectedResource[]>;
   /** The region's opt-in per resource type (a type not opted in is silently not backed up). */

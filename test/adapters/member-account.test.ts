@@ -3,6 +3,9 @@ import {
   BackupClient,
   CreateBackupVaultCommand,
   DescribeBackupVaultCommand,
+  GetBackupVaultAccessPolicyCommand,
+  PutBackupVaultAccessPolicyCommand,
+  PutBackupVaultLockConfigurationCommand,
   ResourceNotFoundException as BackupNotFoundException,
 } from '@aws-sdk/client-backup';
 import {
@@ -458,6 +461,58 @@ describe('member Backup', () => {
       arn: `arn:aws:backup:eu-west-1:${ACCOUNT}:backup-vault:org-backup-vault`,
       encryptionKeyArn: KEY_ARN,
     });
+  });
+
+  it('describes a vault’s lock', async () => {
+    const lockDate = new Date('2026-12-03T00:00:00Z');
+    backup.on(DescribeBackupVaultCommand).resolves({
+      BackupVaultArn: 'arn:vault',
+      EncryptionKeyArn: KEY_ARN,
+      Locked: true,
+      MinRetentionDays: 7,
+      MaxRetentionDays: 3650,
+      LockDate: lockDate,
+    });
+    await expect(member().backup('eu-west-1').describeVault('v')).resolves.toEqual({
+      arn: 'arn:vault',
+      encryptionKeyArn: KEY_ARN,
+      locked: true,
+      minRetentionDays: 7,
+      maxRetentionDays: 3650,
+      lockDate,
+    });
+  });
+
+  it('reads a vault’s access policy, and none when AWS says there is none', async () => {
+    const policy = { Version: '2012-10-17', Statement: [{ Sid: 'x', Effect: 'Allow' }] };
+    backup
+      .on(GetBackupVaultAccessPolicyCommand, { BackupVaultName: 'v' })
+      .resolves({ Policy: JSON.stringify(policy) });
+    await expect(member().backup('eu-west-1').vaultAccessPolicy('v')).resolves.toEqual(policy);
+    backup
+      .on(GetBackupVaultAccessPolicyCommand, { BackupVaultName: 'w' })
+      .rejects(new BackupNotFoundException({ message: 'no policy', ...meta }));
+    await expect(member().backup('eu-west-1').vaultAccessPolicy('w')).resolves.toBeUndefined();
+  });
+
+  it('puts the access policy as JSON and the lock with only the settings given', async () => {
+    backup.on(PutBackupVaultAccessPolicyCommand).resolves({});
+    backup.on(PutBackupVaultLockConfigurationCommand).resolves({});
+    const b = member().backup('eu-west-1');
+    await b.putVaultAccessPolicy('v', { Version: '2012-10-17', Statement: [] });
+    await b.putVaultLock('v', { minRetentionDays: 7 });
+    await b.putVaultLock('v', { minRetentionDays: 7, maxRetentionDays: 30, changeableForDays: 3 });
+    expect(backup).toHaveReceivedCommandWith(PutBackupVaultAccessPolicyCommand, {
+      BackupVaultName: 'v',
+      Policy: '{"Version":"2012-10-17","Statement":[]}',
+    });
+    const locks = backup
+      .commandCalls(PutBackupVaultLockConfigurationCommand)
+      .map((c) => c.args[0].input);
+    expect(locks).toEqual([
+      { BackupVaultName: 'v', MinRetentionDays: 7 },
+      { BackupVaultName: 'v', MinRetentionDays: 7, MaxRetentionDays: 30, ChangeableForDays: 3 },
+    ]);
   });
 
   it.each([

@@ -187,6 +187,17 @@ describe('backupctl policies refuses', () => {
     expect(stderr).toContain(message);
   });
 
+  it('a copy into the central vault in a region where onboarding keeps none, naming the setting', async () => {
+    const config = configFile((c) => {
+      c.centralBackup!.regions = ['us-east-1'];
+    });
+    const { code, stderr } = await run(['--config', config]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      '{{central-vault:eu-west-1}} is a region where onboarding keeps no central vault: add eu-west-1 to centralBackup.regions (now: us-east-1)',
+    );
+  });
+
   it('a profile naming a policy without a file, naming both', async () => {
     const config = configFile((c) => {
       c.onboarding!.profiles[1]!.backupPolicies = ['daily-90-days'];
@@ -202,6 +213,8 @@ describe('backupctl policies refuses', () => {
   it('a policy with regions where the profile creates no vault', async () => {
     const config = configFile((c) => {
       c.onboarding!.profiles[0]!.regions = ['us-east-1'];
+      // The central vault stays where the policy copies to.
+      c.centralBackup!.regions = ['us-east-1', 'eu-west-1'];
     });
     const { code, stderr } = await run(['--config', config]);
     expect(code).toBe(2);

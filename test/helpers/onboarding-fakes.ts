@@ -249,6 +249,8 @@ export interface FakeVault {
   arn: string;
   encryptionKeyArn: string;
   tags: Record<string, string>;
+  accessPolicy?: PolicyDocument;
+  lock?: { minRetentionDays: number; maxRetentionDays?: number; lockDate?: Date };
 }
 
 export interface FakeRule {
@@ -497,7 +499,49 @@ export class FakeMemberAccount implements MemberAccount {
     return {
       describeVault: async (name) => {
         const vault = this.vaults.get(`${region}|${name}`);
-        return vault ? { arn: vault.arn, encryptionKeyArn: vault.encryptionKeyArn } : undefined;
+        if (!vault) return undefined;
+        const { lock } = vault;
+        return {
+          arn: vault.arn,
+          encryptionKeyArn: vault.encryptionKeyArn,
+          locked: Boolean(lock),
+          ...(lock ? { minRetentionDays: lock.minRetentionDays } : {}),
+          ...(lock?.maxRetentionDays !== undefined
+            ? { maxRetentionDays: lock.maxRetentionDays }
+            : {}),
+          ...(lock?.lockDate ? { lockDate: lock.lockDate } : {}),
+        };
+      },
+      vaultAccessPolicy: async (name) => {
+        const vault = this.vaults.get(`${region}|${name}`);
+        if (!vault) throw awsError('ResourceNotFoundException', `Backup vault ${name} not found`);
+        return vault.accessPolicy ? copy(vault.accessPolicy) : undefined;
+      },
+      putVaultAccessPolicy: async (name, policy) => {
+        this.act('backup.putVaultAccessPolicy', region, name);
+        const vault = this.vaults.get(`${region}|${name}`);
+        if (!vault) throw awsError('ResourceNotFoundException', `Backup vault ${name} not found`);
+        vault.accessPolicy = copy(policy);
+      },
+      putVaultLock: async (name, lock) => {
+        this.act('backup.putVaultLock', region, name, lock);
+        const vault = this.vaults.get(`${region}|${name}`);
+        if (!vault) throw awsError('ResourceNotFoundException', `Backup vault ${name} not found`);
+        if (vault.lock?.lockDate && vault.lock.lockDate.getTime() <= Date.now()) {
+          throw awsError(
+            'InvalidRequestException',
+            'Vault Lock configuration is immutable and cannot be modified',
+          );
+        }
+        vault.lock = {
+          minRetentionDays: lock.minRetentionDays,
+          ...(lock.maxRetentionDays !== undefined
+            ? { maxRetentionDays: lock.maxRetentionDays }
+            : {}),
+          ...(lock.changeableForDays !== undefined
+            ? { lockDate: new Date(Date.now() + lock.changeableForDays * 86_400_000) }
+            : {}),
+        };
       },
       createVault: async (name, keyArn, tags) => {
         this.act('backup.createVault', region, name, keyArn);

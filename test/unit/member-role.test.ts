@@ -21,6 +21,7 @@ import {
   type OnboardingWorld,
 } from '../helpers/onboarding-fakes';
 import { exampleConfig } from '../helpers/fixtures';
+import { centralVault } from '../../functions/shared/central-backup';
 
 /**
  * The dedicated member role, evaluated table-driven: every AWS call onboarding really makes
@@ -42,6 +43,7 @@ const definition = memberRoleDefinition(
     controlPlaneRoleArn: CONTROL_PLANE_ROLE_ARN,
     centralBusArn: CENTRAL_BUS_ARN,
   },
+  centralVault(exampleConfig()),
 );
 const policy = definition.policy as { Statement: unknown };
 
@@ -53,10 +55,14 @@ const managedKeyTags = { [`aws:ResourceTag/${MANAGED_TAG.key}`]: MANAGED_TAG.val
 
 /** A request on a key is allowed by the role's policy or by the key's own policy. */
 type KeyedRequest = IamRequest & { keyPolicy?: { Statement: unknown } };
-const allowed = (req: KeyedRequest) =>
-  !denies(policy, req) &&
-  !(req.keyPolicy !== undefined && denies(req.keyPolicy, req, ROLE_ARN)) &&
-  (allows(policy, req) || (req.keyPolicy !== undefined && allows(req.keyPolicy, req, ROLE_ARN)));
+const allowedBy =
+  (rolePolicy: { Statement: unknown }) =>
+  (req: KeyedRequest): boolean =>
+    !denies(rolePolicy, req) &&
+    !(req.keyPolicy !== undefined && denies(req.keyPolicy, req, ROLE_ARN)) &&
+    (allows(rolePolicy, req) ||
+      (req.keyPolicy !== undefined && allows(req.keyPolicy, req, ROLE_ARN)));
+const allowed = allowedBy(policy);
 
 /** One port call → the IAM requests AWS authorizes for it (its adapter's SDK calls). */
 type Translate = (args: unknown[], region: string, member: KeysAtCallTime) => KeyedRequest[];
@@ -163,6 +169,24 @@ const CALLS: Record<string, Translate> = {
       { 'kms:ViaService': `backup.${region}.amazonaws.com` },
     ),
     ...keyRequests(member, (keyArn as string).split('/').pop()!, ['kms:DescribeKey']),
+  ],
+  'backup.vaultAccessPolicy': ([name], region) => [
+    {
+      action: 'backup:GetBackupVaultAccessPolicy',
+      resource: arn('backup', region, `backup-vault:${name}`),
+    },
+  ],
+  'backup.putVaultAccessPolicy': ([name], region) => [
+    {
+      action: 'backup:PutBackupVaultAccessPolicy',
+      resource: arn('backup', region, `backup-vault:${name}`),
+    },
+  ],
+  'backup.putVaultLock': ([name], region) => [
+    {
+      action: 'backup:PutBackupVaultLockConfiguration',
+      resource: arn('backup', region, `backup-vault:${name}`),
+    },
   ],
   'events.describeRule': ([name], region) => [
     { action: 'events:DescribeRule', resource: arn('events', region, `rule/${name}`) },
@@ -278,7 +302,7 @@ async function asTheStackSetLeavesIt(w: OnboardingWorld) {
 const run = (w: OnboardingWorld, req: Partial<OnboardRequest> = {}) =>
   onboardAccount({ accountId: MEMBER_ID, trigger: 'Manual', ...req }, w.deps);
 
-function expectAllAllowed(recorded: Recorded[], member: FakeMemberAccount) {
+function expectAllAllowed(recorded: Recorded[], member: FakeMemberAccount, check = allowed) {
   expect(recorded.length).toBeGreaterThan(0);
   for (const r of recorded) {
     const translate = CALLS[r.call];
@@ -286,7 +310,7 @@ function expectAllAllowed(recorded: Recorded[], member: FakeMemberAccount) {
       throw new Error(`onboarding called ${r.call} through the member role: add it to the table`);
     }
     for (const req of translate(r.args, r.region, { keys: member.keys, policies: r.keyPolicies })) {
-      if (!allowed(req)) {
+      if (!check(req)) {
         throw new Error(`${r.call} needs ${req.action} on ${req.resource}, which is denied`);
       }
     }
@@ -324,6 +348,59 @@ describe('the member role’s permissions, against the calls onboarding makes', 
     // Each new key's own policy names the member role; no tag grants it anything.
     for (const key of w.member().keys.values()) {
       expect(JSON.stringify(key.policy)).toContain(`"AWS":"${ROLE_ARN}"`);
+    }
+  });
+
+  it('in the central backup account, allows every call that keeps the central vault, and only there', async () => {
+    const w = worldWithMemberRole('stackset');
+    const central = {
+      accountId: MEMBER_ID,
+      vaultName: 'org-central-vault',
+      regions: ['us-east-1', 'eu-west-1'],
+      vaultLock: { mode: 'governance' as const, minRetentionDays: 7 },
+    };
+    w.config.centralBackup = central;
+    const roleHere = memberRoleDefinition(
+      baseline,
+      ROLE,
+      baselineVaultNames(baseline, w.config),
+      {
+        partition: 'aws',
+        accountId: MEMBER_ID,
+        organizationId: ORG_ID,
+        controlPlaneAccountId: '111122223333',
+        controlPlaneRoleArn: CONTROL_PLANE_ROLE_ARN,
+        centralBusArn: CENTRAL_BUS_ARN,
+      },
+      centralVault(w.config),
+    ).policy as { Statement: unknown };
+    await asTheStackSetLeavesIt(w);
+    const recorded = recordThroughMemberRole(w);
+    expect((await run(w)).outcome).toBe('ready');
+    const calls = new Set(recorded.map((r) => r.call));
+    for (const c of ['backup.putVaultAccessPolicy', 'backup.putVaultLock', 'kms.createKey']) {
+      expect(calls).toContain(c);
+    }
+    expectAllAllowed(recorded, w.member(), allowedBy(roleHere));
+    // The same name in any other account, or another vault here: denied.
+    const check = allowedBy(roleHere);
+    const vaultIn = (account: string, name: string) =>
+      `arn:aws:backup:eu-west-1:${account}:backup-vault:${name}`;
+    for (const action of [
+      'backup:PutBackupVaultAccessPolicy',
+      'backup:PutBackupVaultLockConfiguration',
+    ]) {
+      expect(check({ action, resource: vaultIn(MEMBER_ID, central.vaultName) })).toBe(true);
+      expect(check({ action, resource: vaultIn('999988887777', central.vaultName) })).toBe(false);
+      expect(check({ action, resource: vaultIn(MEMBER_ID, baseline.vault.name) })).toBe(false);
+    }
+    for (const action of [
+      'backup:DeleteBackupVaultLockConfiguration',
+      'backup:DeleteBackupVaultAccessPolicy',
+      'backup:DeleteBackupVault',
+      'backup:DeleteRecoveryPoint',
+    ]) {
+      expect(check({ action, resource: vaultIn(MEMBER_ID, central.vaultName) })).toBe(false);
     }
   });
 

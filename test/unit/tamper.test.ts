@@ -55,6 +55,20 @@ describe('tamper alerts', () => {
     expect(d.notice.account?.id).toMatch(/^\d{12}$/);
   });
 
+  it('a recovery point deleted in the central vault (the organization’s copies) is an alert', () => {
+    const central = exampleConfig();
+    central.centralBackup = { accountId: '444455556666', vaultName: 'org-central-vault' };
+    const event = sample('cloudtrail/delete-recovery-point.baseline-vault');
+    const detail = detailOf(event);
+    (detail.requestParameters as Record<string, unknown>).backupVaultName = 'org-central-vault';
+    expect(decide(event, central, decideContext(central))).toMatchObject({
+      flow: 'notify',
+      notice: { kind: 'tamper', severity: 'error', what: 'Recovery point deleted' },
+    });
+    // Where the central vault has another name, a vault of that name is nobody's concern here.
+    expect(decideCall(event)).toMatchObject({ flow: 'ignore' });
+  });
+
   it.each([
     ['disable-rule.by-onboarding', /^made by onboarding \(role OrganizationAccountAccessRole/],
     ['disable-rule.other-rule', /is not the control plane's$/],

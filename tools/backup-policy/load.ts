@@ -23,6 +23,8 @@ export function displayPath(file: string): string {
 export interface CentralBackup {
   accountId: string;
   vaultName: string;
+  /** Where the central vault is kept (functions/shared/central-backup.ts); unset: anywhere. */
+  regions?: readonly string[];
 }
 
 /**
@@ -41,6 +43,13 @@ export function resolveCentralVault(
     if (!central) {
       throw new ConfigError(
         `${source}: ${formatPath(path)}: ${text} needs the central backup account: set centralBackup.accountId in the configuration`,
+      );
+    }
+    // A region of another partition is warned about when packaging (warnOfOtherPartitions).
+    const samePartition = (r: string) => partitionOfRegion(r) === partitionOfRegion(m[1]!);
+    if (central.regions?.some(samePartition) && !central.regions.includes(m[1]!)) {
+      throw new ConfigError(
+        `${source}: ${formatPath(path)}: ${text} is a region where onboarding keeps no central vault: add ${m[1]} to centralBackup.regions (now: ${central.regions.join(', ')}), or to an onboarding profile's regions`,
       );
     }
     // The vault's partition is its region's (us-gov-west-1 → aws-us-gov).

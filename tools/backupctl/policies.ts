@@ -1,4 +1,5 @@
 import type { Config, Profile } from '../../functions/shared/config/schema';
+import { centralVault } from '../../functions/shared/central-backup';
 import {
   BACKUP_POLICIES_DIR,
   checkProfilesReferToPolicies,
@@ -101,7 +102,7 @@ function withCentralVault(
         ...p,
         document: resolveCentralVault(
           p.document,
-          config.centralBackup,
+          centralVault(config),
           p.file,
         ) as BackupPolicyDocument,
       },

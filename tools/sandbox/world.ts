@@ -19,6 +19,7 @@ import {
   createHandler as watchHandler,
 } from '../../functions/watch-account/handler';
 import { loadBackupPolicies, resolveCentralVault } from '../backup-policy/load';
+import { centralVault } from '../../functions/shared/central-backup';
 import type { BackupPolicyDocument } from '../backup-policy/syntax';
 import type { Config } from '../../functions/shared/config/schema';
 import { CONFIG_ENV } from '../../functions/shared/config/runtime';
@@ -115,7 +116,7 @@ export async function addOnboarding(world: World): Promise<OnboardingWorld> {
     ...p,
     document: resolveCentralVault(
       p.document,
-      world.config.centralBackup,
+      centralVault(world.config),
       p.file,
     ) as BackupPolicyDocument,
   }));

@@ -32,20 +32,23 @@ export async function ensureKey(
   baseline: Baseline,
   vars: BaselineVars,
   tags: Record<string, string>,
-  options: { memberRoleArn?: string | undefined },
+  options: {
+    memberRoleArn?: string | undefined;
+    /** Statements this account's key needs besides the baseline's (the central account's). */
+    extraStatements?: readonly Record<string, unknown>[];
+  },
 ): Promise<string> {
   const kms = member.kms(region);
   // With the member role, the key's own policy grants it this key (and no other key).
   const declared = fill(baseline.key.policy, vars);
-  const policy = options.memberRoleArn
-    ? {
-        ...declared,
-        Statement: [
-          ...(declared.Statement as unknown[]),
-          ...memberRoleKeyStatements(options.memberRoleArn),
-        ],
-      }
-    : declared;
+  const policy = {
+    ...declared,
+    Statement: [
+      ...(declared.Statement as unknown[]),
+      ...(options.memberRoleArn ? memberRoleKeyStatements(options.memberRoleArn) : []),
+      ...(options.extraStatements ?? []),
+    ],
+  };
   const found = await kms.findAlias(baseline.key.alias);
   if (!found) {
     // A key created by a run that stopped before its alias: reuse it, never make a second one.

@@ -3,6 +3,9 @@ import {
   BackupClient,
   CreateBackupVaultCommand,
   DescribeBackupVaultCommand,
+  GetBackupVaultAccessPolicyCommand,
+  PutBackupVaultAccessPolicyCommand,
+  PutBackupVaultLockConfigurationCommand,
   DescribeRegionSettingsCommand,
   AlreadyExistsException as BackupAlreadyExists,
   paginateListBackupJobs,
@@ -58,6 +61,7 @@ import type {
   JobHistoryEntry,
   MemberAccount,
   MemberBackup,
+  VaultLockSettings,
   MemberTagging,
   MemberTrail,
   ProtectedResource,
@@ -274,7 +278,14 @@ class Backup implements MemberBackup {
   async describeVault(name: string) {
     try {
       const out = await this.backup.send(new DescribeBackupVaultCommand({ BackupVaultName: name }));
-      return { arn: out.BackupVaultArn!, encryptionKeyArn: out.EncryptionKeyArn };
+      return {
+        arn: out.BackupVaultArn!,
+        ...(out.EncryptionKeyArn ? { encryptionKeyArn: out.EncryptionKeyArn } : {}),
+        ...(out.Locked !== undefined ? { locked: out.Locked } : {}),
+        ...(out.MinRetentionDays !== undefined ? { minRetentionDays: out.MinRetentionDays } : {}),
+        ...(out.MaxRetentionDays !== undefined ? { maxRetentionDays: out.MaxRetentionDays } : {}),
+        ...(out.LockDate ? { lockDate: out.LockDate } : {}),
+      };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -295,6 +306,41 @@ class Backup implements MemberBackup {
       if (!(error instanceof BackupAlreadyExists)) throw error;
       return { arn: (await this.describeVault(name))!.arn };
     }
+  }
+
+  async vaultAccessPolicy(name: string): Promise<PolicyDocument | undefined> {
+    try {
+      const out = await this.backup.send(
+        new GetBackupVaultAccessPolicyCommand({ BackupVaultName: name }),
+      );
+      return out.Policy ? (JSON.parse(out.Policy) as PolicyDocument) : undefined;
+    } catch (error) {
+      // AWS answers ResourceNotFoundException for a vault without a policy, too.
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async putVaultAccessPolicy(name: string, policy: PolicyDocument): Promise<void> {
+    await this.backup.send(
+      new PutBackupVaultAccessPolicyCommand({
+        BackupVaultName: name,
+        Policy: JSON.stringify(policy),
+      }),
+    );
+  }
+
+  async putVaultLock(name: string, lock: VaultLockSettings): Promise<void> {
+    await this.backup.send(
+      new PutBackupVaultLockConfigurationCommand({
+        BackupVaultName: name,
+        MinRetentionDays: lock.minRetentionDays,
+        ...(lock.maxRetentionDays !== undefined ? { MaxRetentionDays: lock.maxRetentionDays } : {}),
+        ...(lock.changeableForDays !== undefined
+          ? { ChangeableForDays: lock.changeableForDays }
+          : {}),
+      }),
+    );
   }
 
   async protectedResources(): Promise<ProtectedResource[]> {

@@ -442,6 +442,26 @@ export const ConfigSchema = z
             'must be a backup vault name: 2 to 50 letters, digits, "-", "_"',
           )
           .default('org-backup-vault'),
+        /**
+         * Where onboarding keeps the central vault (its key, access policy and lock). Unset: every
+         * region of the onboarding profiles. Each {{central-vault:<region>}} must be one of them.
+         */
+        regions: z.array(REGION).min(1).optional(),
+        /**
+         * AWS Backup Vault Lock on the central vault. governance: removable by whoever may call
+         * backup:DeleteBackupVaultLockConfiguration; compliance: after changeableForDays nobody,
+         * not even the account root, can remove it or shorten its retention.
+         */
+        vaultLock: z
+          .object({
+            mode: z.enum(['governance', 'compliance']),
+            minRetentionDays: z.number().int().min(1).max(36_500),
+            maxRetentionDays: z.number().int().min(1).max(36_500).optional(),
+            /** compliance only: the grace time (days, at least 3) before the lock is immutable. */
+            changeableForDays: z.number().int().min(3).max(36_500).optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),
@@ -526,6 +546,35 @@ export const ConfigSchema = z
         code: 'custom',
         path: ['notifications', 'email', 'sender'],
         message: `must be an address of the SES identity "${email.identity}"`,
+      });
+    }
+    const central = config.centralBackup;
+    const lock = central?.vaultLock;
+    if (lock?.maxRetentionDays !== undefined && lock.maxRetentionDays < lock.minRetentionDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['centralBackup', 'vaultLock', 'maxRetentionDays'],
+        message: `must be at least minRetentionDays (${lock.minRetentionDays})`,
+      });
+    }
+    if (lock?.mode === 'governance' && lock.changeableForDays !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['centralBackup', 'vaultLock', 'changeableForDays'],
+        message:
+          'applies to mode compliance only (a governance lock stays removable; remove the setting or use mode: compliance)',
+      });
+    }
+    if (
+      central &&
+      central.accountId === config.deployment.managementAccountId &&
+      !config.onboarding?.onboardManagementAccount
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['centralBackup', 'accountId'],
+        message:
+          'is the management account, which is not onboarded (onboarding.onboardManagementAccount is false): nothing would create the central vault. Use a member account for backups (AWS advises against workloads and data in the management account)',
       });
     }
     (rules ?? []).forEach((rule, i) => {

@@ -1,0 +1,200 @@
+import type { CentralVault } from '../../shared/central-backup';
+import type {
+  Log,
+  MemberBackup,
+  PolicyDocument,
+  VaultLockSettings,
+  VaultState,
+} from '../../shared/ports';
+import { samePolicy } from '../baseline';
+import type { Act } from './change';
+import { ensureVault } from './vault';
+
+/**
+ * Resource of the central backup account only (`centralBackup`), per region: the vault the
+ * backup policies copy into. Its key is the account's baseline key, whose policy gains
+ * centralVaultKeyStatements; the vault gets an access policy that admits copies from the
+ * organization, and Vault Lock when configured. A lock is never removed or weakened here: a
+ * configuration that asks less than the vault has is reported by verify, not applied.
+ */
+
+/** The Sid onboarding owns in the vault's access policy; other statements are left as they are. */
+export const CENTRAL_VAULT_POLICY_SID = 'CopiesIntoThisVaultFromTheOrganizationOnly';
+
+/** What the key's policy adds in the central account: AWS Backup copying in for the organization. */
+export function centralVaultKeyStatements(
+  organizationId: string,
+  region: string,
+): Record<string, unknown>[] {
+  const through = {
+    'aws:PrincipalOrgID': organizationId,
+    'kms:ViaService': `backup.${region}.amazonaws.com`,
+  };
+  return [
+    {
+      Sid: 'OrganizationBackupRolesCopyIntoTheCentralVault',
+      Effect: 'Allow',
+      Principal: { AWS: '*' },
+      Action: [
+        'kms:Encrypt',
+        'kms:Decrypt',
+        'kms:ReEncrypt*',
+        'kms:GenerateDataKey*',
+        'kms:DescribeKey',
+      ],
+      Resource: '*',
+      Condition: { StringEquals: through },
+    },
+    {
+      Sid: 'OrganizationBackupRolesGrantForAwsBackup',
+      Effect: 'Allow',
+      Principal: { AWS: '*' },
+      Action: 'kms:CreateGrant',
+      Resource: '*',
+      Condition: { StringEquals: through, Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    },
+  ];
+}
+
+/** The statement the vault's access policy must hold: copies in from the organization only. */
+export function centralVaultPolicyStatement(organizationId: string): Record<string, unknown> {
+  return {
+    Sid: CENTRAL_VAULT_POLICY_SID,
+    Effect: 'Allow',
+    Principal: { AWS: '*' },
+    Action: 'backup:CopyIntoBackupVault',
+    Resource: '*',
+    Condition: { StringEquals: { 'aws:PrincipalOrgID': organizationId } },
+  };
+}
+
+/** The access policy wanted: the current one's other statements, and ours as declared. */
+export function wantedVaultPolicy(
+  current: PolicyDocument | undefined,
+  organizationId: string,
+): PolicyDocument {
+  const others = ((current?.Statement as Record<string, unknown>[] | undefined) ?? []).filter(
+    (s) => s.Sid !== CENTRAL_VAULT_POLICY_SID,
+  );
+  return {
+    Version: '2012-10-17',
+    Statement: [...others, centralVaultPolicyStatement(organizationId)],
+  };
+}
+
+export type LockDecision =
+  | { action: 'none' }
+  | { action: 'put'; settings: VaultLockSettings; what: string }
+  | { action: 'immutable'; problem: string };
+
+const days = (n: number | undefined) => (n === undefined ? 'none' : `${n} days`);
+
+/** What to do about Vault Lock, from what the vault has and what the configuration asks. */
+export function lockDecision(
+  vault: Pick<VaultState, 'locked' | 'minRetentionDays' | 'maxRetentionDays' | 'lockDate'>,
+  wanted: CentralVault['vaultLock'],
+  now: Date,
+): LockDecision {
+  // No lock configured: a lock someone set stays (removing one is never onboarding's call).
+  if (!wanted) return { action: 'none' };
+  const compliance = wanted.mode === 'compliance';
+  const settings: VaultLockSettings = {
+    minRetentionDays: wanted.minRetentionDays,
+    ...(wanted.maxRetentionDays !== undefined ? { maxRetentionDays: wanted.maxRetentionDays } : {}),
+    ...(compliance ? { changeableForDays: wanted.changeableForDays ?? 3 } : {}),
+  };
+  const hasMode = vault.lockDate ? 'compliance' : 'governance';
+  const same =
+    Boolean(vault.locked) &&
+    vault.minRetentionDays === wanted.minRetentionDays &&
+    vault.maxRetentionDays === wanted.maxRetentionDays &&
+    hasMode === wanted.mode;
+  if (same) return { action: 'none' };
+  const describe = `${wanted.mode} mode, minimum ${days(wanted.minRetentionDays)}, maximum ${days(wanted.maxRetentionDays)}`;
+  if (vault.locked && vault.lockDate && vault.lockDate.getTime() <= now.getTime()) {
+    return {
+      action: 'immutable',
+      problem: `Vault Lock is in compliance mode and immutable since ${vault.lockDate.toISOString()} (minimum ${days(vault.minRetentionDays)}, maximum ${days(vault.maxRetentionDays)}): it cannot become ${describe}`,
+    };
+  }
+  return {
+    action: 'put',
+    settings,
+    what: vault.locked ? `change Vault Lock to ${describe}` : `set Vault Lock: ${describe}`,
+  };
+}
+
+export async function ensureCentralVault(
+  backup: MemberBackup,
+  want: {
+    central: CentralVault;
+    region: string;
+    keyArn: string;
+    organizationId: string;
+    tags: Record<string, string>;
+  },
+  changes: string[],
+  act: Act,
+  context: { accountId: string; dryRun: boolean; log: Log; now: Date },
+): Promise<void> {
+  const { central, region, organizationId } = want;
+  const name = central.vaultName;
+  await ensureVault(backup, { name, region, keyArn: want.keyArn, tags: want.tags }, changes, act, {
+    accountId: context.accountId,
+    dryRun: context.dryRun,
+    log: context.log,
+  });
+  const vault = await backup.describeVault(name);
+  // In a dry run the vault may only be planned: everything on it is planned too.
+  const current = vault ? await backup.vaultAccessPolicy(name) : undefined;
+  const policy = wantedVaultPolicy(current, organizationId);
+  if (!current || !samePolicy(current, policy)) {
+    await act(
+      changes,
+      `let the organization copy into central vault ${name} in ${region} (access policy)`,
+      () => backup.putVaultAccessPolicy(name, policy),
+      {
+        what: `central vault ${name} in ${region} does not admit copies from organization ${organizationId}`,
+        resource: name,
+        region,
+      },
+    );
+  }
+  const lock = lockDecision(vault ?? {}, central.vaultLock, context.now);
+  if (lock.action === 'put') {
+    const settings = lock.settings;
+    await act(
+      changes,
+      `${lock.what} on central vault ${name} in ${region}`,
+      () => backup.putVaultLock(name, settings),
+      { what: `Vault Lock of ${name} in ${region} is not as configured`, resource: name, region },
+    );
+  }
+}
+
+/** Ready: the vault exists, admits the organization's copies, and is locked as configured. */
+export async function verifyCentralVault(
+  backup: MemberBackup,
+  central: CentralVault,
+  region: string,
+  organizationId: string,
+  now: Date,
+): Promise<string[]> {
+  const name = central.vaultName;
+  const vault = await backup.describeVault(name);
+  if (!vault) return [`central vault ${name} is missing in ${region}`];
+  const problems: string[] = [];
+  const current = await backup.vaultAccessPolicy(name);
+  if (!current || !samePolicy(current, wantedVaultPolicy(current, organizationId))) {
+    problems.push(
+      `central vault ${name} in ${region} does not admit copies from organization ${organizationId}`,
+    );
+  }
+  const lock = lockDecision(vault, central.vaultLock, now);
+  if (lock.action === 'immutable')
+    problems.push(`central vault ${name} in ${region}: ${lock.problem}`);
+  if (lock.action === 'put') {
+    problems.push(`central vault ${name} in ${region}: Vault Lock is not as configured`);
+  }
+  return problems;
+}

@@ -1,0 +1,31 @@
+import type { Config } from './config/schema';
+
+/**
+ * The central backup account (`centralBackup`): where backup policies copy to, and the regions
+ * where onboarding keeps its vault. One answer for onboarding, the member role, the backup
+ * policies' {{central-vault:<region>}} check and doctor.
+ */
+
+export interface CentralVault {
+  accountId: string;
+  vaultName: string;
+  /** Where onboarding keeps the vault: centralBackup.regions, else every profile's regions. */
+  regions: string[];
+  vaultLock?: NonNullable<Config['centralBackup']>['vaultLock'];
+}
+
+export function centralVault(
+  config: Pick<Config, 'centralBackup' | 'onboarding'>,
+): CentralVault | undefined {
+  const central = config.centralBackup;
+  if (!central) return undefined;
+  const regions = central.regions ?? [
+    ...new Set(config.onboarding?.profiles.flatMap((p) => p.regions) ?? []),
+  ];
+  return {
+    accountId: central.accountId,
+    vaultName: central.vaultName,
+    regions: [...regions].sort(),
+    ...(central.vaultLock ? { vaultLock: central.vaultLock } : {}),
+  };
+}
