@@ -9,6 +9,7 @@ import {
   forwarderRules,
 } from '../../tools/backupctl/doctor';
 import type {
+  CentralVaultState,
   PrerequisiteReader,
   StackSetInstance,
   Subscription,
@@ -19,6 +20,7 @@ import type { AccountRecord, CheckRecord } from '../../functions/shared/ports';
 import { forwardedPattern, loadBaseline } from '../../functions/onboard-account/baseline';
 import { exampleConfigWithChannels } from '../helpers/fixtures';
 import { delegationStatements } from '../../tools/backupctl/delegation';
+import { wantedVaultPolicy } from '../../functions/onboard-account/resources/central-vault';
 
 /**
  * backupctl doctor: each check passes on a healthy organization and breaks on the fault it is
@@ -170,6 +172,21 @@ class FakeReader implements PrerequisiteReader {
   async dailyChecks() {
     return this.checks;
   }
+  /** The central vault by region; any other region: as onboarding leaves it, unlocked. */
+  centralVaults = new Map<string, CentralVaultState>();
+  async centralVault(accountId: string, _roles: readonly string[], region: string, name: string) {
+    this.check('sts:AssumeRole');
+    return (
+      this.centralVaults.get(region) ?? {
+        vault: { arn: `arn:aws:backup:${region}:${accountId}:backup-vault:${name}`, locked: false },
+        policy: wantedVaultPolicy(undefined, 'o-exampleorg1'),
+      }
+    );
+  }
+  async ledgerAccount(_table: string, accountId: string) {
+    this.check('dynamodb:BatchGetItem');
+    return this.records.find((r) => r.accountId === accountId);
+  }
   async stackOutputs(name: string) {
     this.check('cloudformation:DescribeStacks');
     if (name !== 'backup-control-plane-prod')
@@ -238,6 +255,8 @@ describe('backupctl doctor', () => {
       'organization-trail': 'pass',
       accounts: 'pass',
       'management-account-regions': 'pass',
+      'central-vault:eu-west-1': 'pass',
+      'central-vault:us-east-1': 'pass',
       'central-bus-policy': 'pass',
     });
     expect(checks.get('topic:chat')!.detail).toMatch(
@@ -325,6 +344,68 @@ describe('backupctl doctor', () => {
     ['organization-trail', (r) => (r.logging = false), 'warn', /start-logging/],
     ['central-bus-policy', (r) => (r.policy = undefined), 'fail', /deploy the stack again/],
     [
+      'central-vault:eu-west-1',
+      (r) => r.centralVaults.set('eu-west-1', {}),
+      'fail',
+      /npx backupctl onboard 444455556666/,
+    ],
+    [
+      'central-vault:eu-west-1',
+      (r) =>
+        r.centralVaults.set('eu-west-1', {
+          vault: { arn: 'arn:vault' },
+          policy: { Version: '2012-10-17', Statement: [] },
+        }),
+      'fail',
+      /^npx backupctl onboard 444455556666 \(onboarding keeps the central vault\)/,
+    ],
+    [
+      // The administrator role is out of reach and the ledger never saw the account.
+      'central-vault:eu-west-1',
+      (r) => r.refuse.add('sts:AssumeRole'),
+      'fail',
+      /npx backupctl onboard 444455556666; check that the account is in the organization/,
+    ],
+    [
+      'central-vault:eu-west-1',
+      (r) => {
+        r.refuse.add('sts:AssumeRole');
+        r.records.push(
+          ledgerRecord('444455556666', {
+            steps: {
+              'central-vault-eu-west-1': { outcome: 'changed', at: '2026-11-28T05:00:00Z' },
+            },
+          }),
+        );
+      },
+      'warn',
+      /with the management account's credentials to read the vault itself/,
+    ],
+    [
+      'central-vault:us-east-1',
+      (r) => {
+        r.refuse.add('sts:AssumeRole');
+        r.records.push(
+          ledgerRecord('444455556666', {
+            steps: {
+              'central-vault-eu-west-1': { outcome: 'changed', at: '2026-11-28T05:00:00Z' },
+            },
+          }),
+        );
+      },
+      'fail',
+      /^npx backupctl onboard 444455556666$/,
+    ],
+    [
+      'central-vault:us-east-1',
+      (r) => {
+        r.refuse.add('sts:AssumeRole');
+        r.refuse.add('dynamodb:BatchGetItem');
+      },
+      'warn',
+      /allow sts:AssumeRole on the access role in the central account/,
+    ],
+    [
       'accounts',
       (r) =>
         r.records.push(
@@ -364,11 +445,58 @@ describe('backupctl doctor', () => {
     breakIt(reader);
     const checks = await doctor(reader);
     expect(checks.get(id)).toMatchObject({ status: expected, fix: expect.stringMatching(fix) });
-    // Only the broken check changed.
-    const others = [...checks.values()].filter((c) => c.id !== id && c.status !== 'pass');
+    // Only the broken check changed (the central vault's: in its every region, when unreadable).
+    const sameKind = (other: string) =>
+      other === id || (id.startsWith('central-vault:') && other.startsWith('central-vault:'));
+    const others = [...checks.values()].filter((c) => !sameKind(c.id) && c.status !== 'pass');
     expect(others.map((c) => c.id)).toEqual(
       id === 'topic:chat/backup-alerts' ? ['chat:slack:backup-alerts'] : [],
     );
+  });
+
+  it('checks the central vault’s lock against centralBackup.vaultLock', async () => {
+    const config = exampleConfigWithChannels();
+    config.centralBackup!.regions = ['eu-west-1'];
+    config.centralBackup!.vaultLock = {
+      mode: 'compliance',
+      minRetentionDays: 7,
+      maxRetentionDays: 3650,
+    };
+    const reader = new FakeReader();
+    const vault = (lock: Record<string, unknown>): CentralVaultState => ({
+      vault: { arn: 'arn:vault', ...lock },
+      policy: wantedVaultPolicy(undefined, 'o-exampleorg1'),
+    });
+    const check = async () =>
+      (await runDoctor(config, reader, targets())).find((c) => c.id === 'central-vault:eu-west-1');
+    const past = new Date('2026-01-01T00:00:00Z');
+    reader.centralVaults.set(
+      'eu-west-1',
+      vault({ locked: true, minRetentionDays: 7, maxRetentionDays: 3650, lockDate: past }),
+    );
+    expect(await check()).toMatchObject({
+      status: 'pass',
+      detail: expect.stringContaining(
+        'Vault Lock compliance (immutable since 2026-01-01T00:00:00.000Z), minimum 7 days, maximum 3650 days',
+      ),
+    });
+    reader.centralVaults.set('eu-west-1', vault({ locked: false }));
+    expect(await check()).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining(
+        'Vault Lock is not as configured (configured: compliance mode, minimum 7 days, maximum 3650 days)',
+      ),
+      fix: expect.stringContaining('npx backupctl onboard 444455556666'),
+    });
+    reader.centralVaults.set(
+      'eu-west-1',
+      vault({ locked: true, minRetentionDays: 1, maxRetentionDays: 3650, lockDate: past }),
+    );
+    expect(await check()).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('immutable since 2026-01-01T00:00:00.000Z'),
+      fix: expect.stringContaining('set centralBackup.vaultLock to what the vault has'),
+    });
   });
 
   it('warns with the confirmed and the pending subscribers of a topic that has both', async () => {
@@ -428,7 +556,7 @@ describe('backupctl doctor', () => {
     expect(text.split('\n')[1]).toMatch(
       /^\s+fix: npx backupctl setup, or aws organizations enable-aws-service-access/,
     );
-    expect(text).toMatch(/\n1 fail, 0 warn, 16 pass\n$/);
+    expect(text).toMatch(/\n1 fail, 0 warn, 18 pass\n$/);
   });
 });
 

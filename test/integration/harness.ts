@@ -9,10 +9,13 @@ import { exampleConfig } from '../helpers/fixtures';
 export const localAws = () => connectLocalAws(process.env.LOCAL_AWS_ENDPOINT!);
 
 /** An empty moto, then the organization and the notification stack, as the sandbox builds them. */
-export async function freshWorld(config: Config = exampleConfig()): Promise<World> {
+export async function freshWorld(
+  config: Config = exampleConfig(),
+  options: { centralAccount?: boolean } = {},
+): Promise<World> {
   const aws = localAws();
   await aws.reset();
-  return buildWorld(aws, config, 'itest');
+  return buildWorld(aws, config, 'itest', options);
 }
 
 /** The world's configuration as a file, for backupctl (BACKUP_CONFIG_FILE). */

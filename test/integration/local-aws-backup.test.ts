@@ -75,6 +75,33 @@ async function credentialsOf(account: string): Promise<Credentials> {
   };
 }
 
+/** A vault access policy admitting the organization's copies (as onboarding puts on the central vault). */
+const organizationCopies = (organizationId: string) => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { AWS: '*' },
+      Action: 'backup:CopyIntoBackupVault',
+      Resource: '*',
+      Condition: { StringEquals: { 'aws:PrincipalOrgID': organizationId } },
+    },
+  ],
+});
+
+/** Vault `central` in the account, admitting copies from the organization. */
+async function centralVaultIn(account: string, region: string): Promise<BackupClient> {
+  const backup = await backupIn(account, region);
+  await backup.send(new CreateBackupVaultCommand({ BackupVaultName: 'central' }));
+  await backup.send(
+    new PutBackupVaultAccessPolicyCommand({
+      BackupVaultName: 'central',
+      Policy: JSON.stringify(organizationCopies(world.org.id)),
+    }),
+  );
+  return backup;
+}
+
 async function backupIn(account: string, region = 'us-east-1'): Promise<BackupClient> {
   return new BackupClient({
     ...localClientConfig(endpoint(), region),
@@ -302,6 +329,7 @@ describe('AWS Backup job history', () => {
     const production = accountId('Production');
     const analytics = accountId('Analytics');
     const central = `arn:aws:backup:eu-west-1:${analytics}:backup-vault:central`;
+    const analyticsBackup = await centralVaultIn(analytics, 'eu-west-1');
     const copy = await recordJob({
       accountId: production,
       jobType: 'copy',
@@ -341,14 +369,57 @@ describe('AWS Backup job history', () => {
       }),
     ]);
     // The copy's recovery point is in the destination vault's account and region.
-    const analyticsBackup = await backupIn(analytics, 'eu-west-1');
-    await analyticsBackup.send(new CreateBackupVaultCommand({ BackupVaultName: 'central' }));
     const points = await analyticsBackup.send(
       new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: 'central' }),
     );
     expect(points.RecoveryPoints!.map((p) => p.RecoveryPointArn)).toEqual([
       CopyJob!.DestinationRecoveryPointArn,
     ]);
+  });
+
+  it('a copy into another account’s vault that does not admit it fails, as AWS Backup’s does', async () => {
+    const production = accountId('Production');
+    const analytics = accountId('Analytics');
+    const copyInto = (vault: string) =>
+      recordJob({
+        accountId: production,
+        jobType: 'copy',
+        resourceArn: tableArn(production, 'orders'),
+        destinationBackupVaultArn: `arn:aws:backup:eu-west-1:${analytics}:backup-vault:${vault}`,
+        emit: false,
+      });
+    // No such vault.
+    expect((await copyInto('central')).job).toMatchObject({
+      State: 'FAILED',
+      StatusMessage: expect.stringContaining('does not exist'),
+    });
+    // A vault without an access policy, then one admitting another organization only.
+    const backup = await backupIn(analytics, 'eu-west-1');
+    await backup.send(new CreateBackupVaultCommand({ BackupVaultName: 'central' }));
+    const denied = await copyInto('central');
+    expect(denied.job).toMatchObject({
+      State: 'FAILED',
+      StatusMessage: 'Access Denied trying to call AWS Backup service',
+    });
+    expect(denied.job.DestinationRecoveryPointArn).toBeUndefined();
+    await backup.send(
+      new PutBackupVaultAccessPolicyCommand({
+        BackupVaultName: 'central',
+        Policy: JSON.stringify(organizationCopies('o-someoneelse')),
+      }),
+    );
+    expect((await copyInto('central')).job.State).toBe('FAILED');
+    await backup.send(
+      new PutBackupVaultAccessPolicyCommand({
+        BackupVaultName: 'central',
+        Policy: JSON.stringify(organizationCopies(world.org.id)),
+      }),
+    );
+    expect((await copyInto('central')).job.State).toBe('COMPLETED');
+    const points = await backup.send(
+      new ListRecoveryPointsByBackupVaultCommand({ BackupVaultName: 'central' }),
+    );
+    expect(points.RecoveryPoints).toHaveLength(1);
   });
 
   it('ListBackupJobSummaries counts per account (ANY) and for the organization (AGGREGATE_ALL)', async () => {
@@ -746,6 +817,7 @@ describe('events of recorded jobs', () => {
       (await backup.send(new ListBackupJobsCommand({}))).BackupJobs!.map((j) => j.BackupJobId),
     ).toEqual([dropped.jobId]);
 
+    await centralVaultIn(accountId('Analytics'), 'eu-west-1');
     const copy = await recordJob({
       accountId: production,
       jobType: 'copy',

@@ -29,7 +29,13 @@ import { ListSubscriptionsByTopicCommand, type SNSClient } from '@aws-sdk/client
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { AccountRecord, CheckRecord } from '../../functions/shared/ports';
+import type {
+  AccountRecord,
+  CheckRecord,
+  PolicyDocument,
+  VaultState,
+} from '../../functions/shared/ports';
+import { StsAccountAccess } from '../../functions/shared/adapters/member-account';
 import { CLIENT_DEFAULTS } from '../../functions/shared/adapters/clients';
 import { DynamoDbCheckLedger } from '../../functions/shared/adapters/dynamodb-check-ledger';
 import { DynamoDbOnboardingLedger } from '../../functions/shared/adapters/dynamodb-onboarding-ledger';
@@ -91,6 +97,24 @@ export interface PrerequisiteReader {
   /** The ledger's accounts and their daily checks of a day (the stack's LedgerTableName). */
   ledgerAccounts(table: string): Promise<AccountRecord[]>;
   dailyChecks(table: string, accountIds: string[], day: string): Promise<Map<string, CheckRecord>>;
+  /** One account's ledger record (undefined: never onboarded). */
+  ledgerAccount(table: string, accountId: string): Promise<AccountRecord | undefined>;
+  /**
+   * The central vault in one region, read through the first of `roles` the caller may assume in
+   * the central account (the administrator roles trust the management account).
+   */
+  centralVault(
+    accountId: string,
+    roles: readonly string[],
+    region: string,
+    vaultName: string,
+  ): Promise<CentralVaultState>;
+}
+
+/** The central vault as read: absent, or its state and access policy. */
+export interface CentralVaultState {
+  vault?: VaultState;
+  policy?: PolicyDocument;
 }
 
 export interface StackSetInstance {
@@ -266,6 +290,37 @@ export class AwsPrerequisites implements PrerequisiteReader {
 
   async ledgerAccounts(table: string): Promise<AccountRecord[]> {
     return new DynamoDbOnboardingLedger(this.c.dynamodb, table).list();
+  }
+
+  async ledgerAccount(table: string, accountId: string): Promise<AccountRecord | undefined> {
+    return (await new DynamoDbOnboardingLedger(this.c.dynamodb, table).getMany([accountId])).get(
+      accountId,
+    );
+  }
+
+  async centralVault(
+    accountId: string,
+    roles: readonly string[],
+    region: string,
+    vaultName: string,
+  ): Promise<CentralVaultState> {
+    const access = new StsAccountAccess(this.c.sts, 'backup-control-plane-doctor');
+    let lastError: unknown;
+    for (const role of roles) {
+      let member;
+      try {
+        member = await access.assume(accountId, role);
+      } catch (error) {
+        lastError = error;
+        continue;
+      }
+      const backup = member.backup(region);
+      const vault = await backup.describeVault(vaultName);
+      if (!vault) return {};
+      const policy = await backup.vaultAccessPolicy(vaultName);
+      return { vault, ...(policy ? { policy } : {}) };
+    }
+    throw lastError;
   }
 
   async dailyChecks(

@@ -11,6 +11,7 @@ import {
 } from '../../functions/shared/adapters/clients';
 import {
   AwsPrerequisites,
+  type CentralVaultState,
   type PrerequisiteReader,
   type StackSetInstance,
   type Subscription,
@@ -39,6 +40,12 @@ import {
   filteredChannels,
 } from '../../functions/shared/notices/subscriptions';
 import { delegationStatements } from './delegation';
+import { centralVault, type CentralVault } from '../../functions/shared/central-backup';
+import {
+  CENTRAL_VAULT_POLICY_SID,
+  lockDecision,
+  wantedVaultPolicy,
+} from '../../functions/onboard-account/resources/central-vault';
 import { MANAGEMENT_FORWARDER_RULES as FORWARDER } from '../../functions/notify-backup-event/decide';
 
 /**
@@ -550,6 +557,91 @@ export function judgeLedger(
   return pass(id, counts);
 }
 
+/** The central vault as read in the central account: exists, admits the organization, locked as configured. */
+export function judgeCentralVault(
+  central: CentralVault,
+  region: string,
+  organizationId: string,
+  state: CentralVaultState,
+  now: Date,
+): DoctorCheck {
+  const id = `central-vault:${region}`;
+  const where = `central vault ${central.vaultName} in ${region} (account ${central.accountId})`;
+  const onboard = `npx backupctl onboard ${central.accountId} (onboarding keeps the central vault), or wait for the daily sweep`;
+  if (!state.vault) {
+    return fail(id, `${where} is missing: copies into it fail`, onboard);
+  }
+  if (!state.policy || !samePolicy(state.policy, wantedVaultPolicy(state.policy, organizationId))) {
+    return fail(
+      id,
+      `${where} does not admit copies from organization ${organizationId} (its access policy ${state.policy ? 'lacks' : 'is missing'} statement ${CENTRAL_VAULT_POLICY_SID}): copy jobs into it fail with AccessDenied`,
+      onboard,
+    );
+  }
+  const lock = lockDecision(state.vault, central.vaultLock, now);
+  if (lock.action === 'immutable') {
+    return fail(
+      id,
+      `${where}: ${lock.problem}`,
+      'set centralBackup.vaultLock to what the vault has, and redeploy (a compliance lock past its grace time cannot change)',
+    );
+  }
+  if (lock.action === 'put') {
+    return fail(
+      id,
+      `${where}: Vault Lock is not as configured (${lock.what.replace(/^(set|change) Vault Lock( to|:) /, 'configured: ')})`,
+      onboard,
+    );
+  }
+  const v = state.vault;
+  const locked = v.locked
+    ? `Vault Lock ${v.lockDate ? `compliance (immutable ${v.lockDate.getTime() <= now.getTime() ? 'since' : 'from'} ${v.lockDate.toISOString()})` : 'governance'}, minimum ${v.minRetentionDays ?? '-'} days, maximum ${v.maxRetentionDays ?? '-'} days`
+    : 'no Vault Lock (centralBackup.vaultLock is not set)';
+  return pass(id, `${where} admits copies from organization ${organizationId}; ${locked}`);
+}
+
+/**
+ * The central vault as the ledger has it, when doctor cannot read the central account (from the
+ * delegated administrator account, the administrator roles are out of reach): onboarding
+ * verifies the vault, so a ready record is evidence, not proof.
+ */
+export function judgeCentralVaultFromLedger(
+  central: CentralVault,
+  region: string,
+  record: AccountRecord | undefined,
+  why: string,
+): DoctorCheck {
+  const id = `central-vault:${region}`;
+  const onboard = `npx backupctl onboard ${central.accountId}`;
+  if (!record) {
+    return fail(
+      id,
+      `the central backup account ${central.accountId} was never onboarded, so nothing made its vault (and the vault could not be read: ${why})`,
+      `${onboard}; check that the account is in the organization`,
+    );
+  }
+  if (record.status !== 'ready') {
+    return fail(
+      id,
+      `the central backup account ${central.accountId} is ${record.status}${record.lastError ? ` (${record.lastError.step}: ${record.lastError.message})` : ''}`,
+      `fix the cause named, then ${onboard}`,
+    );
+  }
+  const step = record.steps[`central-vault-${region}`];
+  if (!step) {
+    return fail(
+      id,
+      `the central backup account ${central.accountId} has not been onboarded since its vault was configured in ${region}`,
+      onboard,
+    );
+  }
+  return warn(
+    id,
+    `could not read central vault ${central.vaultName} in ${region} (${why}); onboarding verified it at ${record.updatedAt}`,
+    "run backupctl doctor with the management account's credentials to read the vault itself",
+  );
+}
+
 /** How one region of the management account's own backup jobs is (or is not) carried. */
 export interface ManagementRegion {
   region: string;
@@ -691,6 +783,8 @@ const NEEDS: Record<string, string> = {
   'member-role': 'cloudformation:DescribeOrganizationsAccess, cloudformation:ListStackInstances',
   'control-tower-forwarding': 'events:DescribeRule, events:ListTargetsByRule (in the home region)',
   accounts: 'dynamodb:Scan, dynamodb:BatchGetItem on the ledger table',
+  'central-vault':
+    'sts:AssumeRole on the access role in the central account (from the management account), or dynamodb:BatchGetItem on the ledger table',
   'management-account-regions':
     'events:DescribeRule, events:ListTargetsByRule in each profile region',
 };
@@ -919,6 +1013,32 @@ export async function runDoctor(
         day,
       );
       return judgeLedger(records, checks, day, now, config.onboarding?.lockSeconds ?? 900);
+    });
+  }
+  const central = centralVault(config);
+  for (const region of central?.regions ?? []) {
+    await add(`central-vault:${region}`, async () => {
+      const roles = config.onboarding
+        ? [config.onboarding.accessRole, config.onboarding.controlTowerAccessRole]
+        : [];
+      try {
+        const state = await reader.centralVault(
+          central!.accountId,
+          roles,
+          region,
+          central!.vaultName,
+        );
+        return judgeCentralVault(central!, region, config.organizationId, state, new Date());
+      } catch (error) {
+        if (!targets.ledgerTable) throw error;
+        const why = errorMessage(error).split('\n')[0]!.trim();
+        return judgeCentralVaultFromLedger(
+          central!,
+          region,
+          await reader.ledgerAccount(targets.ledgerTable, central!.accountId),
+          why,
+        );
+      }
     });
   }
   if (targets.busName) {

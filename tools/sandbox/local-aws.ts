@@ -207,3 +207,33 @@ export async function startLocalAws(
     },
   };
 }
+
+/** A POST to one of the launcher's sandbox endpoints (not AWS APIs; see moto_launcher.py, 8). */
+export async function sandboxPost<T = unknown>(
+  endpoint: string,
+  path: string,
+  body: unknown,
+): Promise<T> {
+  const res = await fetch(`${endpoint}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** A job recorded as AWS Backup would run it (the launcher's answer: the job as Describe shows it). */
+export interface RecordedBackupJob {
+  jobType: string;
+  jobId: string;
+  accountId: string;
+  region: string;
+  eventId: string | null;
+  job: Record<string, unknown>;
+}
+
+export const recordBackupJob = (
+  aws: { endpoint: string },
+  body: Record<string, unknown>,
+): Promise<RecordedBackupJob> => sandboxPost(aws.endpoint, '/_sandbox/backup/jobs', body);

@@ -27,6 +27,11 @@
    ONE_DAY gives one row per UTC day of the last 14 days (as the model documents), SEVEN_DAYS
    and FOURTEEN_DAYS one row for the period up to now; an omitted State, ResourceType or
    MessageCategory means ANY (one row per value), an omitted AccountId the caller's account.
+   A COMPLETED copy job into another account's vault is judged as AWS Backup would: it ends
+   FAILED ("Access Denied trying to call AWS Backup service", no recovery point) unless that
+   vault exists and its access policy allows backup:CopyIntoBackupVault to the source account
+   or to everyone with aws:PrincipalOrgID of the source's organization (keys, Vault Lock and
+   the global cross-account setting are not judged).
    ListRecoveryPointsByBackupVault answers ResourceNotFoundException for a vault that does not
    exist in moto (recording a job creates no vault); its BackupVaultAccountId is ignored.
 7. AWS Backup settings and vault access policies: DescribeRegionSettings / UpdateRegionSettings
@@ -615,6 +620,53 @@ def _job_completed(kind, job, backend):
     }))
 
 
+def _statement_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _copy_admitted_by(statement, source_account, source_org):
+    """Whether one Allow statement admits backup:CopyIntoBackupVault from the source account."""
+    if statement.get("Effect") != "Allow":
+        return False
+    actions = _statement_list(statement.get("Action", []))
+    if not any(a in ("*", "backup:*", "backup:CopyIntoBackupVault") for a in actions):
+        return False
+    principal = statement.get("Principal")
+    if principal == "*" or (isinstance(principal, dict) and "*" in _statement_list(
+            principal.get("AWS", []))):
+        equals = (statement.get("Condition") or {}).get("StringEquals") or {}
+        org_ids = _statement_list(equals.get("aws:PrincipalOrgID", []))
+        return bool(source_org) and source_org in org_ids and set(equals) <= {"aws:PrincipalOrgID"}
+    if isinstance(principal, dict):
+        wanted = {source_account, f"arn:aws:iam::{source_account}:root"}
+        return bool(wanted & set(_statement_list(principal.get("AWS", []))))
+    return False
+
+
+def _copy_refused(source_account, destination_arn):
+    """Why AWS Backup would refuse a copy into another account's vault (None: admitted).
+
+    Only the destination vault's existence and its access policy are judged (Allow statements
+    for the source account, or for everyone with aws:PrincipalOrgID of the source's organization);
+    keys, Vault Lock and cross-account backup being enabled are not."""
+    destination = parse_arn(destination_arn)
+    if destination.account == source_account:
+        return None
+    vault = _backup_backend(destination.account, destination.region).vaults.get(
+        destination.resource_id)
+    if vault is None:
+        return f"Backup vault {destination_arn} does not exist"
+    _, org = _organization_of(source_account)
+    try:
+        policy = json.loads(getattr(vault, "access_policy", None) or "{}")
+    except ValueError:
+        policy = {}
+    statements = _statement_list(policy.get("Statement", []))
+    if any(_copy_admitted_by(st, source_account, org.id if org else None) for st in statements):
+        return None
+    return "Access Denied trying to call AWS Backup service"
+
+
 def record_job(body):
     """POST /_sandbox/backup/jobs: stores (or updates) a job, then optionally emits its event."""
     if not isinstance(body, dict):
@@ -648,6 +700,12 @@ def record_job(body):
         spec["creationDate"] = spec["creationDate"] or _now()
         rtype = spec.get("resourceType") or _resource_type_from_arn(spec.get("resourceArn"))
         spec["resourceType"] = rtype
+        if kind == "copy" and state == "COMPLETED":
+            refused = _copy_refused(account, spec["destinationBackupVaultArn"])
+            if refused:
+                # As AWS ends it: FAILED, with the reason, and no recovery point.
+                state = spec["state"] = "FAILED"
+                spec["statusMessage"] = refused
         completed = state == "COMPLETED"
         # Generated once, kept across updates of the same job.
         if kind == "backup" and completed:

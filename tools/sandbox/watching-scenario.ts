@@ -10,6 +10,7 @@ import { dynamodbClient } from '../../functions/shared/adapters/clients';
 import { DynamoDbCheckLedger } from '../../functions/shared/adapters/dynamodb-check-ledger';
 import type { CheckRecord } from '../../functions/shared/ports';
 import { memberClients } from './provision';
+import { sandboxPost } from './local-aws';
 import {
   drainNotifications,
   drainOnboarding,
@@ -42,16 +43,6 @@ export interface WatchingOutcome {
   rows: WatchingRow[];
   problems: string[];
   digest: { subject: string; quiet: boolean };
-}
-
-/** A POST to one of the launcher's sandbox endpoints (see moto_launcher.py). */
-async function sandboxPost(endpoint: string, path: string, body: unknown): Promise<void> {
-  const res = await fetch(`${endpoint}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
 }
 
 export async function playWatching(

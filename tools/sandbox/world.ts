@@ -32,6 +32,7 @@ import {
   createOnboardingStack,
   type OnboardingStack,
   createOrganization,
+  DEFAULT_ACCOUNTS,
   localClients,
   memberClients,
   type LocalClients,
@@ -68,16 +69,32 @@ export interface World {
   notify: ReturnType<typeof notifyHandler>;
 }
 
+/** The central backup account the sandbox adds (`centralAccount`), in an OU of its own. */
+export const CENTRAL_BACKUP_ACCOUNT = {
+  name: 'Backup',
+  email: 'aws-backup@example.com',
+  ou: 'Infrastructure',
+} as const;
+
 export async function buildWorld(
   aws: World['aws'],
   config: Config,
   stage = 'sandbox',
+  options: { centralAccount?: boolean } = {},
 ): Promise<World> {
   const settings = readStackSettings(stage);
   const c = localClients(aws.endpoint);
-  const org = await createOrganization(c);
+  const central = options.centralAccount && config.centralBackup;
+  const org = await createOrganization(
+    c,
+    central ? [...DEFAULT_ACCOUNTS, CENTRAL_BACKUP_ACCOUNT] : DEFAULT_ACCOUNTS,
+  );
   // The configuration names moto's organization, as a deployed one names the real one.
   config.organizationId = org.id;
+  // And its central backup account, when the world has one.
+  if (central) {
+    central.accountId = org.accounts.find((a) => a.name === CENTRAL_BACKUP_ACCOUNT.name)!.id;
+  }
   const stack = await createNotificationStack(c, settings, config, org.id);
   const env = stackEnvironment(config, stack, `${settings.service}-${stage}-`);
   return {
