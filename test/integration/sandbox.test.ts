@@ -37,16 +37,24 @@ describe('backupctl sandbox', () => {
     // Control Tower's home region is eu-west-1: the vended account arrived through its rule.
     expect(out).toMatch(/Payments \d{12} +CreateManagedAccount +production/);
     expect(progress).toMatch(/the management account's own backup fails in eu-west-1/);
-    expect(progress).toMatch(/\[9\/9\]/);
+    expect(progress).toMatch(/\[10\/10\]/);
+    // The central backup account: a member's copy lands in its vault; doctor reads it back.
+    expect(out).toMatch(
+      /copy from \d{12}: COMPLETED → arn:aws:backup:eu-west-1:\d{12}:recovery-point:/,
+    );
+    expect(out).toMatch(
+      /PASS +central-vault:eu-west-1 +central vault org-backup-vault in eu-west-1/,
+    );
+    expect(out).toMatch(/PASS +accounts +5 ready, 0 failed/);
     const outbox = readdirSync(join(outDir, 'outbox'));
     // 7 job and malware notifications, 4 "backup-ready" messages, 1 failed account creation,
     // the management account's failed backup in eu-west-1 (admins and DBAs, through its rule);
     // then watching: the tamper alert, the coverage gap, the recovered failure (admins and DBAs),
     // the drift repaired, the digest; then the incident: its first alert and its summary (admins
     // and DBAs each), and one recovered notice.
-    expect(outbox.filter((f) => f.endsWith('.html'))).toHaveLength(25);
-    expect(outbox.filter((f) => /-is-backup-ready\.html$/.test(f))).toHaveLength(4);
-    expect(outbox.filter((f) => f.endsWith('.txt'))).toHaveLength(25);
+    expect(outbox.filter((f) => f.endsWith('.html'))).toHaveLength(26);
+    expect(outbox.filter((f) => /-is-backup-ready\.html$/.test(f))).toHaveLength(5);
+    expect(outbox.filter((f) => f.endsWith('.txt'))).toHaveLength(26);
     for (const kind of [
       'not-backed-up',
       'recovered',

@@ -12,7 +12,8 @@
    seconds for every account moto touches; without them, attaching the AWS Backup service
    policies fails. Load only the AWS Backup ones.
 5. SES SendEmail: moto keeps only one body part (HTML if present). Keep both, so the sandbox can
-   show the HTML and the text part that SES received.
+   show the HTML and the text part that SES received. GetAccountSendingEnabled (not in moto):
+   Enabled true, as for an account whose sending nobody paused.
 6. AWS Backup job history (moto 5.2 has plans, vaults, vault lock, tags and report plans only).
    Stored per account and region on moto's BackupBackend, so POST /moto-api/reset empties it:
    ListBackupJobs, ListCopyJobs, ListRestoreJobs (the service model's filters, MaxResults and
@@ -213,6 +214,13 @@ def send_email(self):
 
 
 ses_responses.EmailResponse.send_email = send_email
+
+
+def get_account_sending_enabled(self):
+    return ActionResult({"Enabled": True})
+
+
+ses_responses.EmailResponse.get_account_sending_enabled = get_account_sending_enabled
 
 # --- Shared helpers for 6-10 ------------------------------------------------------------------
 

@@ -24,6 +24,12 @@ import { subscribeQueue, type NotificationStack } from './provision';
 import { BURST, playIncident, type IncidentOutcome } from './incident-scenario';
 import { playWatching, type WatchingOutcome } from './watching-scenario';
 import {
+  playCentralVault,
+  SANDBOX_DOCTOR_EXCEPTIONS,
+  type CentralOutcome,
+} from './central-scenario';
+import { doctorText } from '../backupctl/doctor';
+import {
   CHAT_FILTER_POLICY,
   MALFORMED_SAMPLE,
   REDELIVERED_STEP,
@@ -78,7 +84,7 @@ interface ChatMessage {
   } & Record<string, unknown>;
 }
 
-const STEPS = 9;
+const STEPS = 10;
 
 export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promise<number> {
   const step = (n: number, text: string) => io.progress(`[${n}/${STEPS}] ${text}`);
@@ -99,9 +105,9 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
     useLocalAwsEnvironment(aws.endpoint);
     step(
       2,
-      'creating the organization (3 member accounts in 2 OUs) and the notification stack ...',
+      'creating the organization (3 member accounts in 2 OUs, a central backup account) and the notification stack ...',
     );
-    const world = await buildWorld(aws, config);
+    const world = await buildWorld(aws, config, 'sandbox', { centralAccount: true });
     for (const a of world.org.accounts) io.progress(`      ${a.name} ${a.id} (OU ${a.ou})`);
     // The configuration as played (moto's organization id, the home region): for backupctl.
     const playedConfig = join(options.outDir, 'config.json');
@@ -166,7 +172,17 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
     step(8, 'incidents: a burst of failures from one cause, folded, then recovered ...');
     const incident = await playIncident(world, io.progress);
 
-    step(9, 'collecting what SES sent, what the chat subscriber received and the DLQ ...');
+    step(
+      9,
+      'the central backup account: a copy into its vault, then backupctl setup and doctor ...',
+    );
+    const central = await playCentralVault(
+      onboarding.world,
+      { accountId: onboarding.newAccountId, region: 'eu-west-1' },
+      io.progress,
+    );
+
+    step(10, 'collecting what SES sent, what the chat subscriber received and the DLQ ...');
     const emails = (await aws.data()).ses?.Message ?? [];
     const received = new Map<StandIn, ChatMessage[]>();
     for (const s of standIns) {
@@ -202,11 +218,13 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
       ...verifyOnboardingMail(emails, onboarding, world.org.accounts.length),
       ...verifyTamperMail(emails),
       ...incident.problems,
+      ...central.problems,
     ];
     io.out(summary(world, played, emails, chatMessages, published, dlq, files, options.outDir));
     io.out(onboardingSummary(onboarding));
     io.out(watchingSummary(watching));
     io.out(incidentSummary(incident, emails));
+    io.out(centralSummary(central));
     io.out(`\nfinished in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     if (options.keep) {
       keep = true;
@@ -556,6 +574,20 @@ function watchingSummary(w: WatchingOutcome): string {
     table(rows),
     '',
     `The drift was repaired and told once ("[DRIFT REPAIRED]"), the table reported ("[NOT BACKED UP]"), the dropped failure sent late ("(RECOVERED)"), and the daily digest ${w.digest.subject} ("[DIGEST]").`,
+  ].join('\n');
+}
+
+function centralSummary(c: CentralOutcome): string {
+  const expected = c.doctor
+    .filter((d) => d.status !== 'pass' && SANDBOX_DOCTOR_EXCEPTIONS[d.id])
+    .map((d) => `  ${d.id}: ${SANDBOX_DOCTOR_EXCEPTIONS[d.id]}`);
+  return [
+    '\nCentral backup account',
+    `  account ${c.centralAccountId}, vault ${c.vaultArn}`,
+    `  copy from ${c.copy.from}: ${c.copy.state}${c.copy.recoveryPoint ? ` → ${c.copy.recoveryPoint}` : ''}`,
+    '\nbackupctl doctor (after backupctl setup)',
+    doctorText(c.doctor).trimEnd(),
+    ...(expected.length ? ['\nNot green in the sandbox, by design:', ...expected] : []),
   ].join('\n');
 }
 
