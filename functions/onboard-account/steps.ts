@@ -271,9 +271,12 @@ async function centralVaultRegion(p: Progress, changes: string[], region: string
  * 4d. Calls on global services (IAM, Organizations) reach EventBridge only in the partition's
  * home region: a forwarding rule there too, so tamper alerts about the baseline's roles arrive.
  */
-function homeRegion(p: Progress): readonly string[] {
+function forwardingOnlyRegions(p: Progress): readonly string[] {
   const home = globalEventsRegion(p.deps.centralBusArn);
-  return p.profile.regions.includes(home) ? [] : [home];
+  // And the central vault's regions outside the profile: its jobs and tamper alerts come too.
+  return [...new Set([home, ...(centralHere(p)?.regions ?? [])])].filter(
+    (r) => !p.profile.regions.includes(r),
+  );
 }
 
 async function homeForwarding(p: Progress, changes: string[], region: string): Promise<void> {
@@ -362,6 +365,16 @@ async function verify(p: Progress): Promise<void> {
   );
   const central = centralHere(p);
   for (const region of central?.regions ?? []) {
+    if (!p.profile.regions.includes(region)) {
+      problems.push(
+        ...(await verifyForwarding(
+          p.member.events(region),
+          region,
+          p.deps.baseline,
+          p.deps.centralBusArn,
+        )),
+      );
+    }
     problems.push(
       ...(await verifyCentralVault(
         p.member.backup(region),
@@ -376,8 +389,8 @@ async function verify(p: Progress): Promise<void> {
     throw new StepFailure(
       'verify',
       `not backup-ready: ${problems.join('; ')}`,
-      problems.some((x) => x.includes('immutable since'))
-        ? 'A compliance-mode Vault Lock cannot change once its grace time is over: set centralBackup.vaultLock to what the vault has, and redeploy.'
+      problems.some((x) => /immutable since|never weakens a lock/.test(x))
+        ? 'Onboarding never weakens Vault Lock, and a compliance lock past its grace time cannot change at all: set centralBackup.vaultLock to what the vault has, and redeploy (or change the lock yourself, while it is in governance mode or its grace time, if less protection is meant).'
         : 'Check for a service control policy that denies these changes in the account, then let the sweep retry.',
     );
   }
@@ -403,7 +416,7 @@ export const ONBOARDING_STEPS: readonly OnboardingStep[] = [
   { name: 'baseline-iam', run: baselineIam },
   { name: 'baseline', regions: (p) => p.profile.regions, run: baselineRegion },
   { name: 'central-vault', regions: (p) => centralHere(p)?.regions ?? [], run: centralVaultRegion },
-  { name: 'forwarding', regions: homeRegion, run: homeForwarding },
+  { name: 'forwarding', regions: forwardingOnlyRegions, run: homeForwarding },
   { name: 'backup-policies', run: backupPolicies },
   { name: 'verify', run: verify },
   { name: 'tags', run: accountTags },

@@ -11,6 +11,8 @@ export interface CentralVault {
   vaultName: string;
   /** Where onboarding keeps the vault: centralBackup.regions, else every profile's regions. */
   regions: string[];
+  /** Whether `regions` is centralBackup.regions (else derived from the profiles). */
+  regionsConfigured: boolean;
   vaultLock?: NonNullable<Config['centralBackup']>['vaultLock'];
 }
 
@@ -25,7 +27,8 @@ export function centralVault(
   return {
     accountId: central.accountId,
     vaultName: central.vaultName,
-    regions: [...regions].sort(),
+    regions: [...new Set(regions)].sort(),
+    regionsConfigured: central.regions !== undefined,
     ...(central.vaultLock ? { vaultLock: central.vaultLock } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { onboardAccount, type OnboardRequest } from '../../functions/onboard-account/onboard';
 import {
+  admitsOrganization,
   CENTRAL_VAULT_POLICY_SID,
   centralVaultPolicyStatement,
   lockDecision,
@@ -62,10 +63,27 @@ describe('lockDecision', () => {
         'none',
       ],
       [
-        'governance with another minimum',
+        'governance with a longer minimum wanted',
         { locked: true, minRetentionDays: 1, maxRetentionDays: 400 },
         governance,
         'put',
+      ],
+      [
+        'governance with a shorter minimum wanted (never weakened)',
+        { locked: true, minRetentionDays: 30, maxRetentionDays: 400 },
+        governance,
+        'weaker',
+      ],
+      [
+        'compliance in its grace time, governance wanted (never weakened)',
+        {
+          locked: true,
+          minRetentionDays: 7,
+          maxRetentionDays: 400,
+          lockDate: new Date('2025-03-15T00:00:00Z'),
+        },
+        governance,
+        'weaker',
       ],
       [
         'compliance wanted, governance there',
@@ -158,6 +176,21 @@ describe('the central vault access policy', () => {
       Resource: '*',
       Condition: { StringEquals: { 'aws:PrincipalOrgID': ORG_ID } },
     });
+  });
+
+  it('judges only our statement: others before or after it, and the policy’s Id, are theirs', () => {
+    const theirs = { Sid: 'DenyDeletes', Effect: 'Deny', Principal: '*', Action: 'backup:Delete*' };
+    const ours = centralVaultPolicyStatement(ORG_ID);
+    expect(admitsOrganization({ Id: 'x', Statement: [ours, theirs] }, ORG_ID)).toBe(true);
+    expect(admitsOrganization({ Statement: ours }, ORG_ID)).toBe(true);
+    expect(admitsOrganization({ Statement: [theirs] }, ORG_ID)).toBe(false);
+    expect(admitsOrganization(undefined, ORG_ID)).toBe(false);
+    expect(admitsOrganization({ Statement: [ours] }, 'o-other')).toBe(false);
+    // Ours put back in its place, the rest kept.
+    const changed = { ...ours, Condition: {} };
+    expect(
+      wantedVaultPolicy({ Id: 'x', Version: '2008-10-17', Statement: [changed, theirs] }, ORG_ID),
+    ).toEqual({ Id: 'x', Version: '2008-10-17', Statement: [ours, theirs] });
   });
 
   it('keeps the statements someone else added, and puts ours back as declared', () => {
@@ -332,6 +365,40 @@ describe('onboarding the central backup account', () => {
     expect(
       w.member().writes.filter((x) => x[0] === 'backup.putVaultLock' && x[1] === 'us-east-1'),
     ).toHaveLength(1);
+  });
+
+  it('never weakens a lock: a shorter minimum fails verify, and nothing is put', async () => {
+    const w = centralWorld({ mode: 'governance', minRetentionDays: 30 });
+    expect((await run(w)).outcome).toBe('ready');
+    w.config.centralBackup!.vaultLock = { mode: 'governance', minRetentionDays: 7 };
+    const writes = w.member().writes.length;
+    const result = await run(w);
+    expect(result.outcome).toBe('failed');
+    expect(result.record.lastError?.message).toContain(
+      'Vault Lock (governance mode, minimum 30 days, maximum none) is stronger than configured (governance mode, minimum 7 days, maximum none); onboarding never weakens a lock',
+    );
+    expect(
+      w
+        .member()
+        .writes.slice(writes)
+        .filter((x) => x[0] === 'backup.putVaultLock'),
+    ).toEqual([]);
+  });
+
+  it('keeps forwarding rules in the central vault’s regions outside its profile', async () => {
+    const w = centralWorld();
+    const result = await run(w);
+    expect(result.outcome).toBe('ready');
+    // The profile is us-east-1 only; the central vault is in eu-west-1 too.
+    expect(Object.keys(result.record.steps)).toContain('forwarding-eu-west-1');
+    expect([...w.member().rules.keys()].filter((k) => k.startsWith('eu-west-1|'))).toHaveLength(2);
+    // And verify checks them there.
+    w.member().rules.get('eu-west-1|backup-control-plane-forward-backup-events')!.state =
+      'DISABLED';
+    const rerun = await run(w);
+    expect(rerun.changes).toEqual([
+      'forwarding-eu-west-1: enable rule backup-control-plane-forward-backup-events in eu-west-1',
+    ]);
   });
 
   it('plans the central vault in a dry run without touching anything', async () => {

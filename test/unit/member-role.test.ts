@@ -1,4 +1,4 @@
-import { loadBaseline } from '../../functions/onboard-account/baseline';
+import { fill, loadBaseline } from '../../functions/onboard-account/baseline';
 import {
   baselineVaultNames,
   MANAGED_TAG,
@@ -223,8 +223,8 @@ interface Recorded {
   keyPolicies: Map<string, { Statement: unknown }>;
 }
 
-/** Every port call made through the member role, recorded as it is made. */
-function recordThroughMemberRole(w: OnboardingWorld): Recorded[] {
+/** Every port call made through the member role (or another role), recorded as it is made. */
+function recordThroughMemberRole(w: OnboardingWorld, through = ROLE): Recorded[] {
   const recorded: Recorded[] = [];
   const assume = w.access.assume.bind(w.access);
   const wrap = <T extends object>(port: string, target: T, region: string): T =>
@@ -250,7 +250,7 @@ function recordThroughMemberRole(w: OnboardingWorld): Recorded[] {
     });
   w.access.assume = async (accountId, role) => {
     const m = await assume(accountId, role);
-    if (role !== ROLE) return m;
+    if (role !== through) return m;
     const wrapped: MemberAccount = {
       accountId: m.accountId,
       iam: wrap('iam', m.iam, ''),
@@ -402,6 +402,42 @@ describe('the member role’s permissions, against the calls onboarding makes', 
     ]) {
       expect(check({ action, resource: vaultIn(MEMBER_ID, central.vaultName) })).toBe(false);
     }
+  });
+
+  it('the read-only role allows every read of the daily check’s dry run, the central account’s too', async () => {
+    const w = onboardingWorld();
+    w.config.centralBackup = {
+      accountId: MEMBER_ID,
+      vaultName: 'org-central-vault',
+      regions: ['us-east-1', 'eu-west-1'],
+      vaultLock: { mode: 'governance', minRetentionDays: 7 },
+    };
+    expect((await run(w)).outcome).toBe('ready');
+    const readOnly = baseline.readOnlyRole.name;
+    w.access.assumable.add(readOnly);
+    const recorded = recordThroughMemberRole(w, readOnly);
+    // As the daily check runs it (functions/watch-account/check.ts).
+    const planned = await run(w, { dryRun: true, roles: [readOnly], trigger: 'Reconcile' });
+    expect(planned).toMatchObject({ outcome: 'planned', changes: [] });
+    expect(new Set(recorded.map((r) => r.call))).toContain('backup.vaultAccessPolicy');
+    const readOnlyPolicy = fill(baseline.readOnlyRole.inlinePolicy, {
+      partition: 'aws',
+      accountId: MEMBER_ID,
+      region: 'us-east-1',
+      organizationId: ORG_ID,
+      managementAccountId: '111122223333',
+      centralBusArn: CENTRAL_BUS_ARN,
+      controlPlaneRoleArn: CONTROL_PLANE_ROLE_ARN,
+      watchRoleArn: CONTROL_PLANE_ROLE_ARN,
+    }) as { Statement: unknown };
+    // Key-level grants name the member role, not this one: its own policy must suffice.
+    const byItsPolicy = (req: KeyedRequest) =>
+      !denies(readOnlyPolicy, req) && allows(readOnlyPolicy, req);
+    expectAllAllowed(
+      recorded.map((r) => ({ ...r, keyPolicies: new Map() })),
+      w.member(),
+      byItsPolicy,
+    );
   });
 
   it('allows every call of a repair (key policy, rotation, rule state and target)', async () => {

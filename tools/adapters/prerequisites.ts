@@ -305,7 +305,9 @@ export class AwsPrerequisites implements PrerequisiteReader {
     vaultName: string,
   ): Promise<CentralVaultState> {
     const access = new StsAccountAccess(this.c.sts, 'backup-control-plane-doctor');
-    let lastError: unknown;
+    let lastError: unknown = new Error(
+      'no role to read the central account through (onboarding is not configured)',
+    );
     for (const role of roles) {
       let member;
       try {

@@ -25,6 +25,8 @@ export interface CentralBackup {
   vaultName: string;
   /** Where the central vault is kept (functions/shared/central-backup.ts); unset: anywhere. */
   regions?: readonly string[];
+  /** Whether those are centralBackup.regions (else every profile's regions). */
+  regionsConfigured?: boolean;
 }
 
 /**
@@ -49,7 +51,11 @@ export function resolveCentralVault(
     const samePartition = (r: string) => partitionOfRegion(r) === partitionOfRegion(m[1]!);
     if (central.regions?.some(samePartition) && !central.regions.includes(m[1]!)) {
       throw new ConfigError(
-        `${source}: ${formatPath(path)}: ${text} is a region where onboarding keeps no central vault: add ${m[1]} to centralBackup.regions (now: ${central.regions.join(', ')}), or to an onboarding profile's regions`,
+        `${source}: ${formatPath(path)}: ${text} is a region where onboarding keeps no central vault: ${
+          central.regionsConfigured
+            ? `add ${m[1]} to centralBackup.regions (now: ${central.regions.join(', ')})`
+            : `set centralBackup.regions to include it (unset, it is every profile's regions: ${central.regions.join(', ')})`
+        }`,
       );
     }
     // The vault's partition is its region's (us-gov-west-1 → aws-us-gov).

@@ -42,9 +42,9 @@ import {
 import { delegationStatements } from './delegation';
 import { centralVault, type CentralVault } from '../../functions/shared/central-backup';
 import {
+  admitsOrganization,
   CENTRAL_VAULT_POLICY_SID,
   lockDecision,
-  wantedVaultPolicy,
 } from '../../functions/onboard-account/resources/central-vault';
 import { MANAGEMENT_FORWARDER_RULES as FORWARDER } from '../../functions/notify-backup-event/decide';
 
@@ -571,7 +571,7 @@ export function judgeCentralVault(
   if (!state.vault) {
     return fail(id, `${where} is missing: copies into it fail`, onboard);
   }
-  if (!state.policy || !samePolicy(state.policy, wantedVaultPolicy(state.policy, organizationId))) {
+  if (!admitsOrganization(state.policy, organizationId)) {
     return fail(
       id,
       `${where} does not admit copies from organization ${organizationId} (its access policy ${state.policy ? 'lacks' : 'is missing'} statement ${CENTRAL_VAULT_POLICY_SID}): copy jobs into it fail with AccessDenied`,
@@ -579,11 +579,11 @@ export function judgeCentralVault(
     );
   }
   const lock = lockDecision(state.vault, central.vaultLock, now);
-  if (lock.action === 'immutable') {
+  if (lock.action === 'immutable' || lock.action === 'weaker') {
     return fail(
       id,
       `${where}: ${lock.problem}`,
-      'set centralBackup.vaultLock to what the vault has, and redeploy (a compliance lock past its grace time cannot change)',
+      'set centralBackup.vaultLock to what the vault has, and redeploy (onboarding never weakens a lock; a compliance lock past its grace time cannot change)',
     );
   }
   if (lock.action === 'put') {
@@ -623,7 +623,7 @@ export function judgeCentralVaultFromLedger(
   if (record.status !== 'ready') {
     return fail(
       id,
-      `the central backup account ${central.accountId} is ${record.status}${record.lastError ? ` (${record.lastError.step}: ${record.lastError.message})` : ''}`,
+      `the central backup account ${central.accountId} is ${record.status}${record.lastError ? ` (${record.lastError.step}: ${record.lastError.message})` : ''}${record.skipReason ? ` (${record.skipReason})` : ''}`,
       `fix the cause named, then ${onboard}`,
     );
   }

@@ -713,7 +713,11 @@ def record_job(body):
             if refused:
                 # As AWS ends it: FAILED, with the reason, and no recovery point.
                 state = spec["state"] = "FAILED"
-                spec["statusMessage"] = refused
+                spec["statusMessage"] = spec["_refusal"] = refused
+            elif spec.get("_refusal") and spec.get("statusMessage") == spec["_refusal"]:
+                # Recorded again once admitted: the earlier refusal is not this run's message.
+                spec.pop("statusMessage")
+                spec.pop("_refusal")
         completed = state == "COMPLETED"
         # Generated once, kept across updates of the same job.
         if kind == "backup" and completed:

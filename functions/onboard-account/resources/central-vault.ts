@@ -14,8 +14,8 @@ import { ensureVault } from './vault';
  * Resource of the central backup account only (`centralBackup`), per region: the vault the
  * backup policies copy into. Its key is the account's baseline key, whose policy gains
  * centralVaultKeyStatements; the vault gets an access policy that admits copies from the
- * organization, and Vault Lock when configured. A lock is never removed or weakened here: a
- * configuration that asks less than the vault has is reported by verify, not applied.
+ * organization, and Vault Lock when configured. A lock is never removed or weakened here (a
+ * shorter minimum, compliance back to governance): verify reports it, nothing applies it.
  */
 
 /** The Sid onboarding owns in the vault's access policy; other statements are left as they are. */
@@ -68,24 +68,45 @@ export function centralVaultPolicyStatement(organizationId: string): Record<stri
   };
 }
 
-/** The access policy wanted: the current one's other statements, and ours as declared. */
+const statementsOf = (policy: PolicyDocument | undefined): Record<string, unknown>[] => {
+  const st = policy?.Statement;
+  if (Array.isArray(st)) return st as Record<string, unknown>[];
+  return st ? [st as Record<string, unknown>] : [];
+};
+
+/** Whether the vault's policy holds our statement as declared (the others are not ours). */
+export function admitsOrganization(
+  policy: PolicyDocument | undefined,
+  organizationId: string,
+): boolean {
+  const ours = statementsOf(policy).filter((s) => s.Sid === CENTRAL_VAULT_POLICY_SID);
+  return ours.length === 1 && samePolicy(ours[0], centralVaultPolicyStatement(organizationId));
+}
+
+/**
+ * The access policy wanted: the current one with our statement as declared, in its place (or
+ * added last); its other statements and top-level fields (Id) as they are.
+ */
 export function wantedVaultPolicy(
   current: PolicyDocument | undefined,
   organizationId: string,
 ): PolicyDocument {
-  const others = ((current?.Statement as Record<string, unknown>[] | undefined) ?? []).filter(
-    (s) => s.Sid !== CENTRAL_VAULT_POLICY_SID,
-  );
-  return {
-    Version: '2012-10-17',
-    Statement: [...others, centralVaultPolicyStatement(organizationId)],
-  };
+  const ours = centralVaultPolicyStatement(organizationId);
+  const statements = statementsOf(current);
+  const at = statements.findIndex((s) => s.Sid === CENTRAL_VAULT_POLICY_SID);
+  const others = statements.filter((s) => s.Sid !== CENTRAL_VAULT_POLICY_SID);
+  const Statement =
+    at < 0 ? [...others, ours] : [...others.slice(0, at), ours, ...others.slice(at)];
+  return { ...(current ?? {}), Version: current?.Version ?? '2012-10-17', Statement };
 }
 
 export type LockDecision =
   | { action: 'none' }
   | { action: 'put'; settings: VaultLockSettings; what: string }
-  | { action: 'immutable'; problem: string };
+  /** AWS refuses the change: a compliance lock past its grace time. */
+  | { action: 'immutable'; problem: string }
+  /** The configuration asks less than the vault has: never applied by onboarding. */
+  | { action: 'weaker'; problem: string };
 
 const days = (n: number | undefined) => (n === undefined ? 'none' : `${n} days`);
 
@@ -111,10 +132,22 @@ export function lockDecision(
     hasMode === wanted.mode;
   if (same) return { action: 'none' };
   const describe = `${wanted.mode} mode, minimum ${days(wanted.minRetentionDays)}, maximum ${days(wanted.maxRetentionDays)}`;
+  const has = `minimum ${days(vault.minRetentionDays)}, maximum ${days(vault.maxRetentionDays)}`;
   if (vault.locked && vault.lockDate && vault.lockDate.getTime() <= now.getTime()) {
     return {
       action: 'immutable',
-      problem: `Vault Lock is in compliance mode and immutable since ${vault.lockDate.toISOString()} (minimum ${days(vault.minRetentionDays)}, maximum ${days(vault.maxRetentionDays)}): it cannot become ${describe}`,
+      problem: `Vault Lock is in compliance mode and immutable since ${vault.lockDate.toISOString()} (${has}): it cannot become ${describe}`,
+    };
+  }
+  // A shorter minimum, or compliance (in its grace time) back to governance: less protection.
+  if (
+    vault.locked &&
+    (wanted.minRetentionDays < (vault.minRetentionDays ?? 0) ||
+      (hasMode === 'compliance' && !compliance))
+  ) {
+    return {
+      action: 'weaker',
+      problem: `Vault Lock (${hasMode} mode, ${has}) is stronger than configured (${describe}); onboarding never weakens a lock`,
     };
   }
   return {
@@ -147,8 +180,8 @@ export async function ensureCentralVault(
   const vault = await backup.describeVault(name);
   // In a dry run the vault may only be planned: everything on it is planned too.
   const current = vault ? await backup.vaultAccessPolicy(name) : undefined;
-  const policy = wantedVaultPolicy(current, organizationId);
-  if (!current || !samePolicy(current, policy)) {
+  if (!admitsOrganization(current, organizationId)) {
+    const policy = wantedVaultPolicy(current, organizationId);
     await act(
       changes,
       `let the organization copy into central vault ${name} in ${region} (access policy)`,
@@ -184,15 +217,15 @@ export async function verifyCentralVault(
   const vault = await backup.describeVault(name);
   if (!vault) return [`central vault ${name} is missing in ${region}`];
   const problems: string[] = [];
-  const current = await backup.vaultAccessPolicy(name);
-  if (!current || !samePolicy(current, wantedVaultPolicy(current, organizationId))) {
+  if (!admitsOrganization(await backup.vaultAccessPolicy(name), organizationId)) {
     problems.push(
       `central vault ${name} in ${region} does not admit copies from organization ${organizationId}`,
     );
   }
   const lock = lockDecision(vault, central.vaultLock, now);
-  if (lock.action === 'immutable')
+  if (lock.action === 'immutable' || lock.action === 'weaker') {
     problems.push(`central vault ${name} in ${region}: ${lock.problem}`);
+  }
   if (lock.action === 'put') {
     problems.push(`central vault ${name} in ${region}: Vault Lock is not as configured`);
   }

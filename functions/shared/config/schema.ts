@@ -573,8 +573,7 @@ export const ConfigSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['centralBackup', 'accountId'],
-        message:
-          'is the management account, which is not onboarded (onboarding.onboardManagementAccount is false): nothing would create the central vault. Use a member account for backups (AWS advises against workloads and data in the management account)',
+        message: `is the management account, which is not onboarded (${config.onboarding ? 'onboarding.onboardManagementAccount is false' : 'onboarding is not configured'}): nothing would create the central vault. Use a member account for backups (AWS advises against workloads and data in the management account)`,
       });
     }
     (rules ?? []).forEach((rule, i) => {
