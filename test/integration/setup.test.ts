@@ -5,6 +5,15 @@ import { AwsOrganizationSetup } from '../../tools/adapters/organization-setup';
 import { AwsPrerequisites } from '../../tools/adapters/prerequisites';
 import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../../tools/backup-policy/load';
 import { exampleConfig } from '../helpers/fixtures';
+import {
+  AttachPolicyCommand,
+  CreatePolicyCommand,
+  DescribeAccountCommand,
+  EnableAWSServiceAccessCommand,
+  ListPoliciesForTargetCommand,
+} from '@aws-sdk/client-organizations';
+import { localSetupAdapters } from '../../tools/sandbox/organization-setup';
+import { memberClients } from '../../tools/sandbox/provision';
 import { freshWorld } from './harness';
 
 /**
@@ -70,19 +79,12 @@ it('delegated-admin: registers the account, syncs AWS Backup and delegates backu
       },
     },
   };
-  // moto has no CloudFormation ActivateOrganizationsAccess / DescribeOrganizationsAccess: here
-  // they are what they do in Organizations, StackSets' trusted access (launcher gap 14 notes).
-  const stackSets = 'member.org.stacksets.cloudformation.amazonaws.com';
-  const reader = new (class extends AwsPrerequisites {
-    override async stackSetsAccess() {
-      return (await this.trustedServices()).includes(stackSets) ? 'ENABLED' : 'DISABLED';
-    }
-  })(world.c);
-  const writer = new (class extends AwsOrganizationSetup {
-    override async activateStackSetsAccess() {
-      await this.enableTrustedAccess(stackSets);
-    }
-  })(world.c.organizations);
+  const { reader, writer } = localSetupAdapters(world.c);
+  // Before setup, the account is a member like any other: moto's own, empty answer.
+  const asAdmin = (await memberClients(world.c, world.aws.endpoint, admin, 'us-east-1'))
+    .organizations;
+  const other = world.org.accounts[1]!.id;
+  await expect(asAdmin.send(new DescribeAccountCommand({ AccountId: other }))).rejects.toThrow();
   const documents = [...loadBackupPolicies(BACKUP_POLICIES_DIR).values()].map((p) => p.document);
   const setup = () =>
     runSetup(config, reader, writer, {
@@ -115,4 +117,27 @@ it('delegated-admin: registers the account, syncs AWS Backup and delegates backu
   );
   expect(checks.get('deployment-mode')).toBe('pass');
   expect(checks.get('backup-policy-delegation')).toBe('pass');
+
+  // Now the delegated administrator reads the organization and manages backup policies, as
+  // the resource policy lets it (launcher gap 15), and nothing else.
+  const read = await asAdmin.send(new DescribeAccountCommand({ AccountId: other }));
+  expect(read.Account?.Id).toBe(other);
+  const created = await asAdmin.send(
+    new CreatePolicyCommand({
+      Name: 'delegated-policy',
+      Description: 'made by the delegated administrator',
+      Type: 'BACKUP_POLICY',
+      Content: JSON.stringify({ plans: {} }),
+    }),
+  );
+  await asAdmin.send(
+    new AttachPolicyCommand({ PolicyId: created.Policy!.PolicySummary!.Id!, TargetId: other }),
+  );
+  const attached = await world.c.organizations.send(
+    new ListPoliciesForTargetCommand({ TargetId: other, Filter: 'BACKUP_POLICY' }),
+  );
+  expect(attached.Policies!.map((p) => p.Name)).toContain('delegated-policy');
+  await expect(
+    asAdmin.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'ssm.amazonaws.com' })),
+  ).rejects.toMatchObject({ name: 'AccessDeniedException' });
 });

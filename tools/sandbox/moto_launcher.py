@@ -102,6 +102,16 @@
     ResourcePolicyNotFoundException when there is none. The policy is stored, not evaluated:
     what it delegates is checked on the document (unit tests), not by a refused call.
 
+15. A delegated administrator's Organizations calls (moto answers a member account from its own,
+    empty backend): an account registered as delegated administrator for any service reads the
+    organization as AWS lets every delegated administrator read it (Describe/List of the
+    organization, its accounts, OUs, parents, children, tags, policies, targets, services and
+    delegated administrators, and effective policies of any account), served by the management
+    account's backend; any other call (CreatePolicy, AttachPolicy, TagResource, ...) only when
+    the Organizations resource policy (14) has an Allow statement naming the account (its id or
+    root ARN, or "*") and the action (or organizations:*), else AccessDeniedException. The
+    statement's Resource and Condition are not evaluated. Other members: as moto answers.
+
 Usage: python3 moto_launcher.py -H 127.0.0.1 -p PORT
 """
 
@@ -1122,11 +1132,9 @@ class EffectivePolicyNotFoundException(organizations_exceptions.OrganizationsCli
 
 
 class OrganizationsAccessDeniedException(organizations_exceptions.OrganizationsClientError):
-    def __init__(self):
-        super().__init__(
-            "AccessDeniedException",
-            "You don't have permissions to access the effective policy of another account.",
-        )
+    def __init__(self, message="You don't have permissions to access the effective policy of "
+                 "another account."):
+        super().__init__("AccessDeniedException", message)
 
 
 _MANAGEMENT_POLICY_TYPES = ("BACKUP_POLICY", "TAG_POLICY", "AISERVICES_OPT_OUT_POLICY")
@@ -1210,7 +1218,8 @@ def describe_effective_policy(self):
     if not _ACCOUNT_ID.match(target):
         raise organizations_exceptions.InvalidInputException(
             "You specified an invalid value: the target of an effective policy must be an account.")
-    if target != caller and org.master_account_id != caller:
+    if (target != caller and org.master_account_id != caller
+            and _delegated_management_backend(caller) is None):
         raise OrganizationsAccessDeniedException()
     account = next((a for a in backend.accounts if a.id == target), None)
     if account is None:
@@ -1239,6 +1248,68 @@ def describe_effective_policy(self):
 
 
 organizations_responses.OrganizationsResponse.describe_effective_policy = describe_effective_policy
+
+# --- 15. A delegated administrator's Organizations calls ------------------------------------------
+
+_DELEGATED_READS = {
+    "DescribeOrganization", "DescribeOrganizationalUnit", "DescribeAccount", "DescribePolicy",
+    "DescribeEffectivePolicy", "ListAccounts", "ListAccountsForParent", "ListChildren",
+    "ListOrganizationalUnitsForParent", "ListParents", "ListRoots", "ListTagsForResource",
+    "ListPolicies", "ListPoliciesForTarget", "ListTargetsForPolicy",
+    "ListAWSServiceAccessForOrganization", "ListDelegatedAdministrators",
+    "ListDelegatedServicesForAccount", "DescribeResourcePolicy",
+}
+
+
+def _delegated_management_backend(caller):
+    """The management account's backend when the caller is a delegated administrator, else None."""
+    if caller in organizations_models.organizations_backends.master_accounts:
+        backend, org = _organization_of(caller)
+        if org is not None and caller != org.master_account_id and any(
+                a.account.id == caller for a in getattr(backend, "admins", [])):
+            return backend
+    return None
+
+
+def _delegated_by_policy(backend, caller, action):
+    stored = getattr(backend.org, "_sandbox_resource_policy", None)
+    if not stored:
+        return False
+    try:
+        statements = _statement_list(json.loads(stored["Content"]).get("Statement", []))
+    except ValueError:
+        return False
+    names = {caller, f"arn:aws:iam::{caller}:root", "*"}
+    for st in statements:
+        if st.get("Effect") != "Allow":
+            continue
+        principal = st.get("Principal")
+        principals = {"*"} if principal == "*" else set(
+            _statement_list((principal or {}).get("AWS", [])))
+        actions = set(_statement_list(st.get("Action", [])))
+        if principals & names and actions & {f"organizations:{action}", "organizations:*", "*"}:
+            return True
+    return False
+
+
+_own_organizations_backend = organizations_responses.OrganizationsResponse.organizations_backend
+
+
+def _organizations_backend(self):
+    caller = self.current_account
+    management = _delegated_management_backend(caller)
+    if management is None:
+        return _own_organizations_backend.fget(self)
+    action = self._get_action()
+    if action in _DELEGATED_READS or _delegated_by_policy(management, caller, action):
+        return management
+    raise OrganizationsAccessDeniedException(
+        f"You don't have permissions to access this resource: organizations:{action} is not "
+        "delegated to this account by the organization's resource policy.")
+
+
+organizations_responses.OrganizationsResponse.organizations_backend = property(
+    _organizations_backend)
 
 # --- 10. CloudTrail LookupEvents ----------------------------------------------------------------
 
