@@ -1123,4 +1123,4 @@ function deploymentParts(config, region) {
   };
 }
 
-module.exports = { resolve: resolveStageConfig };
+module.exports = { resolve: resolveStageConfig, memberRoleStackSet };

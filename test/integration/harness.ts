@@ -11,7 +11,7 @@ export const localAws = () => connectLocalAws(process.env.LOCAL_AWS_ENDPOINT!);
 /** An empty moto, then the organization and the notification stack, as the sandbox builds them. */
 export async function freshWorld(
   config: Config = exampleConfig(),
-  options: { centralAccount?: boolean } = {},
+  options: { centralAccount?: boolean; delegatedAdmin?: boolean } = {},
 ): Promise<World> {
   const aws = localAws();
   await aws.reset();

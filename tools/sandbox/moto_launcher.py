@@ -23,7 +23,7 @@
    ListBackupJobSummaries, all computed from the jobs the sandbox records (see 8).
    Simplifications: ByAccountId (`*` or another account's id) and the summaries' AccountId
    ANY / AGGREGATE_ALL reach other accounts only when the caller is the organization's management
-   account (delegated administrators are not modelled); any other caller sees its own jobs. No
+   account or AWS Backup's registered delegated administrator; any other caller sees its own jobs. No
    30-day retention window: every recorded job is listed. Summaries count jobs by CreationDate;
    ONE_DAY gives one row per UTC day of the last 14 days (as the model documents), SEVEN_DAYS
    and FOURTEEN_DAYS one row for the period up to now; an omitted State, ResourceType or
@@ -111,6 +111,11 @@
     the Organizations resource policy (14) has an Allow statement naming the account (its id or
     root ARN, or "*") and the action (or organizations:*), else AccessDeniedException. The
     statement's Resource and Condition are not evaluated. Other members: as moto answers.
+
+16. CloudFormation AWS::IAM::Role: moto ignores ManagedPolicyArns (the role is created without
+    them): attach each, as CloudFormation does (the member role StackSet's template attaches the
+    AWS Backup service policies to the baseline's service role); and it stores an inline policy
+    given as an object as that object, answering GetRolePolicy with its Python repr: store JSON.
 
 Usage: python3 moto_launcher.py -H 127.0.0.1 -p PORT
 """
@@ -319,9 +324,14 @@ def _organization_of(account_id):
 
 
 def _managed_accounts(caller):
-    """Account ids of the organization when the caller is its management account, else None."""
+    """Account ids of the organization when the caller is its management account or AWS Backup's
+    delegated administrator (cross-account monitoring), else None."""
     backend, org = _organization_of(caller)
-    if org is None or org.master_account_id != caller:
+    if org is None:
+        return None
+    delegated = any(a.account.id == caller and "backup.amazonaws.com" in a.services
+                    for a in getattr(backend, "admins", []))
+    if org.master_account_id != caller and not delegated:
         return None
     return [a.id for a in backend.accounts]
 
@@ -1501,6 +1511,31 @@ def assume_role(self, region_name, role_session_name, role_arn, policy, duration
 
 _sts_models.STSBackend.assume_role = assume_role
 
+
+# --- 16. CloudFormation roles with managed policies ----------------------------------------------
+
+_role_from_cloudformation = iam_models.Role.create_from_cloudformation_json.__func__
+
+
+def _role_with_managed_policies(cls, resource_name, cloudformation_json, account_id, region_name,
+                                **kwargs):
+    properties = dict(cloudformation_json["Properties"])
+    # Inline policies as JSON text (moto would store the dict and answer its Python repr).
+    properties["Policies"] = [
+        {**p, "PolicyDocument": p["PolicyDocument"] if isinstance(p["PolicyDocument"], str)
+         else json.dumps(p["PolicyDocument"])}
+        for p in properties.get("Policies", [])
+    ]
+    cloudformation_json = {**cloudformation_json, "Properties": properties}
+    role = _role_from_cloudformation(cls, resource_name, cloudformation_json, account_id,
+                                     region_name, **kwargs)
+    backend = iam_models.iam_backends[account_id][get_partition(region_name)]
+    for arn in cloudformation_json["Properties"].get("ManagedPolicyArns", []):
+        backend.attach_role_policy(arn, role.name)
+    return role
+
+
+iam_models.Role.create_from_cloudformation_json = classmethod(_role_with_managed_policies)
 
 # --- 13. DynamoDB: one request at a time -----------------------------------------------------------
 # moto_server is threaded and its DynamoDB tables are plain dicts: two concurrent UpdateItems on one

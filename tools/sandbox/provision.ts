@@ -56,7 +56,7 @@ export interface LocalClients {
   dynamodb: DynamoDBClient;
 }
 
-type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+export type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 
 export function localClients(
   endpoint: string,
@@ -110,6 +110,15 @@ export async function memberClients(
   region: string,
   roleName = 'OrganizationAccountAccessRole',
 ): Promise<LocalClients> {
+  return localClients(endpoint, region, await credentialsIn(c, accountId, roleName));
+}
+
+/** Credentials in another account of the organization, through its administrator role. */
+export async function credentialsIn(
+  c: LocalClients,
+  accountId: string,
+  roleName = 'OrganizationAccountAccessRole',
+): Promise<Credentials> {
   const out = await c.sts.send(
     new AssumeRoleCommand({
       RoleArn: `arn:aws:iam::${accountId}:role/${roleName}`,
@@ -117,11 +126,11 @@ export async function memberClients(
     }),
   );
   const cr = out.Credentials!;
-  return localClients(endpoint, region, {
+  return {
     accessKeyId: cr.AccessKeyId!,
     secretAccessKey: cr.SecretAccessKey!,
-    sessionToken: cr.SessionToken,
-  });
+    ...(cr.SessionToken ? { sessionToken: cr.SessionToken } : {}),
+  };
 }
 
 export interface AccountSpec {
@@ -330,6 +339,8 @@ export async function createOnboardingStack(
   c: LocalClients,
   settings: StackSettings,
   policies: Iterable<{ name: string; document: unknown }>,
+  /** Where account events arrive: the management account's default bus, or the central bus. */
+  accountEventsBus = 'default',
 ): Promise<OnboardingStack> {
   const dlq = await createQueue(c.sqs, settings.names.onboardingDlq);
   const queue = await createQueue(c.sqs, settings.names.onboardingQueue, {
@@ -343,6 +354,7 @@ export async function createOnboardingStack(
   await c.eventbridge.send(
     new PutRuleCommand({
       Name: ruleName,
+      EventBusName: accountEventsBus,
       EventPattern: JSON.stringify(settings.accountEventPattern),
       State: 'ENABLED',
     }),
@@ -350,6 +362,7 @@ export async function createOnboardingStack(
   await c.eventbridge.send(
     new PutTargetsCommand({
       Rule: ruleName,
+      EventBusName: accountEventsBus,
       Targets: [{ Id: 'onboarding-queue', Arn: queue.arn, DeadLetterConfig: { Arn: dlq.arn } }],
     }),
   );

@@ -41,6 +41,13 @@ import {
 } from './provision';
 import { readStackSettings, type StackSettings } from './stack-settings';
 import { isAccountId } from '../../functions/shared/patterns';
+import {
+  delegateAdministration,
+  DELEGATED_ADMIN_ACCOUNT,
+  deployManagementForwarder,
+  deployMemberRole,
+  memberRoleStackInstance,
+} from './delegated';
 
 /**
  * A local organization with the notification stack deployed: what the sandbox plays its scenario
@@ -56,7 +63,14 @@ export interface OnboardingWorld extends World {
 
 export interface World {
   aws: Pick<LocalAws, 'endpoint' | 'reset' | 'data'>;
+  /** The stack account's clients: the management account, or the delegated administrator. */
   c: LocalClients;
+  /** The management account's clients: the organization itself, its own events. */
+  management: LocalClients;
+  /** The account the stack runs in. */
+  stackAccountId: string;
+  /** delegated-admin: the member role StackSet's stack instance, played in each new account. */
+  memberRoleInstance?: ReturnType<typeof memberRoleStackInstance>;
   config: Config;
   settings: StackSettings;
   org: SandboxOrganization;
@@ -80,26 +94,45 @@ export async function buildWorld(
   aws: World['aws'],
   config: Config,
   stage = 'sandbox',
-  options: { centralAccount?: boolean } = {},
+  /**
+   * centralAccount: a central backup account for `centralBackup`. delegatedAdmin: the stack in a
+   * delegated administrator account (tools/sandbox/delegated.ts); the functions then run with
+   * its credentials (this process's AWS_* environment).
+   */
+  options: { centralAccount?: boolean; delegatedAdmin?: boolean } = {},
 ): Promise<World> {
   const settings = readStackSettings(stage);
-  const c = localClients(aws.endpoint);
+  const management = localClients(aws.endpoint);
   const central = options.centralAccount && config.centralBackup;
-  const org = await createOrganization(
-    c,
-    central ? [...DEFAULT_ACCOUNTS, CENTRAL_BACKUP_ACCOUNT] : DEFAULT_ACCOUNTS,
-  );
+  const org = await createOrganization(management, [
+    ...DEFAULT_ACCOUNTS,
+    ...(central ? [CENTRAL_BACKUP_ACCOUNT] : []),
+    ...(options.delegatedAdmin ? [DELEGATED_ADMIN_ACCOUNT] : []),
+  ]);
   // The configuration names moto's organization, as a deployed one names the real one.
   config.organizationId = org.id;
   // And its central backup account, when the world has one.
   if (central) {
     central.accountId = org.accounts.find((a) => a.name === CENTRAL_BACKUP_ACCOUNT.name)!.id;
   }
+  let c = management;
+  let stackAccountId = org.managementAccountId;
+  if (options.delegatedAdmin) {
+    stackAccountId = org.accounts.find((a) => a.name === DELEGATED_ADMIN_ACCOUNT.name)!.id;
+    const { credentials } = await delegateAdministration(config, management, org, stackAccountId);
+    c = localClients(aws.endpoint, 'us-east-1', credentials);
+    // As deployed: the functions' SDK clients have the delegated administrator's credentials.
+    process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
+    if (credentials.sessionToken) process.env.AWS_SESSION_TOKEN = credentials.sessionToken;
+  }
   const stack = await createNotificationStack(c, settings, config, org.id);
   const env = stackEnvironment(config, stack, `${settings.service}-${stage}-`);
   return {
     aws,
     c,
+    management,
+    stackAccountId,
     config,
     settings,
     org,
@@ -137,12 +170,43 @@ export async function addOnboarding(world: World): Promise<OnboardingWorld> {
       p.file,
     ) as BackupPolicyDocument,
   }));
-  const onboarding = await createOnboardingStack(world.c, world.settings, policies);
+  const delegated = world.config.deployment.mode === 'delegated-admin';
+  const onboarding = await createOnboardingStack(
+    world.c,
+    world.settings,
+    policies,
+    // delegated-admin: account events come through the management forwarder to the central bus.
+    delegated ? world.stack.busName : 'default',
+  );
+  const onboardRoleArn = `arn:aws:iam::${world.stackAccountId}:role/${world.settings.names.onboardRole}`;
+  const watchRoleArn = `arn:aws:iam::${world.stackAccountId}:role/${world.settings.names.watchRole}`;
+  if (delegated) {
+    await deployManagementForwarder(world.aws.endpoint, world.config, world.stack.busArn);
+    world.memberRoleInstance = memberRoleStackInstance(
+      world.config,
+      `${world.settings.service}-${world.settings.stage}`,
+      {
+        accountId: world.stackAccountId,
+        onboardRoleArn,
+        watchRoleArn,
+        centralBusArn: world.stack.busArn,
+      },
+    );
+    // The StackSet's instances in every member account (the management account has none).
+    for (const account of world.org.accounts) {
+      await deployMemberRole(
+        world.aws.endpoint,
+        world.management,
+        account.id,
+        world.memberRoleInstance,
+      );
+    }
+  }
   const env: NodeJS.ProcessEnv = {
     ...world.env,
     CENTRAL_BUS_ARN: world.stack.busArn,
-    CONTROL_PLANE_ROLE_ARN: `arn:aws:iam::${world.org.managementAccountId}:role/${world.settings.names.onboardRole}`,
-    WATCH_ROLE_ARN: `arn:aws:iam::${world.org.managementAccountId}:role/${world.settings.names.watchRole}`,
+    CONTROL_PLANE_ROLE_ARN: onboardRoleArn,
+    WATCH_ROLE_ARN: watchRoleArn,
     ONBOARDING_QUEUE_URL: onboarding.queueUrl,
     WATCH_QUEUE_URL: onboarding.watchQueueUrl,
     ...regionForwardingEnvironment(world),
@@ -163,6 +227,8 @@ export async function addOnboarding(world: World): Promise<OnboardingWorld> {
  * other backup regions) and their role, as infra/stage-config.js names them.
  */
 function regionForwardingEnvironment(world: World): NodeJS.ProcessEnv {
+  // delegated-admin: the management forwarder keeps those rules, not the stack.
+  if (world.config.deployment.mode === 'delegated-admin') return {};
   const home = world.config.controlTower.homeRegion ?? 'us-east-1';
   const management = managementForwardingRegions(world.config, 'us-east-1');
   if (home === 'us-east-1' && !management.length) return {};
@@ -185,7 +251,7 @@ export async function newMemberAccount(
   world: World,
   spec: { name: string; email: string; ou?: string },
 ): Promise<string> {
-  const id = await createAccount(world.c, spec);
+  const id = await createAccount(world.management, spec);
   if (spec.ou) {
     let ouId = world.org.ous[spec.ou];
     if (!ouId) {
@@ -194,12 +260,12 @@ export async function newMemberAccount(
       const parentId =
         parts.length > 1 ? world.org.ous[parts.slice(0, -1).join('/')] : world.org.rootId;
       if (!parentId) throw new Error(`OU ${parts.slice(0, -1).join('/')} does not exist`);
-      const ou = await world.c.organizations.send(
+      const ou = await world.management.organizations.send(
         new CreateOrganizationalUnitCommand({ ParentId: parentId, Name: parts[parts.length - 1] }),
       );
       ouId = world.org.ous[spec.ou] = ou.OrganizationalUnit!.Id!;
     }
-    await world.c.organizations.send(
+    await world.management.organizations.send(
       new MoveAccountCommand({
         AccountId: id,
         SourceParentId: world.org.rootId,
@@ -208,6 +274,10 @@ export async function newMemberAccount(
     );
   }
   world.org.accounts.push({ id, name: spec.name, email: spec.email, ou: spec.ou ?? '' });
+  // The StackSet's automatic deployment: the member role reaches the new account.
+  if (world.memberRoleInstance) {
+    await deployMemberRole(world.aws.endpoint, world.management, id, world.memberRoleInstance);
+  }
   return id;
 }
 
@@ -253,7 +323,7 @@ export async function emitEvent(
   from: { account: 'management'; region?: string } | { account: 'member'; id: string },
   event: EventToPut,
 ): Promise<{ eventId: string; accountId: string; region: string }> {
-  let sender = world.c;
+  let sender = world.management;
   let accountId = world.org.managementAccountId;
   let region = 'us-east-1';
   if (from.account === 'management' && from.region && from.region !== region) {
@@ -264,7 +334,7 @@ export async function emitEvent(
   if (from.account === 'member') {
     accountId = from.id;
     region = event.region ?? 'us-east-1';
-    sender = await memberClients(world.c, world.aws.endpoint, accountId, region);
+    sender = await memberClients(world.management, world.aws.endpoint, accountId, region);
     const key = `${accountId}/${region}`;
     if (!world.forwarding.has(key)) {
       await createForwardingRule(sender, world.stack.busArn, world.settings.backupJobEventPattern);
