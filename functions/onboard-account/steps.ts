@@ -468,9 +468,12 @@ async function assumeAccess(
   act: Act,
 ): Promise<{ member: MemberAccount; memberRoleArn?: string }> {
   const wanted = settings.memberRole;
-  if (req.roles || !wanted) return { member: await assumeWithPatience(req, deps, settings) };
+  if (!wanted) return { member: await assumeWithPatience(req, deps, settings) };
   const partition = partitionOfArn(deps.controlPlaneRoleArn);
   const memberRoleArn = `arn:${partition}:iam::${req.accountId}:role/${wanted.name}`;
+  // The daily check's dry run through its own role: the keys are expected to name the member
+  // role, as onboarding made them (without it, every key would be drift every day).
+  if (req.roles) return { member: await assumeWithPatience(req, deps, settings), memberRoleArn };
   if (wanted.deploy === 'stackset' && !deps.accessViaAdminRoles) {
     const member = await assumeWithPatience(req, deps, settings, {
       roles: [wanted.name],

@@ -5,7 +5,7 @@ import { buildSweepDeps } from '../../functions/reconcile/handler';
 import { sweep } from '../../functions/reconcile/sweep';
 import { runDoctor, type DoctorCheck } from '../../tools/backupctl/doctor';
 import { MEMBER_ROLE_NAME } from '../../tools/sandbox/delegated';
-import { localClientConfig, useLocalAwsEnvironment } from '../../tools/sandbox/local-aws';
+import { localClientConfig, withLocalCredentials } from '../../tools/sandbox/local-aws';
 import { localSetupAdapters } from '../../tools/sandbox/organization-setup';
 import { credentialsIn } from '../../tools/sandbox/provision';
 import {
@@ -46,16 +46,6 @@ afterAll(() => {
     else process.env[k] = saved[k];
   }
 });
-
-async function withManagementCredentials<T>(run: () => Promise<T>): Promise<T> {
-  const functions = { ...process.env };
-  useLocalAwsEnvironment(world.aws.endpoint);
-  try {
-    return await run();
-  } finally {
-    Object.assign(process.env, functions);
-  }
-}
 
 const aimed = (name: string, fromId: string, toId: string): EventToPut =>
   JSON.parse(JSON.stringify(sample(name)).split(fromId).join(toId)) as EventToPut;
@@ -137,7 +127,7 @@ it('the sweep onboards every member (not the management account); doctor passes 
   // As the management account: the forwarder's side (doctor's clients read the process's
   // credentials, the functions' until now).
   const asManagement = status(
-    await withManagementCredentials(() =>
+    await withLocalCredentials(undefined, () =>
       runDoctor(world.config, localSetupAdapters(world.management).reader, targets),
     ),
   );

@@ -17,12 +17,12 @@ const alive = (pid: number) => {
   }
 };
 
-async function run(keep: boolean) {
+async function run(keep: boolean, mode: 'delegated-admin' | 'management' = 'delegated-admin') {
   const outDir = mkdtempSync(join(tmpdir(), 'sandbox-'));
   let out = '';
   let progress = '';
   const code = await runSandbox(
-    { keep, verbose: false, outDir, configFile: EXAMPLE_CONFIG },
+    { mode, keep, verbose: false, outDir, configFile: EXAMPLE_CONFIG },
     { out: (t) => (out += t), progress: (t) => (progress += `${t}\n`) },
   );
   const pid = Number(/pid (\d+)/.exec(progress)?.[1]);
@@ -45,16 +45,24 @@ describe('backupctl sandbox', () => {
     expect(out).toMatch(
       /PASS +central-vault:eu-west-1 +central vault org-backup-vault in eu-west-1/,
     );
-    expect(out).toMatch(/PASS +accounts +5 ready, 0 failed/);
+    // The default topology: the stack in a delegated administrator account (6 members ready,
+    // it among them; the management account is not onboarded), the forwarder read from there.
+    expect(progress).toMatch(/mode delegated-admin: the stack in \d{12}, the management forwarder/);
+    expect(out).toMatch(/PASS +accounts +6 ready, 0 failed/);
+    expect(out).toMatch(/PASS +deployment-mode +running in the delegated administrator account/);
+    expect(out).toMatch(
+      /PASS +management-forwarder +7 forwarder rule\(s\) in eu-west-1, us-east-1/,
+    );
+    expect(out).toMatch(/PASS +backup-policy-delegation/);
     const outbox = readdirSync(join(outDir, 'outbox'));
     // 7 job and malware notifications, 4 "backup-ready" messages, 1 failed account creation,
     // the management account's failed backup in eu-west-1 (admins and DBAs, through its rule);
     // then watching: the tamper alert, the coverage gap, the recovered failure (admins and DBAs),
     // the drift repaired, the digest; then the incident: its first alert and its summary (admins
     // and DBAs each), and one recovered notice.
-    expect(outbox.filter((f) => f.endsWith('.html'))).toHaveLength(26);
-    expect(outbox.filter((f) => /-is-backup-ready\.html$/.test(f))).toHaveLength(5);
-    expect(outbox.filter((f) => f.endsWith('.txt'))).toHaveLength(26);
+    expect(outbox.filter((f) => f.endsWith('.html'))).toHaveLength(27);
+    expect(outbox.filter((f) => /-is-backup-ready\.html$/.test(f))).toHaveLength(6);
+    expect(outbox.filter((f) => f.endsWith('.txt'))).toHaveLength(27);
     for (const kind of [
       'not-backed-up',
       'recovered',
@@ -102,10 +110,12 @@ describe('backupctl sandbox', () => {
     expect(alive(pid)).toBe(false);
   });
 
-  it('--keep leaves moto running and says how to reach and stop it', async () => {
-    const { code, out, pid } = await run(true);
+  it('--management --keep: the management topology passes too; moto keeps running, with how to reach and stop it', async () => {
+    const { code, out, progress, pid } = await run(true, 'management');
     try {
       expect(code).toBe(0);
+      expect(progress).toMatch(/mode management: the stack in 123456789012/);
+      expect(out).toContain('OK: every event did what it should.');
       const endpoint = /AWS_ENDPOINT_URL=(\S+)/.exec(out)?.[1];
       expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(out).toContain(`kill ${pid}`);

@@ -440,6 +440,17 @@ describe('the member role’s permissions, against the calls onboarding makes', 
     );
   });
 
+  it('the daily check of an account onboarded through it finds no drift (its keys name it)', async () => {
+    const w = worldWithMemberRole('stackset');
+    await asTheStackSetLeavesIt(w);
+    expect((await run(w)).outcome).toBe('ready');
+    const readOnly = baseline.readOnlyRole.name;
+    w.access.assumable.add(readOnly);
+    // As the daily check runs it (functions/watch-account/check.ts): its own role, a dry run.
+    const planned = await run(w, { dryRun: true, roles: [readOnly], trigger: 'Reconcile' });
+    expect(planned).toMatchObject({ outcome: 'planned', changes: [], findings: [] });
+  });
+
   it('allows every call of a repair (key policy, rotation, rule state and target)', async () => {
     const w = worldWithMemberRole('stackset');
     await asTheStackSetLeavesIt(w);

@@ -234,7 +234,7 @@ Options:
 
 Exit status: 0 every step done or already on; 1 a step failed; 2 bad usage or configuration.
 `,
-  sandbox: `Usage: backupctl sandbox [--keep] [--verbose] [--out <dir>] [--config <file>]
+  sandbox: `Usage: backupctl sandbox [--management] [--keep] [--verbose] [--out <dir>] [--config <file>]
 
 Runs the notification flow, offline, against a local AWS (moto_server on 127.0.0.1, a free
 port): creates an organization with member accounts and the stack's resources, plays a scenario
@@ -243,6 +243,9 @@ the real handler, then prints a summary and writes every email SES received and 
 message under the output folder.
 
 Options:
+  --management      the stack in the management account (deployment.mode management); by
+                    default it runs in a delegated administrator account, with the management
+                    forwarder and the member role StackSet (deployment.mode delegated-admin)
   --keep            leave moto running afterwards and print how to point tools at it
   -v, --verbose     show the function's structured logs
   --out <dir>       output folder (default: .sandbox)
@@ -309,6 +312,7 @@ const COMMON_OPTIONS = {
 const SANDBOX_OPTIONS = {
   ...COMMON_OPTIONS,
   keep: { type: 'boolean' },
+  management: { type: 'boolean' },
   verbose: { type: 'boolean', short: 'v' },
   out: { type: 'string' },
 } as const;
@@ -451,6 +455,7 @@ async function sandbox(args: string[], io: Io): Promise<number> {
   try {
     return await runSandbox(
       {
+        mode: values.management ? 'management' : 'delegated-admin',
         keep: Boolean(values.keep),
         verbose: Boolean(values.verbose),
         outDir: values.out ?? '.sandbox',

@@ -5,12 +5,11 @@ import {
 } from '@aws-sdk/client-backup';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { centralVault } from '../../functions/shared/central-backup';
-import { AwsOrganizationSetup } from '../adapters/organization-setup';
-import { AwsPrerequisites } from '../adapters/prerequisites';
 import { BACKUP_POLICIES_DIR, loadBackupPolicies } from '../backup-policy/load';
 import { resolveTargets, runDoctor, type DoctorCheck } from '../backupctl/doctor';
 import { runSetup, type SetupStep } from '../backupctl/setup';
-import { localClientConfig, recordBackupJob } from './local-aws';
+import { localClientConfig, recordBackupJob, withLocalCredentials } from './local-aws';
+import { localSetupAdapters } from './organization-setup';
 import { CENTRAL_BACKUP_ACCOUNT, type OnboardingWorld } from './world';
 
 /**
@@ -32,6 +31,8 @@ export const SANDBOX_DOCTOR_EXCEPTIONS: Record<string, string> = {
     'the channels are read by SQS stand-ins here, not by Amazon Q Developer',
   'organization-trail': 'moto has no organization trail',
   'ses-sending': "moto's SES answers sandbox limits (200 messages a day)",
+  'member-role':
+    "moto has no service-managed StackSets: the sandbox deploys the StackSet's template as a stack in each account, so there are no stack instances to list",
 };
 
 export interface CentralOutcome {
@@ -90,25 +91,45 @@ export async function playCentralVault(
     `      copy from ${from.accountId} into ${central.vaultName} (${central.accountId}, ${region}): ${state}; the vault holds ${vault.NumberOfRecoveryPoints ?? inVault} recovery point(s)`,
   );
 
-  // The operator's part after a deploy, with the management account's credentials.
-  const reader = new AwsPrerequisites(world.c);
+  // The operator's part after a deploy: setup with the management account's credentials (in
+  // delegated-admin mode the world ran it already: now it changes nothing), then doctor where
+  // the stack runs; in delegated-admin mode the management forwarder is read from there too.
   const documents = [...loadBackupPolicies(BACKUP_POLICIES_DIR).values()].map((p) => p.document);
-  const setup = await runSetup(
-    world.config,
-    reader,
-    new AwsOrganizationSetup(world.c.organizations),
-    { dryRun: false, backupPolicyDocuments: documents, partition: 'aws' },
-  );
+  const setup = await withLocalCredentials(undefined, () => {
+    const { reader, writer } = localSetupAdapters(world.management);
+    return runSetup(world.config, reader, writer, {
+      dryRun: false,
+      backupPolicyDocuments: documents,
+      partition: 'aws',
+    });
+  });
   for (const s of setup.filter((s) => s.status === 'failed')) {
     problems.push(`backupctl setup: ${s.id} failed: ${s.detail}`);
   }
   progress(
     `      backupctl setup: ${setup.filter((s) => s.status === 'changed').length} changed, ${setup.filter((s) => s.status === 'unchanged').length} already on`,
   );
+  const { reader } = localSetupAdapters(world.c);
   const { targets } = await resolveTargets(reader, undefined, world.env);
   targets.deadLetterQueues = { NotificationDeadLetterQueueUrl: world.stack.dlqUrl };
   targets.stackRegion = 'us-east-1';
-  const doctor = await runDoctor(world.config, reader, targets, documents);
+  let doctor = await runDoctor(world.config, reader, targets, documents);
+  if (world.config.deployment.mode === 'delegated-admin') {
+    const fromManagement = await withLocalCredentials(undefined, () =>
+      runDoctor(world.config, localSetupAdapters(world.management).reader, targets, documents),
+    );
+    const forwarder = fromManagement.find((c) => c.id === 'management-forwarder');
+    if (forwarder) {
+      doctor = doctor.map((c) =>
+        c.id === forwarder.id
+          ? {
+              ...forwarder,
+              detail: `${forwarder.detail} (read with the management account's credentials)`,
+            }
+          : c,
+      );
+    }
+  }
   for (const c of doctor) {
     if (c.status !== 'pass' && !SANDBOX_DOCTOR_EXCEPTIONS[c.id]) {
       problems.push(`backupctl doctor: ${c.id} is ${c.status}: ${c.detail}`);
@@ -138,7 +159,7 @@ async function centralBackupClient(
   accountId: string,
   region: string,
 ): Promise<BackupClient> {
-  const out = await world.c.sts.send(
+  const out = await world.management.sts.send(
     new AssumeRoleCommand({
       RoleArn: `arn:aws:iam::${accountId}:role/OrganizationAccountAccessRole`,
       RoleSessionName: 'backup-control-plane-sandbox',

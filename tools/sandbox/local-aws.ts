@@ -91,6 +91,31 @@ export function useLocalAwsEnvironment(endpoint: string, region = 'us-east-1'): 
   delete process.env.AWS_PROFILE;
 }
 
+/**
+ * Runs `run` with the process's AWS credentials set to these (undefined: the management
+ * account's, as useLocalAwsEnvironment sets them), then puts the previous ones back. The SDK
+ * clients created inside read them: doctor or setup as another account of the sandbox.
+ */
+export async function withLocalCredentials<T>(
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined,
+  run: () => Promise<T>,
+): Promise<T> {
+  const keys = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'] as const;
+  const before = Object.fromEntries(keys.map((k) => [k, process.env[k]]));
+  const set = (k: (typeof keys)[number], v: string | undefined) => {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  };
+  set('AWS_ACCESS_KEY_ID', credentials?.accessKeyId ?? 'testing');
+  set('AWS_SECRET_ACCESS_KEY', credentials?.secretAccessKey ?? 'testing');
+  set('AWS_SESSION_TOKEN', credentials?.sessionToken);
+  try {
+    return await run();
+  } finally {
+    for (const k of keys) set(k, before[k]);
+  }
+}
+
 const running = new Set<ChildProcess>();
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {

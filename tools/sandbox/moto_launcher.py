@@ -40,7 +40,8 @@
    true, CloudFormation, Redshift, S3, SAP HANA on Amazon EC2 and Timestream false; management
    preference DynamoDB and EFS true), DescribeGlobalSettings / UpdateGlobalSettings (per account;
    isCrossAccountBackupEnabled, isMpaEnabled, isDelegatedAdministratorEnabled, all "false" until
-   updated; LastUpdateTime only once updated; Describe needs an organization, Update the
+   updated; LastUpdateTime only once updated; Describe needs an organization and answers the
+   organization's settings, those of its management account, to any member; Update the
    management account, as AWS documents), and Put/Get/DeleteBackupVaultAccessPolicy
    (ResourceNotFoundException for an unknown vault or, on Get, a vault without policy).
 8. Sandbox control endpoints (NOT AWS APIs, plain JSON, no signature):
@@ -1020,9 +1021,12 @@ def _global_settings_backend(self):
 
 
 def describe_global_settings(self):
-    if _organization_of(self.current_account)[1] is None:
+    org = _organization_of(self.current_account)[1]
+    if org is None:
         raise BackupInvalidRequest("Your account is not a member of an organization.")
-    backend = _global_settings_backend(self)
+    # The settings are the organization's, set in its management account: a member (a delegated
+    # administrator) reads those.
+    backend = _backup_backend(org.master_account_id, "us-east-1")
     return ActionResult(_compact({"GlobalSettings": backend.global_settings,
                                   "LastUpdateTime": backend.global_settings_updated}))
 

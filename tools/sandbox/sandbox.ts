@@ -55,6 +55,8 @@ import {
 const ROOT = join(__dirname, '..', '..');
 
 export interface SandboxOptions {
+  /** delegated-admin (the default): the stack in a delegated administrator account. */
+  mode?: 'delegated-admin' | 'management';
   keep: boolean;
   verbose: boolean;
   outDir: string;
@@ -103,11 +105,20 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
   try {
     io.progress(`      moto on ${aws.endpoint} (pid ${aws.pid})`);
     useLocalAwsEnvironment(aws.endpoint);
+    const delegated = (options.mode ?? 'delegated-admin') === 'delegated-admin';
     step(
       2,
-      'creating the organization (3 member accounts in 2 OUs, a central backup account) and the notification stack ...',
+      delegated
+        ? 'creating the organization (3 member accounts in 2 OUs, a central backup account, a delegated administrator), backupctl setup, the stack in the delegated administrator account ...'
+        : 'creating the organization (3 member accounts in 2 OUs, a central backup account) and the stack in the management account ...',
     );
-    const world = await buildWorld(aws, config, 'sandbox', { centralAccount: true });
+    const world = await buildWorld(aws, config, 'sandbox', {
+      centralAccount: true,
+      delegatedAdmin: delegated,
+    });
+    io.progress(
+      `      mode ${world.config.deployment.mode}: the stack in ${world.stackAccountId}${delegated ? ', the management forwarder and the member role StackSet deployed' : ''}`,
+    );
     for (const a of world.org.accounts) io.progress(`      ${a.name} ${a.id} (OU ${a.ou})`);
     // The configuration as played (moto's organization id, the home region): for backupctl.
     const playedConfig = join(options.outDir, 'config.json');
@@ -241,6 +252,8 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
     return 0;
   } finally {
     if (!keep) await aws.stop();
+    // The functions' credentials (the delegated administrator's) do not outlive the run.
+    useLocalAwsEnvironment(aws.endpoint);
   }
 }
 
@@ -530,7 +543,7 @@ function onboardingSummary(o: OnboardingOutcome): string {
     table(rows),
     '',
     'Each ready account got a "[READY] Account … is backup-ready" email; the failed creation an alert;',
-    "the management account's own failed backup in eu-west-1 an alert, through the stack's rule there.",
+    "the management account's own failed backup in eu-west-1 an alert, through the forwarding rule there.",
   ].join('\n');
 }
 
@@ -596,6 +609,13 @@ function accountName(world: World, id: string): string {
   return world.org.accounts.find((a) => a.id === id)?.name ?? '';
 }
 
+/** The stack account's credentials (the delegated administrator's, or testing: management). */
+function stackCredentials(env: NodeJS.ProcessEnv): string {
+  const id = env.AWS_ACCESS_KEY_ID ?? 'testing';
+  const secret = env.AWS_SECRET_ACCESS_KEY ?? 'testing';
+  return `AWS_ACCESS_KEY_ID=${id} AWS_SECRET_ACCESS_KEY=${secret}${env.AWS_SESSION_TOKEN ? ` AWS_SESSION_TOKEN=${env.AWS_SESSION_TOKEN}` : ' AWS_SESSION_TOKEN='}`;
+}
+
 function keepInstructions(
   aws: LocalAws,
   stack: NotificationStack,
@@ -605,7 +625,7 @@ function keepInstructions(
   return `
 moto keeps running (pid ${aws.pid}) on ${aws.endpoint}. Point tools at it:
 
-  export AWS_ENDPOINT_URL=${aws.endpoint} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+  export AWS_ENDPOINT_URL=${aws.endpoint} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 ${stackCredentials(env)}
   aws sqs receive-message --queue-url ${stack.queueUrl}
   aws events list-rules --event-bus-name ${stack.busName}
   npx backupctl plan events/backup/backup-job-state-change.failed.json

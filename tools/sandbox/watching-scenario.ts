@@ -56,7 +56,7 @@ export async function playWatching(
   progress(
     `      ${drifted.name}: a member admin (mallory) disables ${RULE}: tamper alert at once`,
   );
-  const inDrifted = await memberClients(world.c, endpoint, drifted.id, 'us-east-1');
+  const inDrifted = await memberClients(world.management, endpoint, drifted.id, 'us-east-1');
   await inDrifted.eventbridge.send(new DisableRuleCommand({ Name: RULE }));
   await sandboxPost(endpoint, '/_sandbox/cloudtrail/events', {
     accountId: drifted.id,
@@ -90,7 +90,7 @@ export async function playWatching(
   await emitEvent(world, { account: 'member', id: drifted.id }, { ...trail, region: 'us-east-1' });
 
   progress(`      ${untagged.name}: table "orders" tagged backup-plan=daily, never backed up`);
-  const inUntagged = await memberClients(world.c, endpoint, untagged.id, 'us-east-1');
+  const inUntagged = await memberClients(world.management, endpoint, untagged.id, 'us-east-1');
   await inUntagged.dynamodb.send(
     new CreateTableCommand({
       TableName: 'orders',
@@ -162,6 +162,16 @@ export async function playWatching(
     `${dropped.name}: the dropped job event was not recovered`,
   );
   expect(!run.digest.quiet, 'the digest found nothing to say');
+  // Only the planted drift: any other finding is drift the check invented (or missed repairing).
+  for (const a of world.org.accounts) {
+    const extra = (check(a.id)?.findings ?? []).filter(
+      (f) => !(a.id === drifted.id && f.what.includes('is DISABLED in us-east-1')),
+    );
+    expect(
+      extra.length === 0,
+      `${a.name}: the daily check found drift nobody made: ${extra.map((f) => f.what).join('; ')}`,
+    );
+  }
   const rows = world.org.accounts.map((a): WatchingRow => {
     const c = check(a.id);
     const cov = c?.coverage;

@@ -128,11 +128,33 @@ export async function buildWorld(
   }
   const stack = await createNotificationStack(c, settings, config, org.id);
   const env = stackEnvironment(config, stack, `${settings.service}-${stage}-`);
+  let memberRoleInstance: World['memberRoleInstance'];
+  if (options.delegatedAdmin) {
+    // Deployed with the stack (README, "Deploy: delegated administrator").
+    await deployManagementForwarder(aws.endpoint, config, stack.busArn);
+    if (config.onboarding?.memberRole?.deploy === 'stackset') {
+      memberRoleInstance = memberRoleStackInstance(
+        config,
+        `${settings.service}-${settings.stage}`,
+        {
+          accountId: stackAccountId,
+          onboardRoleArn: `arn:aws:iam::${stackAccountId}:role/${settings.names.onboardRole}`,
+          watchRoleArn: `arn:aws:iam::${stackAccountId}:role/${settings.names.watchRole}`,
+          centralBusArn: stack.busArn,
+        },
+      );
+      // The StackSet's instances in every member account (the management account has none).
+      for (const account of org.accounts) {
+        await deployMemberRole(aws.endpoint, management, account.id, memberRoleInstance);
+      }
+    }
+  }
   return {
     aws,
     c,
     management,
     stackAccountId,
+    ...(memberRoleInstance ? { memberRoleInstance } : {}),
     config,
     settings,
     org,
@@ -180,28 +202,6 @@ export async function addOnboarding(world: World): Promise<OnboardingWorld> {
   );
   const onboardRoleArn = `arn:aws:iam::${world.stackAccountId}:role/${world.settings.names.onboardRole}`;
   const watchRoleArn = `arn:aws:iam::${world.stackAccountId}:role/${world.settings.names.watchRole}`;
-  if (delegated) {
-    await deployManagementForwarder(world.aws.endpoint, world.config, world.stack.busArn);
-    world.memberRoleInstance = memberRoleStackInstance(
-      world.config,
-      `${world.settings.service}-${world.settings.stage}`,
-      {
-        accountId: world.stackAccountId,
-        onboardRoleArn,
-        watchRoleArn,
-        centralBusArn: world.stack.busArn,
-      },
-    );
-    // The StackSet's instances in every member account (the management account has none).
-    for (const account of world.org.accounts) {
-      await deployMemberRole(
-        world.aws.endpoint,
-        world.management,
-        account.id,
-        world.memberRoleInstance,
-      );
-    }
-  }
   const env: NodeJS.ProcessEnv = {
     ...world.env,
     CENTRAL_BUS_ARN: world.stack.busArn,
