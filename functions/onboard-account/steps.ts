@@ -472,8 +472,14 @@ async function assumeAccess(
   const partition = partitionOfArn(deps.controlPlaneRoleArn);
   const memberRoleArn = `arn:${partition}:iam::${req.accountId}:role/${wanted.name}`;
   // The daily check's dry run through its own role: the keys are expected to name the member
-  // role, as onboarding made them (without it, every key would be drift every day).
-  if (req.roles) return { member: await assumeWithPatience(req, deps, settings), memberRoleArn };
+  // role, as onboarding made them (without it, every key would be drift every day); unless the
+  // StackSet never made the role here: then an operator onboarded it through the administrator
+  // role, whose keys cannot name a missing role.
+  if (req.roles) {
+    const member = await assumeWithPatience(req, deps, settings);
+    const exists = wanted.deploy !== 'stackset' || Boolean(await member.iam.getRole(wanted.name));
+    return { member, ...(exists ? { memberRoleArn } : {}) };
+  }
   if (wanted.deploy === 'stackset' && !deps.accessViaAdminRoles) {
     const member = await assumeWithPatience(req, deps, settings, {
       roles: [wanted.name],

@@ -451,6 +451,18 @@ describe('the member role’s permissions, against the calls onboarding makes', 
     expect(planned).toMatchObject({ outcome: 'planned', changes: [], findings: [] });
   });
 
+  it('the daily check of an account the StackSet never reached (onboarded by an operator) finds no drift either', async () => {
+    const w = worldWithMemberRole('stackset');
+    // An operator's backupctl onboard, through the administrator role: no member role here.
+    w.deps.accessViaAdminRoles = true;
+    expect((await run(w)).outcome).toBe('ready');
+    w.deps.accessViaAdminRoles = false;
+    const readOnly = baseline.readOnlyRole.name;
+    w.access.assumable.add(readOnly);
+    const planned = await run(w, { dryRun: true, roles: [readOnly], trigger: 'Reconcile' });
+    expect(planned).toMatchObject({ outcome: 'planned', changes: [], findings: [] });
+  });
+
   it('allows every call of a repair (key policy, rotation, rule state and target)', async () => {
     const w = worldWithMemberRole('stackset');
     await asTheStackSetLeavesIt(w);

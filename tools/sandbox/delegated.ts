@@ -115,9 +115,8 @@ export async function deployManagementForwarder(
   centralBusArn: string,
 ): Promise<string[]> {
   const home = config.controlTower.homeRegion ?? 'us-east-1';
-  const regions = [
-    ...new Set(['us-east-1', home, ...managementForwardingRegions(config, 'us-east-1')]),
-  ];
+  const backupRegions = new Set(['us-east-1', ...managementForwardingRegions(config, 'us-east-1')]);
+  const regions = [...new Set(['us-east-1', home, ...backupRegions])];
   const body = readFileSync(join(ROOT, 'infra', 'management-forwarder.yml'), 'utf8');
   for (const region of regions) {
     await deployStack(endpoint, region, undefined, {
@@ -126,6 +125,7 @@ export async function deployManagementForwarder(
       parameters: {
         CentralBusArn: centralBusArn,
         ForwardControlTowerEvents: String(region === home),
+        ForwardBackupEvents: String(backupRegions.has(region)),
       },
     });
   }

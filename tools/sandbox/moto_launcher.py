@@ -100,8 +100,8 @@
     access is off (ConstraintViolationException, SERVICE_ACCESS_NOT_ENABLED); Put/Describe/
     DeleteResourcePolicy (moto: NotImplementedError), one policy per organization: Put and Delete
     by the management account only, Describe also by a delegated administrator;
-    ResourcePolicyNotFoundException when there is none. The policy is stored, not evaluated:
-    what it delegates is checked on the document (unit tests), not by a refused call.
+    ResourcePolicyNotFoundException when there is none. What it delegates is evaluated by 15
+    (actions and principals only); its exact statements are checked on the document (unit tests).
 
 15. A delegated administrator's Organizations calls (moto answers a member account from its own,
     empty backend): an account registered as delegated administrator for any service reads the
@@ -793,7 +793,7 @@ def all_jobs(query):
 
 
 def _visible_accounts(caller, requested):
-    """ByAccountId: other accounts only for the organization's management account."""
+    """ByAccountId: other accounts only for the management account or AWS Backup's delegated administrator."""
     if requested in (None, ""):
         return [caller]
     if requested != "*" and not _ACCOUNT_ID.match(requested):
@@ -1032,7 +1032,8 @@ def describe_global_settings(self):
 
 
 def update_global_settings(self):
-    if _managed_accounts(self.current_account) is None:
+    org = _organization_of(self.current_account)[1]
+    if org is None or org.master_account_id != self.current_account:
         raise BackupInvalidRequest(
             "Only the management account of an organization can update global settings."
         )

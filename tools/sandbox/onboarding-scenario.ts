@@ -40,7 +40,7 @@ export interface OnboardingOutcome {
   problems: string[];
   newAccountId: string;
   sweep: { accounts: number; onboard: number; verify: number };
-  /** The management account's failed job in eu-west-1 (forwarded by the stack's rule there). */
+  /** The management account's failed job in eu-west-1 (forwarded by the rule there). */
   managementJob: { eventId: string; accountId: string; region: string };
   /** The world with onboarding added, for what the sandbox plays next. */
   world: OnboardingWorld;
@@ -59,8 +59,9 @@ export async function playOnboarding(
 ): Promise<OnboardingOutcome> {
   const world = await addOnboarding(base);
   // The landing zone's home region is not us-east-1, and the management account backs up in
-  // other regions too: the reconcile function's first run (as after a deploy) creates the rules
-  // there that forward Control Tower's lifecycle events and the management account's jobs.
+  // other regions too: rules there forward Control Tower's lifecycle events and the management
+  // account's jobs. In management mode the reconcile function's first run (as after a deploy)
+  // creates them; in delegated-admin mode the management forwarder's stacks hold them.
   const home = world.config.controlTower.homeRegion ?? 'us-east-1';
   const forwarding = buildReconcileDeps(world.env).regionForwarding;
   if (forwarding) {

@@ -240,7 +240,15 @@ export async function runSandbox(options: SandboxOptions, io: SandboxIo): Promis
     if (options.keep) {
       keep = true;
       aws.detach();
-      io.out(keepInstructions(aws, world.stack, onboarding.world.env, playedConfig));
+      io.out(
+        keepInstructions(
+          aws,
+          world.stack,
+          onboarding.world.env,
+          playedConfig,
+          world.stackAccountId,
+        ),
+      );
     }
     if (problems.length) {
       io.out(
@@ -593,7 +601,7 @@ function watchingSummary(w: WatchingOutcome): string {
 function centralSummary(c: CentralOutcome): string {
   const expected = c.doctor
     .filter((d) => d.status !== 'pass' && SANDBOX_DOCTOR_EXCEPTIONS[d.id])
-    .map((d) => `  ${d.id}: ${SANDBOX_DOCTOR_EXCEPTIONS[d.id]}`);
+    .map((d) => `  ${d.id}: ${SANDBOX_DOCTOR_EXCEPTIONS[d.id]!.why}`);
   return [
     '\nCentral backup account',
     `  account ${c.centralAccountId}, vault ${c.vaultArn}`,
@@ -621,11 +629,13 @@ function keepInstructions(
   stack: NotificationStack,
   env: NodeJS.ProcessEnv,
   configFile: string,
+  /** Where the stack runs: osls invoke local names its resources there (AWS_ACCOUNT_ID). */
+  stackAccountId: string,
 ): string {
   return `
 moto keeps running (pid ${aws.pid}) on ${aws.endpoint}. Point tools at it:
 
-  export AWS_ENDPOINT_URL=${aws.endpoint} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 ${stackCredentials(env)}
+  export AWS_ENDPOINT_URL=${aws.endpoint} AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 ${stackCredentials(env)} AWS_ACCOUNT_ID=${stackAccountId}
   aws sqs receive-message --queue-url ${stack.queueUrl}
   aws events list-rules --event-bus-name ${stack.busName}
   npx backupctl plan events/backup/backup-job-state-change.failed.json

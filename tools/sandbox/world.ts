@@ -35,6 +35,7 @@ import {
   DEFAULT_ACCOUNTS,
   localClients,
   memberClients,
+  type Credentials,
   type LocalClients,
   type NotificationStack,
   type SandboxOrganization,
@@ -117,15 +118,20 @@ export async function buildWorld(
   }
   let c = management;
   let stackAccountId = org.managementAccountId;
+  // As deployed: the functions' SDK clients have the stack account's credentials.
+  let credentials: Credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
   if (options.delegatedAdmin) {
     stackAccountId = org.accounts.find((a) => a.name === DELEGATED_ADMIN_ACCOUNT.name)!.id;
-    const { credentials } = await delegateAdministration(config, management, org, stackAccountId);
+    ({ credentials } = await delegateAdministration(config, management, org, stackAccountId));
     c = localClients(aws.endpoint, 'us-east-1', credentials);
-    // As deployed: the functions' SDK clients have the delegated administrator's credentials.
-    process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
-    if (credentials.sessionToken) process.env.AWS_SESSION_TOKEN = credentials.sessionToken;
+  } else if (config.deployment.mode !== 'management') {
+    // The world plays the management mode, whatever the configuration file said.
+    config.deployment = { mode: 'management' };
   }
+  process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
+  if (credentials.sessionToken) process.env.AWS_SESSION_TOKEN = credentials.sessionToken;
+  else delete process.env.AWS_SESSION_TOKEN;
   const stack = await createNotificationStack(c, settings, config, org.id);
   const env = stackEnvironment(config, stack, `${settings.service}-${stage}-`);
   let memberRoleInstance: World['memberRoleInstance'];
