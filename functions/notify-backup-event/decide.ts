@@ -62,6 +62,7 @@ export function decideContext(
     ...profiles.map((p) => p.baseline.vaultName).filter((v): v is string => Boolean(v)),
     // The central vault holds the organization's copies: deleting them is the worst case.
     ...(config.centralBackup ? [config.centralBackup.vaultName] : []),
+    ...(config.centralBackup?.airGappedVault ? [config.centralBackup.airGappedVault.name] : []),
   ]);
   return {
     service: { classification: config.notifications.classification, baselineVaultNames },

@@ -58,8 +58,8 @@ export function memberRoleDefinition(
   name: string,
   vaultNames: readonly string[],
   v: MemberRoleVars,
-  /** The central backup account's vault (`centralBackup`): kept there, and only there. */
-  central?: { accountId: string; vaultName: string },
+  /** The central backup account's vaults (`centralBackup`): kept there, and only there. */
+  central?: { accountId: string; vaultName: string; airGapped?: { name: string } },
 ): MemberRoleDefinition {
   const arn = (service: string, region: string, resource: string) =>
     `arn:${v.partition}:${service}:${region}:${v.accountId}:${resource}`;
@@ -156,12 +156,16 @@ export function memberRoleDefinition(
                 Action: [
                   'backup:DescribeBackupVault',
                   'backup:CreateBackupVault',
+                  ...(central.airGapped ? ['backup:CreateLogicallyAirGappedBackupVault'] : []),
                   'backup:TagResource',
                   'backup:GetBackupVaultAccessPolicy',
                   'backup:PutBackupVaultAccessPolicy',
                   'backup:PutBackupVaultLockConfiguration',
                 ],
-                Resource: `arn:${v.partition}:backup:*:${central.accountId}:backup-vault:${central.vaultName}`,
+                Resource: [
+                  central.vaultName,
+                  ...(central.airGapped ? [central.airGapped.name] : []),
+                ].map((n) => `arn:${v.partition}:backup:*:${central.accountId}:backup-vault:${n}`),
               },
             ]
           : []),

@@ -16,7 +16,9 @@ import { ensureRole, verifyServiceRole, type MemberIam } from './resources/role'
 import { ensureVault, verifyVault } from './resources/vault';
 import {
   centralVaultKeyStatements,
+  ensureAirGappedVault,
   ensureCentralVault,
+  verifyAirGappedVault,
   verifyCentralVault,
 } from './resources/central-vault';
 import { centralVault, type CentralVault } from '../shared/central-backup';
@@ -265,6 +267,12 @@ async function centralVaultRegion(p: Progress, changes: string[], region: string
       now: p.deps.clock.now(),
     },
   );
+  await ensureAirGappedVault(
+    p.member.backup(region),
+    { central, region, organizationId: p.resolved.organization.id, tags: p.resourceTags },
+    changes,
+    p.act,
+  );
 }
 
 /**
@@ -383,14 +391,24 @@ async function verify(p: Progress): Promise<void> {
         p.resolved.organization.id,
         p.deps.clock.now(),
       )),
+      ...(await verifyAirGappedVault(
+        p.member.backup(region),
+        central!,
+        region,
+        p.resolved.organization.id,
+      )),
     );
   }
   if (problems.length) {
     throw new StepFailure(
       'verify',
       `not backup-ready: ${problems.join('; ')}`,
-      problems.some((x) => /immutable since|never weakens a lock/.test(x))
-        ? 'Onboarding never weakens Vault Lock, and a compliance lock past its grace time cannot change at all: set centralBackup.vaultLock to what the vault has, and redeploy (or change the lock yourself, while it is in governance mode or its grace time, if less protection is meant).'
+      problems.some((x) =>
+        /immutable since|never weakens a lock|fixed at its creation|not logically air-gapped/.test(
+          x,
+        ),
+      )
+        ? "Onboarding never weakens Vault Lock, and some settings cannot change at all (a compliance lock past its grace time; a logically air-gapped vault's type and retention): set centralBackup to what the vault has (or give centralBackup.airGappedVault a new name), and redeploy; or change the lock yourself, while it is in governance mode or its grace time, if less protection is meant."
         : 'Check for a service control policy that denies these changes in the account, then let the sweep retry.',
     );
   }

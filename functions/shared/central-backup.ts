@@ -14,6 +14,8 @@ export interface CentralVault {
   /** Whether `regions` is centralBackup.regions (else derived from the profiles). */
   regionsConfigured: boolean;
   vaultLock?: NonNullable<Config['centralBackup']>['vaultLock'];
+  /** A logically air-gapped vault next to it, in the same regions. */
+  airGapped?: NonNullable<NonNullable<Config['centralBackup']>['airGappedVault']>;
 }
 
 export function centralVault(
@@ -30,5 +32,6 @@ export function centralVault(
     regions: [...new Set(regions)].sort(),
     regionsConfigured: central.regions !== undefined,
     ...(central.vaultLock ? { vaultLock: central.vaultLock } : {}),
+    ...(central.airGappedVault ? { airGapped: central.airGappedVault } : {}),
   };
 }

@@ -135,6 +135,8 @@ export interface VaultState {
   maxRetentionDays?: number;
   /** compliance mode: when the lock becomes (or became) immutable. */
   lockDate?: Date;
+  /** BACKUP_VAULT, LOGICALLY_AIR_GAPPED_BACKUP_VAULT, RESTORE_ACCESS_BACKUP_VAULT. */
+  vaultType?: string;
 }
 
 /** What PutBackupVaultLockConfiguration sets (changeableForDays: compliance mode). */
@@ -151,6 +153,12 @@ export interface MemberBackup {
   vaultAccessPolicy(name: string): Promise<PolicyDocument | undefined>;
   putVaultAccessPolicy(name: string, policy: PolicyDocument): Promise<void>;
   putVaultLock(name: string, lock: VaultLockSettings): Promise<void>;
+  /** A logically air-gapped vault: locked with these limits from its creation, AWS-owned key. */
+  createAirGappedVault(
+    name: string,
+    retention: { minRetentionDays: number; maxRetentionDays: number },
+    tags: Record<string, string>,
+  ): Promise<{ arn: string }>;
   /** Every resource AWS Backup has backed up in this region, with its last backup time. */
   protectedResources(): Promise<ProtectedResource[]>;
   /** The region's opt-in per resource type (a type not opted in is silently not backed up). */

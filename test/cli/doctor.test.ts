@@ -499,6 +499,48 @@ describe('backupctl doctor', () => {
     });
   });
 
+  it('checks the logically air-gapped vault: fixed limits as configured, admitting the organization', async () => {
+    const config = exampleConfigWithChannels();
+    config.centralBackup!.regions = ['eu-west-1'];
+    config.centralBackup!.airGappedVault = {
+      name: 'org-air-gapped',
+      minRetentionDays: 7,
+      maxRetentionDays: 365,
+    };
+    const reader = new FakeReader();
+    const lag = (
+      limits: { min: number; max: number },
+      type = 'LOGICALLY_AIR_GAPPED_BACKUP_VAULT',
+    ) =>
+      reader.centralVaults.set('eu-west-1', {
+        vault: {
+          arn: 'arn:lag',
+          vaultType: type,
+          locked: true,
+          minRetentionDays: limits.min,
+          maxRetentionDays: limits.max,
+        },
+        policy: wantedVaultPolicy(undefined, 'o-exampleorg1'),
+      });
+    const check = async () =>
+      (await runDoctor(config, reader, targets())).find(
+        (c) => c.id === 'central-air-gapped-vault:eu-west-1',
+      );
+    lag({ min: 7, max: 365 });
+    expect(await check()).toMatchObject({ status: 'pass' });
+    lag({ min: 7, max: 30 });
+    expect(await check()).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('keeps 7 to 30 days, fixed at its creation'),
+      fix: expect.stringContaining('set centralBackup.airGappedVault to what the vault has'),
+    });
+    lag({ min: 7, max: 365 }, 'BACKUP_VAULT');
+    expect(await check()).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining('is not logically air-gapped'),
+    });
+  });
+
   it('warns with the confirmed and the pending subscribers of a topic that has both', async () => {
     const reader = new FakeReader();
     reader.subs[ARN('chat')] = [

@@ -248,6 +248,7 @@ export interface FakeKey {
 export interface FakeVault {
   arn: string;
   encryptionKeyArn: string;
+  vaultType?: string;
   tags: Record<string, string>;
   accessPolicy?: PolicyDocument;
   lock?: { minRetentionDays: number; maxRetentionDays?: number; lockDate?: Date };
@@ -503,7 +504,8 @@ export class FakeMemberAccount implements MemberAccount {
         const { lock } = vault;
         return {
           arn: vault.arn,
-          encryptionKeyArn: vault.encryptionKeyArn,
+          ...(vault.encryptionKeyArn ? { encryptionKeyArn: vault.encryptionKeyArn } : {}),
+          ...(vault.vaultType ? { vaultType: vault.vaultType } : {}),
           locked: Boolean(lock),
           ...(lock ? { minRetentionDays: lock.minRetentionDays } : {}),
           ...(lock?.maxRetentionDays !== undefined
@@ -522,6 +524,21 @@ export class FakeMemberAccount implements MemberAccount {
         const vault = this.vaults.get(`${region}|${name}`);
         if (!vault) throw awsError('ResourceNotFoundException', `Backup vault ${name} not found`);
         vault.accessPolicy = copy(policy);
+      },
+      createAirGappedVault: async (name, retention, tags) => {
+        this.act('backup.createAirGappedVault', region, name, retention);
+        if (this.vaults.has(`${region}|${name}`)) {
+          throw awsError('AlreadyExistsException', `Backup vault ${name} already exists`);
+        }
+        const arn = `arn:aws:backup:${region}:${this.accountId}:backup-vault:${name}`;
+        this.vaults.set(`${region}|${name}`, {
+          arn,
+          encryptionKeyArn: '',
+          vaultType: 'LOGICALLY_AIR_GAPPED_BACKUP_VAULT',
+          tags: { ...tags },
+          lock: { ...retention },
+        });
+        return { arn };
       },
       putVaultLock: async (name, lock) => {
         this.act('backup.putVaultLock', region, name, lock);

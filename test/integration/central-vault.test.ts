@@ -36,11 +36,17 @@ jest.setTimeout(120_000);
 let world: OnboardingWorld;
 let central: string;
 const VAULT = 'org-backup-vault';
+const AIR_GAPPED = 'org-air-gapped';
 
 beforeAll(async () => {
   const config = exampleConfig();
   config.centralBackup!.vaultLock = {
     mode: 'compliance',
+    minRetentionDays: 7,
+    maxRetentionDays: 3650,
+  };
+  config.centralBackup!.airGappedVault = {
+    name: AIR_GAPPED,
     minRetentionDays: 7,
     maxRetentionDays: 3650,
   };
@@ -73,14 +79,14 @@ const onboard = async () =>
 
 const production = () => world.org.accounts.find((a) => a.name === 'Production')!.id;
 
-const copyFromProduction = () =>
+const copyFromProduction = (vault = VAULT) =>
   recordBackupJob(world.aws, {
     accountId: production(),
     region: 'eu-west-1',
     jobType: 'copy',
     resourceArn: `arn:aws:dynamodb:eu-west-1:${production()}:table/orders`,
     backupVaultName: VAULT,
-    destinationBackupVaultArn: `arn:aws:backup:eu-west-1:${central}:backup-vault:${VAULT}`,
+    destinationBackupVaultArn: `arn:aws:backup:eu-west-1:${central}:backup-vault:${vault}`,
     emit: false,
   });
 
@@ -91,7 +97,7 @@ const doctor = async () => {
     ledgerTable: world.stack.tableName,
   });
   return new Map<string, DoctorCheck>(
-    checks.filter((c) => c.id.startsWith('central-vault:')).map((c) => [c.id, c]),
+    checks.filter((c) => c.id.startsWith('central-')).map((c) => [c.id, c]),
   );
 };
 
@@ -143,10 +149,23 @@ it('onboarding makes the central vault in each region; a copy completes; doctor 
     copy.job.DestinationRecoveryPointArn,
   ]);
 
+  // The logically air-gapped vault next to it: locked from its creation, admitting the
+  // organization's copies.
+  const lag = await backup.send(new DescribeBackupVaultCommand({ BackupVaultName: AIR_GAPPED }));
+  expect(lag).toMatchObject({
+    VaultType: 'LOGICALLY_AIR_GAPPED_BACKUP_VAULT',
+    Locked: true,
+    MinRetentionDays: 7,
+    MaxRetentionDays: 3650,
+  });
+  expect((await copyFromProduction(AIR_GAPPED)).job.State).toBe('COMPLETED');
+
   const checks = await doctor();
   expect([...checks.values()].map((c) => [c.id, c.status])).toEqual([
     ['central-vault:eu-west-1', 'pass'],
+    ['central-air-gapped-vault:eu-west-1', 'pass'],
     ['central-vault:us-east-1', 'pass'],
+    ['central-air-gapped-vault:us-east-1', 'pass'],
   ]);
   expect(checks.get('central-vault:eu-west-1')!.detail).toMatch(
     /admits copies from organization o-\w+; Vault Lock compliance \(immutable from .*\), minimum 7 days, maximum 3650 days/,

@@ -962,9 +962,21 @@ describe('{{central-vault:<region>}}', () => {
     );
   });
 
+  it('names the central account’s logically air-gapped vault, when configured', () => {
+    const parsed = parseBackupPolicy(policy('{{central-air-gapped-vault:eu-west-1}}'), 'p.json');
+    const central = { accountId: '210987654321', vaultName: 'central' };
+    const filled = JSON.stringify(
+      resolveCentralVault(parsed, { ...central, airGapped: { name: 'lag' } }, 'p.json'),
+    );
+    expect(filled.split('arn:aws:backup:eu-west-1:210987654321:backup-vault:lag')).toHaveLength(3);
+    expect(() => resolveCentralVault(parsed, central, 'p.json')).toThrow(
+      /\{\{central-air-gapped-vault:eu-west-1\}\} needs the central logically air-gapped vault: set centralBackup\.airGappedVault/,
+    );
+  });
+
   it('refuses a placeholder that is not a region', () => {
     expect(() => parseBackupPolicy(policy('{{central-vault:mars}}'), 'p.json')).toThrow(
-      /or \{\{central-vault:<region>\}\}/,
+      /\{\{central-vault:<region>\}\} or \{\{central-air-gapped-vault:<region>\}\}/,
     );
   });
 });

@@ -359,7 +359,7 @@ describe('onboarding the central backup account', () => {
       `central vault ${VAULT} in us-east-1: Vault Lock is in compliance mode and immutable since 2024-01-01T00:00:00.000Z`,
     );
     expect(JSON.stringify(w.notifier.failedNotices)).toContain(
-      'set centralBackup.vaultLock to what the vault has',
+      'set centralBackup to what the vault has',
     );
     // Never attempted: AWS would refuse it.
     expect(
@@ -399,6 +399,53 @@ describe('onboarding the central backup account', () => {
     expect(rerun.changes).toEqual([
       'forwarding-eu-west-1: enable rule backup-control-plane-forward-backup-events in eu-west-1',
     ]);
+  });
+
+  it('makes the logically air-gapped vault once, admitting the organization; its fixed limits are never "changed"', async () => {
+    const w = centralWorld();
+    w.config.centralBackup!.airGappedVault = {
+      name: 'org-air-gapped',
+      minRetentionDays: 7,
+      maxRetentionDays: 3650,
+    };
+    const first = await run(w);
+    expect(first.outcome).toBe('ready');
+    expect(first.changes).toEqual(
+      expect.arrayContaining([
+        'central-vault-eu-west-1: create logically air-gapped vault org-air-gapped in eu-west-1 (7 to 3650 days)',
+        'central-vault-eu-west-1: let the organization copy into central vault org-air-gapped in eu-west-1 (access policy)',
+      ]),
+    );
+    const lag = w.member().vaults.get('eu-west-1|org-air-gapped')!;
+    expect(lag).toMatchObject({
+      vaultType: 'LOGICALLY_AIR_GAPPED_BACKUP_VAULT',
+      lock: { minRetentionDays: 7, maxRetentionDays: 3650 },
+    });
+    expect(statements(lag.accessPolicy)).toEqual([CENTRAL_VAULT_POLICY_SID]);
+    expect((await run(w)).changes).toEqual([]);
+    // Asked for other limits: reported with what to do, nothing attempted.
+    w.config.centralBackup!.airGappedVault.maxRetentionDays = 365;
+    const writes = w.member().writes.length;
+    const changed = await run(w);
+    expect(changed.outcome).toBe('failed');
+    expect(changed.record.lastError?.message).toContain(
+      'logically air-gapped vault org-air-gapped keeps 7 to 3650 days, fixed at its creation; the configuration asks 7 to 365',
+    );
+    expect(w.member().writes.length).toBe(writes);
+  });
+
+  it('refuses to take a standard vault for the air-gapped one', async () => {
+    const w = centralWorld();
+    w.config.centralBackup!.airGappedVault = {
+      name: 'org-backup-vault',
+      minRetentionDays: 7,
+      maxRetentionDays: 30,
+    };
+    const result = await run(w);
+    expect(result.outcome).toBe('failed');
+    expect(result.record.lastError?.message).toContain(
+      'vault org-backup-vault exists but is not logically air-gapped (BACKUP_VAULT): give centralBackup.airGappedVault another name',
+    );
   });
 
   it('plans the central vault in a dry run without touching anything', async () => {

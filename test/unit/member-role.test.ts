@@ -170,6 +170,14 @@ const CALLS: Record<string, Translate> = {
     ),
     ...keyRequests(member, (keyArn as string).split('/').pop()!, ['kms:DescribeKey']),
   ],
+  'backup.createAirGappedVault': ([name], region) => [
+    {
+      action: 'backup:CreateLogicallyAirGappedBackupVault',
+      resource: arn('backup', region, `backup-vault:${name}`),
+    },
+    { action: 'backup:TagResource', resource: arn('backup', region, `backup-vault:${name}`) },
+    { action: 'backup-storage:MountCapsule', resource: '*' },
+  ],
   'backup.vaultAccessPolicy': ([name], region) => [
     {
       action: 'backup:GetBackupVaultAccessPolicy',
@@ -358,6 +366,7 @@ describe('the member role’s permissions, against the calls onboarding makes', 
       vaultName: 'org-central-vault',
       regions: ['us-east-1', 'eu-west-1'],
       vaultLock: { mode: 'governance' as const, minRetentionDays: 7 },
+      airGappedVault: { name: 'org-air-gapped', minRetentionDays: 7, maxRetentionDays: 365 },
     };
     w.config.centralBackup = central;
     const roleHere = memberRoleDefinition(
@@ -378,7 +387,12 @@ describe('the member role’s permissions, against the calls onboarding makes', 
     const recorded = recordThroughMemberRole(w);
     expect((await run(w)).outcome).toBe('ready');
     const calls = new Set(recorded.map((r) => r.call));
-    for (const c of ['backup.putVaultAccessPolicy', 'backup.putVaultLock', 'kms.createKey']) {
+    for (const c of [
+      'backup.putVaultAccessPolicy',
+      'backup.putVaultLock',
+      'backup.createAirGappedVault',
+      'kms.createKey',
+    ]) {
       expect(calls).toContain(c);
     }
     expectAllAllowed(recorded, w.member(), allowedBy(roleHere));

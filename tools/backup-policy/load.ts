@@ -23,6 +23,8 @@ export function displayPath(file: string): string {
 export interface CentralBackup {
   accountId: string;
   vaultName: string;
+  /** The logically air-gapped vault, when configured. */
+  airGapped?: { name: string };
   /** Where the central vault is kept (functions/shared/central-backup.ts); unset: anywhere. */
   regions?: readonly string[];
   /** Whether those are centralBackup.regions (else every profile's regions). */
@@ -42,24 +44,31 @@ export function resolveCentralVault(
   const fill = (text: string, path: string[]): string => {
     const m = CENTRAL_VAULT.exec(text);
     if (!m) return text;
+    const [, kind, region] = m as unknown as [string, string, string];
     if (!central) {
       throw new ConfigError(
         `${source}: ${formatPath(path)}: ${text} needs the central backup account: set centralBackup.accountId in the configuration`,
       );
     }
+    const name = kind === 'vault' ? central.vaultName : central.airGapped?.name;
+    if (!name) {
+      throw new ConfigError(
+        `${source}: ${formatPath(path)}: ${text} needs the central logically air-gapped vault: set centralBackup.airGappedVault in the configuration`,
+      );
+    }
     // A region of another partition is warned about when packaging (warnOfOtherPartitions).
-    const samePartition = (r: string) => partitionOfRegion(r) === partitionOfRegion(m[1]!);
-    if (central.regions?.some(samePartition) && !central.regions.includes(m[1]!)) {
+    const samePartition = (r: string) => partitionOfRegion(r) === partitionOfRegion(region);
+    if (central.regions?.some(samePartition) && !central.regions.includes(region)) {
       throw new ConfigError(
         `${source}: ${formatPath(path)}: ${text} is a region where onboarding keeps no central vault: ${
           central.regionsConfigured
-            ? `add ${m[1]} to centralBackup.regions (now: ${central.regions.join(', ')})`
+            ? `add ${region} to centralBackup.regions (now: ${central.regions.join(', ')})`
             : `set centralBackup.regions to include it (unset, it is every profile's regions: ${central.regions.join(', ')})`
         }`,
       );
     }
     // The vault's partition is its region's (us-gov-west-1 → aws-us-gov).
-    return `arn:${partitionOfRegion(m[1])}:backup:${m[1]}:${central.accountId}:backup-vault:${central.vaultName}`;
+    return `arn:${partitionOfRegion(region)}:backup:${region}:${central.accountId}:backup-vault:${name}`;
   };
   const walk = (value: unknown, path: string[]): unknown => {
     if (typeof value === 'string') return fill(value, path);

@@ -190,15 +190,19 @@ const ACCOUNT = `(\\$account|${ACCOUNT_ID_PATTERN.source.slice(1, -1)})`;
 const REGION_NAME = REGION_PATTERN.source.slice(1, -1);
 const REGION_OR_PLACEHOLDER = `(\\$region|${REGION_NAME})`;
 /**
- * The central backup account's vault in a region, filled in at package time from
- * centralBackup in the configuration: policies never carry the central account's id.
+ * The central backup account's vault in a region ({{central-vault:<region>}}), or its logically
+ * air-gapped vault ({{central-air-gapped-vault:<region>}}), filled in at package time from
+ * centralBackup in the configuration: policies never carry the central account's id. Groups: the
+ * kind (vault, air-gapped-vault), the region.
  */
-export const CENTRAL_VAULT = new RegExp(`^\\{\\{central-vault:(${REGION_NAME})\\}\\}$`);
+export const CENTRAL_VAULT = new RegExp(
+  `^\\{\\{central-(vault|air-gapped-vault):(${REGION_NAME})\\}\\}$`,
+);
 const VAULT_ARN_PATTERN = new RegExp(
-  String.raw`^(arn:aws[a-z-]*:backup:${REGION_OR_PLACEHOLDER}:${ACCOUNT}:backup-vault:[A-Za-z0-9_.-]{2,50}|\{\{central-vault:${REGION_NAME}\}\})$`,
+  String.raw`^(arn:aws[a-z-]*:backup:${REGION_OR_PLACEHOLDER}:${ACCOUNT}:backup-vault:[A-Za-z0-9_.-]{2,50}|\{\{central-(vault|air-gapped-vault):${REGION_NAME}\}\})$`,
 );
 const VAULT_ARN_RULE =
-  'must be a backup vault ARN, arn:aws:backup:<region>:<account id or $account>:backup-vault:<name>, or {{central-vault:<region>}}';
+  'must be a backup vault ARN, arn:aws:backup:<region>:<account id or $account>:backup-vault:<name>, {{central-vault:<region>}} or {{central-air-gapped-vault:<region>}}';
 const VAULT_ARN = z.string().regex(VAULT_ARN_PATTERN, VAULT_ARN_RULE);
 const AIR_GAPPED_VAULT_ARN = z
   .string()

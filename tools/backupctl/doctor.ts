@@ -43,6 +43,7 @@ import { delegationStatements } from './delegation';
 import { centralVault, type CentralVault } from '../../functions/shared/central-backup';
 import {
   admitsOrganization,
+  airGappedProblem,
   CENTRAL_VAULT_POLICY_SID,
   lockDecision,
 } from '../../functions/onboard-account/resources/central-vault';
@@ -600,6 +601,39 @@ export function judgeCentralVault(
   return pass(id, `${where} admits copies from organization ${organizationId}; ${locked}`);
 }
 
+/** The logically air-gapped vault as read: exists as configured, admits the organization. */
+export function judgeAirGappedVault(
+  central: CentralVault,
+  region: string,
+  organizationId: string,
+  state: CentralVaultState,
+): DoctorCheck {
+  const wanted = central.airGapped!;
+  const id = `central-air-gapped-vault:${region}`;
+  const where = `logically air-gapped vault ${wanted.name} in ${region} (account ${central.accountId})`;
+  const onboard = `npx backupctl onboard ${central.accountId} (onboarding creates it), or wait for the daily sweep`;
+  if (!state.vault) return fail(id, `${where} is missing: copies into it fail`, onboard);
+  const problem = airGappedProblem(state.vault, wanted);
+  if (problem) {
+    return fail(
+      id,
+      problem,
+      'set centralBackup.airGappedVault to what the vault has, or give it another name, and redeploy',
+    );
+  }
+  if (!admitsOrganization(state.policy, organizationId)) {
+    return fail(
+      id,
+      `${where} does not admit copies from organization ${organizationId}: copy jobs into it fail with AccessDenied`,
+      onboard,
+    );
+  }
+  return pass(
+    id,
+    `${where} keeps recovery points ${wanted.minRetentionDays} to ${wanted.maxRetentionDays} days and admits copies from organization ${organizationId}`,
+  );
+}
+
 /**
  * The central vault as the ledger has it, when doctor cannot read the central account (from the
  * delegated administrator account, the administrator roles are out of reach): onboarding
@@ -610,8 +644,8 @@ export function judgeCentralVaultFromLedger(
   region: string,
   record: AccountRecord | undefined,
   why: string,
+  id = `central-vault:${region}`,
 ): DoctorCheck {
-  const id = `central-vault:${region}`;
   const onboard = `npx backupctl onboard ${central.accountId}`;
   if (!record) {
     return fail(
@@ -783,6 +817,8 @@ const NEEDS: Record<string, string> = {
   'member-role': 'cloudformation:DescribeOrganizationsAccess, cloudformation:ListStackInstances',
   'control-tower-forwarding': 'events:DescribeRule, events:ListTargetsByRule (in the home region)',
   accounts: 'dynamodb:Scan, dynamodb:BatchGetItem on the ledger table',
+  'central-air-gapped-vault':
+    'sts:AssumeRole on the access role in the central account (from the management account), or dynamodb:BatchGetItem on the ledger table',
   'central-vault':
     'sts:AssumeRole on the access role in the central account (from the management account), or dynamodb:BatchGetItem on the ledger table',
   'management-account-regions':
@@ -810,7 +846,7 @@ async function guarded(
 
 /** Does a backup policy copy into a vault of an account named in its ARN (not the member's own)? */
 export function copiesAcrossAccounts(documents: readonly unknown[]): boolean {
-  return /"target_backup_vault_arn":\{"@@assign":"(arn:[^"]*:backup:[^:"]+:\d{12}:|\{\{central-vault:)/.test(
+  return /"target_backup_vault_arn":\{"@@assign":"(arn:[^"]*:backup:[^:"]+:\d{12}:|\{\{central-(vault|air-gapped-vault):)/.test(
     JSON.stringify(documents),
   );
 }
@@ -1016,19 +1052,19 @@ export async function runDoctor(
     });
   }
   const central = centralVault(config);
-  for (const region of central?.regions ?? []) {
-    await add(`central-vault:${region}`, async () => {
-      const roles = config.onboarding
-        ? [config.onboarding.accessRole, config.onboarding.controlTowerAccessRole]
-        : [];
+  const roles = config.onboarding
+    ? [config.onboarding.accessRole, config.onboarding.controlTowerAccessRole]
+    : [];
+  /** A vault of the central account, read there, else as the ledger has the account. */
+  const centralCheck = (
+    id: string,
+    region: string,
+    name: string,
+    judge: (state: CentralVaultState) => DoctorCheck,
+  ) =>
+    add(id, async () => {
       try {
-        const state = await reader.centralVault(
-          central!.accountId,
-          roles,
-          region,
-          central!.vaultName,
-        );
-        return judgeCentralVault(central!, region, config.organizationId, state, new Date());
+        return judge(await reader.centralVault(central!.accountId, roles, region, name));
       } catch (error) {
         if (!targets.ledgerTable) throw error;
         const why = errorMessage(error).split('\n')[0]!.trim();
@@ -1037,9 +1073,22 @@ export async function runDoctor(
           region,
           await reader.ledgerAccount(targets.ledgerTable, central!.accountId),
           why,
+          id,
         );
       }
     });
+  for (const region of central?.regions ?? []) {
+    await centralCheck(`central-vault:${region}`, region, central!.vaultName, (state) =>
+      judgeCentralVault(central!, region, config.organizationId, state, new Date()),
+    );
+    if (central?.airGapped) {
+      await centralCheck(
+        `central-air-gapped-vault:${region}`,
+        region,
+        central.airGapped.name,
+        (state) => judgeAirGappedVault(central, region, config.organizationId, state),
+      );
+    }
   }
   if (targets.busName) {
     const bus = targets.busName;

@@ -43,7 +43,10 @@
    updated; LastUpdateTime only once updated; Describe needs an organization and answers the
    organization's settings, those of its management account, to any member; Update the
    management account, as AWS documents), and Put/Get/DeleteBackupVaultAccessPolicy
-   (ResourceNotFoundException for an unknown vault or, on Get, a vault without policy).
+   (ResourceNotFoundException for an unknown vault or, on Get, a vault without policy);
+   CreateLogicallyAirGappedBackupVault (not in moto): a vault locked from the start with its
+   MinRetentionDays (at least 7) and MaxRetentionDays, DescribeBackupVault answering VaultType
+   LOGICALLY_AIR_GAPPED_BACKUP_VAULT and VaultState AVAILABLE (no RAM sharing, no restore testing).
 8. Sandbox control endpoints (NOT AWS APIs, plain JSON, no signature):
    POST /_sandbox/backup/jobs records a job as AWS Backup would run it:
      {"accountId": "229321235189", "region": "us-east-1", "jobType": "backup"|"copy"|"restore",
@@ -1076,6 +1079,27 @@ def get_backup_vault_access_policy(self):
                          "BackupVaultArn": vault.backup_vault_arn, "Policy": policy})
 
 
+def create_logically_air_gapped_backup_vault(self):
+    """A logically air-gapped vault: locked from the start with its retention limits, which
+    never change (AWS-owned key unless EncryptionKeyArn)."""
+    name = self.params.get("BackupVaultName")
+    low, high = self.params.get("MinRetentionDays"), self.params.get("MaxRetentionDays")
+    if low is None or high is None:
+        raise InvalidParameterValue("MinRetentionDays and MaxRetentionDays are required")
+    if int(low) < 7:
+        raise InvalidParameterValue("MinRetentionDays must be at least 7 days")
+    if int(high) < int(low):
+        raise InvalidParameterValue("MaxRetentionDays must not be less than MinRetentionDays")
+    vault = self.backup_backend.create_backup_vault(
+        name, self.params.get("BackupVaultTags") or {},
+        self.params.get("EncryptionKeyArn") or "", self.params.get("CreatorRequestId") or "")
+    vault.locked = True
+    vault.min_retention_days, vault.max_retention_days = int(low), int(high)
+    vault.vault_type, vault.vault_state = "LOGICALLY_AIR_GAPPED_BACKUP_VAULT", "AVAILABLE"
+    return ActionResult({"BackupVaultName": name, "BackupVaultArn": vault.backup_vault_arn,
+                         "CreationDate": vault.creation_date, "VaultState": "AVAILABLE"})
+
+
 def delete_backup_vault_access_policy(self):
     _vault(self).access_policy = None
     return EmptyResult()
@@ -1098,6 +1122,7 @@ _BACKUP_ACTIONS = {
     "PutBackupVaultAccessPolicy": put_backup_vault_access_policy,
     "GetBackupVaultAccessPolicy": get_backup_vault_access_policy,
     "DeleteBackupVaultAccessPolicy": delete_backup_vault_access_policy,
+    "CreateLogicallyAirGappedBackupVault": create_logically_air_gapped_backup_vault,
 }
 for _function in _BACKUP_ACTIONS.values():
     setattr(backup_responses.BackupResponse, _function.__name__, _function)
@@ -1132,6 +1157,7 @@ backup_urls.url_paths.update({
     "{0}/audit/backup-job-summaries/?$": backup_urls.response.dispatch,
     "{0}/account-settings/?$": backup_urls.response.dispatch,
     "{0}/global-settings/?$": backup_urls.response.dispatch,
+    "{0}/logically-air-gapped-backup-vaults/(?P<name>[^/]+)$": backup_urls.response.dispatch,
 })
 
 

@@ -178,21 +178,12 @@ export async function ensureCentralVault(
     log: context.log,
   });
   const vault = await backup.describeVault(name);
-  // In a dry run the vault may only be planned: everything on it is planned too.
-  const current = vault ? await backup.vaultAccessPolicy(name) : undefined;
-  if (!admitsOrganization(current, organizationId)) {
-    const policy = wantedVaultPolicy(current, organizationId);
-    await act(
-      changes,
-      `let the organization copy into central vault ${name} in ${region} (access policy)`,
-      () => backup.putVaultAccessPolicy(name, policy),
-      {
-        what: `central vault ${name} in ${region} does not admit copies from organization ${organizationId}`,
-        resource: name,
-        region,
-      },
-    );
-  }
+  await ensureOrganizationCopies(
+    backup,
+    { name, region, organizationId, exists: Boolean(vault) },
+    changes,
+    act,
+  );
   const lock = lockDecision(vault ?? {}, central.vaultLock, context.now);
   if (lock.action === 'put') {
     const settings = lock.settings;
@@ -203,6 +194,116 @@ export async function ensureCentralVault(
       { what: `Vault Lock of ${name} in ${region} is not as configured`, resource: name, region },
     );
   }
+}
+
+/** The vault's access policy admits the organization's copies (in a dry run, maybe planned). */
+async function ensureOrganizationCopies(
+  backup: MemberBackup,
+  want: { name: string; region: string; organizationId: string; exists: boolean },
+  changes: string[],
+  act: Act,
+): Promise<void> {
+  const { name, region, organizationId } = want;
+  // In a dry run the vault may only be planned: everything on it is planned too.
+  const current = want.exists ? await backup.vaultAccessPolicy(name) : undefined;
+  if (admitsOrganization(current, organizationId)) return;
+  const policy = wantedVaultPolicy(current, organizationId);
+  await act(
+    changes,
+    `let the organization copy into central vault ${name} in ${region} (access policy)`,
+    () => backup.putVaultAccessPolicy(name, policy),
+    {
+      what: `central vault ${name} in ${region} does not admit copies from organization ${organizationId}`,
+      resource: name,
+      region,
+    },
+  );
+}
+
+export const AIR_GAPPED = 'LOGICALLY_AIR_GAPPED_BACKUP_VAULT';
+
+/**
+ * Why the logically air-gapped vault cannot be as configured (undefined: it is, or it is
+ * missing): its type and retention limits are fixed when it is created.
+ */
+export function airGappedProblem(
+  vault: Pick<VaultState, 'vaultType' | 'minRetentionDays' | 'maxRetentionDays'>,
+  wanted: NonNullable<CentralVault['airGapped']>,
+): string | undefined {
+  if (vault.vaultType !== AIR_GAPPED) {
+    return `vault ${wanted.name} exists but is not logically air-gapped (${vault.vaultType ?? 'BACKUP_VAULT'}): give centralBackup.airGappedVault another name`;
+  }
+  if (
+    vault.minRetentionDays !== wanted.minRetentionDays ||
+    vault.maxRetentionDays !== wanted.maxRetentionDays
+  ) {
+    return `logically air-gapped vault ${wanted.name} keeps ${vault.minRetentionDays ?? '?'} to ${vault.maxRetentionDays ?? '?'} days, fixed at its creation; the configuration asks ${wanted.minRetentionDays} to ${wanted.maxRetentionDays}: set centralBackup.airGappedVault to what it has, or give it another name`;
+  }
+  return undefined;
+}
+
+/** The logically air-gapped vault, when configured: created once, admitting the organization. */
+export async function ensureAirGappedVault(
+  backup: MemberBackup,
+  want: {
+    central: CentralVault;
+    region: string;
+    organizationId: string;
+    tags: Record<string, string>;
+  },
+  changes: string[],
+  act: Act,
+): Promise<void> {
+  const wanted = want.central.airGapped;
+  if (!wanted) return;
+  const { region, organizationId } = want;
+  const vault = await backup.describeVault(wanted.name);
+  if (!vault) {
+    await act(
+      changes,
+      `create logically air-gapped vault ${wanted.name} in ${region} (${wanted.minRetentionDays} to ${wanted.maxRetentionDays} days)`,
+      () =>
+        backup.createAirGappedVault(
+          wanted.name,
+          { minRetentionDays: wanted.minRetentionDays, maxRetentionDays: wanted.maxRetentionDays },
+          want.tags,
+        ),
+      {
+        what: `logically air-gapped vault ${wanted.name} is missing in ${region}`,
+        resource: wanted.name,
+        region,
+      },
+    );
+  } else if (airGappedProblem(vault, wanted)) {
+    // Reported by verify; nothing here can change it.
+    return;
+  }
+  await ensureOrganizationCopies(
+    backup,
+    { name: wanted.name, region, organizationId, exists: Boolean(vault) },
+    changes,
+    act,
+  );
+}
+
+/** Ready: the air-gapped vault exists as configured and admits the organization's copies. */
+export async function verifyAirGappedVault(
+  backup: MemberBackup,
+  central: CentralVault,
+  region: string,
+  organizationId: string,
+): Promise<string[]> {
+  const wanted = central.airGapped;
+  if (!wanted) return [];
+  const vault = await backup.describeVault(wanted.name);
+  if (!vault) return [`logically air-gapped vault ${wanted.name} is missing in ${region}`];
+  const problem = airGappedProblem(vault, wanted);
+  if (problem) return [`${problem} (${region})`];
+  return admitsOrganization(await backup.vaultAccessPolicy(wanted.name), organizationId)
+    ? []
+    : [
+        `logically air-gapped vault ${wanted.name} in ${region} does not admit copies from organization ${organizationId}`,
+      ];
 }
 
 /** Ready: the vault exists, admits the organization's copies, and is locked as configured. */

@@ -2,6 +2,7 @@ import { regionPartition } from '../partition';
 import {
   BackupClient,
   CreateBackupVaultCommand,
+  CreateLogicallyAirGappedBackupVaultCommand,
   DescribeBackupVaultCommand,
   GetBackupVaultAccessPolicyCommand,
   PutBackupVaultAccessPolicyCommand,
@@ -285,6 +286,7 @@ class Backup implements MemberBackup {
         ...(out.MinRetentionDays !== undefined ? { minRetentionDays: out.MinRetentionDays } : {}),
         ...(out.MaxRetentionDays !== undefined ? { maxRetentionDays: out.MaxRetentionDays } : {}),
         ...(out.LockDate ? { lockDate: out.LockDate } : {}),
+        ...(out.VaultType ? { vaultType: out.VaultType } : {}),
       };
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -341,6 +343,27 @@ class Backup implements MemberBackup {
           : {}),
       }),
     );
+  }
+
+  async createAirGappedVault(
+    name: string,
+    retention: { minRetentionDays: number; maxRetentionDays: number },
+    tags: Record<string, string>,
+  ) {
+    try {
+      const out = await this.backup.send(
+        new CreateLogicallyAirGappedBackupVaultCommand({
+          BackupVaultName: name,
+          MinRetentionDays: retention.minRetentionDays,
+          MaxRetentionDays: retention.maxRetentionDays,
+          BackupVaultTags: tags,
+        }),
+      );
+      return { arn: out.BackupVaultArn! };
+    } catch (error) {
+      if (!(error instanceof BackupAlreadyExists)) throw error;
+      return { arn: (await this.describeVault(name))!.arn };
+    }
   }
 
   async protectedResources(): Promise<ProtectedResource[]> {

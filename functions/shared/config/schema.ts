@@ -462,6 +462,24 @@ export const ConfigSchema = z
           })
           .strict()
           .optional(),
+        /**
+         * A logically air-gapped vault next to the central vault, in the same regions: locked
+         * from its creation with these retention limits, which never change; AWS-owned key.
+         * Policies copy into it by writing {{central-air-gapped-vault:<region>}}.
+         */
+        airGappedVault: z
+          .object({
+            name: z
+              .string()
+              .regex(
+                /^[A-Za-z0-9_-]{2,50}$/,
+                'must be a backup vault name: 2 to 50 letters, digits, "-", "_"',
+              ),
+            minRetentionDays: z.number().int().min(7).max(36_500),
+            maxRetentionDays: z.number().int().min(7).max(36_500),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .optional(),
@@ -555,6 +573,21 @@ export const ConfigSchema = z
         code: 'custom',
         path: ['centralBackup', 'vaultLock', 'maxRetentionDays'],
         message: `must be at least minRetentionDays (${lock.minRetentionDays})`,
+      });
+    }
+    const airGapped = central?.airGappedVault;
+    if (airGapped && airGapped.maxRetentionDays < airGapped.minRetentionDays) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['centralBackup', 'airGappedVault', 'maxRetentionDays'],
+        message: `must be at least minRetentionDays (${airGapped.minRetentionDays})`,
+      });
+    }
+    if (airGapped && airGapped.name === central?.vaultName) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['centralBackup', 'airGappedVault', 'name'],
+        message: `must differ from centralBackup.vaultName ("${central?.vaultName}"): a vault name is unique in an account and region`,
       });
     }
     if (lock?.mode === 'governance' && lock.changeableForDays !== undefined) {
