@@ -29,7 +29,7 @@ import {
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { AssumeRoleCommand } from '@aws-sdk/client-sts';
-import { localClientConfig } from '../../tools/sandbox/local-aws';
+import { localClientConfig, recordBackupJob } from '../../tools/sandbox/local-aws';
 import { memberClients } from '../../tools/sandbox/provision';
 import { receiveAll, type World } from '../../tools/sandbox/world';
 import { freshWorld, localAws } from './harness';
@@ -109,15 +109,6 @@ async function backupIn(account: string, region = 'us-east-1'): Promise<BackupCl
   });
 }
 
-interface RecordedJob {
-  jobType: string;
-  jobId: string;
-  accountId: string;
-  region: string;
-  eventId: string | null;
-  job: Record<string, unknown>;
-}
-
 async function sandbox<T>(path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${endpoint()}/_sandbox/${path}`, {
     method: body === undefined ? 'GET' : 'POST',
@@ -128,7 +119,8 @@ async function sandbox<T>(path: string, body?: unknown): Promise<T> {
   return (await res.json()) as T;
 }
 
-const recordJob = (body: Record<string, unknown>) => sandbox<RecordedJob>('backup/jobs', body);
+const recordJob = (body: Record<string, unknown>) =>
+  recordBackupJob({ endpoint: endpoint() }, body);
 
 /** A JSON-protocol call, as an SDK would sign it (moto reads the account from the key id). */
 async function jsonProtocol(
