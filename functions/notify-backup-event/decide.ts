@@ -1,4 +1,5 @@
 import { forwardingRules, loadBaseline, type Baseline } from '../onboard-account/baseline';
+import { centralVault, controlPlaneVaults } from '../shared/central-backup';
 import type { Config } from '../shared/config/schema';
 import type { Notice } from '../shared/notices/notice';
 import { classify } from './classify';
@@ -57,13 +58,14 @@ export function decideContext(
   baseline: Baseline = loadBaseline(),
 ): DecideContext {
   const profiles = config.onboarding?.profiles ?? [];
-  const baselineVaultNames = new Set([
-    baseline.vault.name,
-    ...profiles.map((p) => p.baseline.vaultName).filter((v): v is string => Boolean(v)),
-    // The central vault holds the organization's copies: deleting them is the worst case.
-    ...(config.centralBackup ? [config.centralBackup.vaultName] : []),
-    ...(config.centralBackup?.airGappedVault ? [config.centralBackup.airGappedVault.name] : []),
-  ]);
+  const baselineVaultNames = controlPlaneVaults(
+    [
+      baseline.vault.name,
+      ...profiles.map((p) => p.baseline.vaultName).filter((v): v is string => Boolean(v)),
+    ],
+    // The central vaults hold the organization's copies: deleting them is the worst case.
+    centralVault(config),
+  );
   return {
     service: { classification: config.notifications.classification, baselineVaultNames },
     tamper: {

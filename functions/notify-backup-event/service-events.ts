@@ -13,6 +13,7 @@ import {
   text,
   type Envelope,
 } from './envelope';
+import type { ControlPlaneVaults } from '../shared/central-backup';
 
 /**
  * The AWS Backup events beyond job state changes that someone must hear about: malware scan
@@ -41,8 +42,8 @@ export type ServiceDecision =
 
 export interface ServiceEventContext {
   classification: Classification;
-  /** Vault names onboarding creates (the baseline's and the profiles' overrides). */
-  baselineVaultNames: ReadonlySet<string>;
+  /** Vaults onboarding creates: the baseline's and the profiles' names, the central vaults. */
+  baselineVaultNames: ControlPlaneVaults;
 }
 
 /** What each scan outcome means when the configuration does not say otherwise. */
@@ -411,7 +412,7 @@ function vaultDecision(p: Parsed, ctx: ServiceEventContext): ServiceDecision {
   if (state !== 'DELETED') {
     return { flow: 'ignore', reason: `vault state ${state ?? '(none)'} is not notified`, facts };
   }
-  if (!vault || !ctx.baselineVaultNames.has(vault)) {
+  if (!vault || !ctx.baselineVaultNames.has(vault, p.accountId)) {
     return {
       flow: 'ignore',
       reason: `vault ${vault ?? '(unnamed)'} is not a baseline vault`,

@@ -5,6 +5,7 @@ import type { ApiCall } from './cloudtrail';
 import { arn, record, text } from './envelope';
 import { vaultDeletedNotice } from './service-events';
 import { isAccountId } from '../shared/patterns';
+import type { ControlPlaneVaults } from '../shared/central-backup';
 
 /**
  * Tamper and self-protection alerts: CloudTrail calls that weaken the backup system itself
@@ -15,8 +16,8 @@ import { isAccountId } from '../shared/patterns';
  */
 
 export interface TamperContext {
-  /** Vault names onboarding creates (the baseline's and the profiles' overrides). */
-  baselineVaultNames: ReadonlySet<string>;
+  /** Vaults onboarding creates: the baseline's and the profiles' names, the central vaults. */
+  baselineVaultNames: ControlPlaneVaults;
   /** The baseline's IAM roles in member accounts. */
   baselineRoleNames: ReadonlySet<string>;
   /** The member accounts' forwarding rules, by name, with their baseline patterns. */
@@ -211,7 +212,7 @@ const JUDGES: Readonly<Record<string, Readonly<Record<string, Judge>>>> = {
     },
     DeleteBackupVault: (call, ctx) => {
       const vault = str(call.request.backupVaultName);
-      if (!vault || !ctx.baselineVaultNames.has(vault)) {
+      if (!vault || !ctx.baselineVaultNames.has(vault, call.accountId)) {
         return `vault ${vault ?? '(unnamed)'} is not a baseline vault`;
       }
       return {
@@ -230,7 +231,7 @@ const JUDGES: Readonly<Record<string, Readonly<Record<string, Judge>>>> = {
     DeleteBackupVaultAccessPolicy: (call, ctx) => vaultPolicyFinding(call, ctx, 'removed'),
     DeleteRecoveryPoint: (call, ctx) => {
       const vault = str(call.request.backupVaultName);
-      if (!vault || !ctx.baselineVaultNames.has(vault)) {
+      if (!vault || !ctx.baselineVaultNames.has(vault, call.accountId)) {
         return `vault ${vault ?? '(unnamed)'} is not a vault of the control plane`;
       }
       const point = str(call.request.recoveryPointArn);
@@ -474,7 +475,7 @@ function vaultPolicyFinding(
   how: 'changed' | 'removed',
 ): Finding | string {
   const vault = str(call.request.backupVaultName);
-  if (!vault || !ctx.baselineVaultNames.has(vault)) {
+  if (!vault || !ctx.baselineVaultNames.has(vault, call.accountId)) {
     return `vault ${vault ?? '(unnamed)'} is not a baseline vault`;
   }
   return {

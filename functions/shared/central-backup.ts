@@ -35,3 +35,25 @@ export function centralVault(
     ...(central.airGappedVault ? { airGapped: central.airGappedVault } : {}),
   };
 }
+
+/**
+ * The control plane's vaults, as alerts see them: the baseline's names in every account, and the
+ * central vaults (`centralBackup`) in the central account only.
+ */
+export interface ControlPlaneVaults {
+  has(name: string, accountId: string | undefined): boolean;
+}
+
+export function controlPlaneVaults(
+  baselineNames: Iterable<string>,
+  central: Pick<CentralVault, 'accountId' | 'vaultName' | 'airGapped'> | undefined,
+): ControlPlaneVaults {
+  const everywhere = new Set(baselineNames);
+  const inCentral = new Set(
+    central ? [central.vaultName, ...(central.airGapped ? [central.airGapped.name] : [])] : [],
+  );
+  return {
+    has: (name, accountId) =>
+      everywhere.has(name) || (accountId === central?.accountId && inCentral.has(name)),
+  };
+}

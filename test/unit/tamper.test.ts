@@ -57,7 +57,8 @@ describe('tamper alerts', () => {
 
   it('a recovery point deleted in the central vault (the organization’s copies) is an alert', () => {
     const central = exampleConfig();
-    central.centralBackup = { accountId: '444455556666', vaultName: 'org-central-vault' };
+    // The sample's call is in account 777788889999: the central account here.
+    central.centralBackup = { accountId: '777788889999', vaultName: 'org-central-vault' };
     const event = sample('cloudtrail/delete-recovery-point.baseline-vault');
     const detail = detailOf(event);
     (detail.requestParameters as Record<string, unknown>).backupVaultName = 'org-central-vault';
@@ -65,7 +66,10 @@ describe('tamper alerts', () => {
       flow: 'notify',
       notice: { kind: 'tamper', severity: 'error', what: 'Recovery point deleted' },
     });
-    // Where the central vault has another name, a vault of that name is nobody's concern here.
+    // A vault of that name in any other account is not the control plane's.
+    central.centralBackup.accountId = '444455556666';
+    expect(decide(event, central, decideContext(central))).toMatchObject({ flow: 'ignore' });
+    // Nor where the central vault has another name.
     expect(decideCall(event)).toMatchObject({ flow: 'ignore' });
   });
 
