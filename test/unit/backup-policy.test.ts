@@ -974,6 +974,27 @@ describe('{{central-vault:<region>}}', () => {
     );
   });
 
+  it('refuses a copy into a locked central vault kept shorter or longer than the lock allows, naming the setting', () => {
+    const parsed = parseBackupPolicy(policy('{{central-vault:eu-west-1}}'), 'p.json') as {
+      plans: { p: { rules: { r: { copy_actions: Record<string, Record<string, unknown>> } } } };
+    };
+    const action = parsed.plans.p.rules.r.copy_actions['{{central-vault:eu-west-1}}']!;
+    action.lifecycle = { delete_after_days: { '@@assign': '3' } };
+    const central = { accountId: '210987654321', vaultName: 'central' };
+    // No lock: any retention.
+    expect(() => resolveCentralVault(parsed, central, 'p.json')).not.toThrow();
+    const locked = { ...central, vaultLock: { minRetentionDays: 7, maxRetentionDays: 365 } };
+    expect(() => resolveCentralVault(parsed, locked, 'p.json')).toThrow(
+      "p.json: plans.p.rules.r.copy_actions.{{central-vault:eu-west-1}}.lifecycle.delete_after_days: 3 days is shorter than the central vault's Vault Lock allows (centralBackup.vaultLock.minRetentionDays: 7): AWS Backup fails every such copy job",
+    );
+    action.lifecycle = { delete_after_days: { '@@assign': '400' } };
+    expect(() => resolveCentralVault(parsed, locked, 'p.json')).toThrow(
+      /400 days is longer than the central vault's Vault Lock allows \(centralBackup\.vaultLock\.maxRetentionDays: 365\)/,
+    );
+    action.lifecycle = { delete_after_days: { '@@assign': '35' } };
+    expect(() => resolveCentralVault(parsed, locked, 'p.json')).not.toThrow();
+  });
+
   it('refuses a placeholder that is not a region', () => {
     expect(() => parseBackupPolicy(policy('{{central-vault:mars}}'), 'p.json')).toThrow(
       /\{\{central-vault:<region>\}\} or \{\{central-air-gapped-vault:<region>\}\}/,

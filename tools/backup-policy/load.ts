@@ -23,8 +23,10 @@ export function displayPath(file: string): string {
 export interface CentralBackup {
   accountId: string;
   vaultName: string;
-  /** The logically air-gapped vault, when configured. */
-  airGapped?: { name: string };
+  /** The logically air-gapped vault, when configured, with its fixed retention limits. */
+  airGapped?: { name: string; minRetentionDays?: number; maxRetentionDays?: number };
+  /** The central vault's Vault Lock, when configured. */
+  vaultLock?: { minRetentionDays: number; maxRetentionDays?: number | undefined };
   /** Where the central vault is kept (functions/shared/central-backup.ts); unset: anywhere. */
   regions?: readonly string[];
   /** Whether those are centralBackup.regions (else every profile's regions). */
@@ -80,7 +82,60 @@ export function resolveCentralVault(
     }
     return value;
   };
+  if (central) checkCopyRetention(document, central, source);
   return walk(document, []);
+}
+
+/**
+ * A copy into a locked vault whose retention the lock refuses fails, every time: AWS Backup
+ * refuses copies kept shorter than the vault's minimum or longer than its maximum. Checked where
+ * the copy action says how long (lifecycle.delete_after_days), naming the file, place and setting.
+ */
+function checkCopyRetention(document: unknown, central: CentralBackup, source: string): void {
+  const problems: string[] = [];
+  const visit = (value: unknown, path: string[]) => {
+    if (typeof value !== 'object' || value === null) return;
+    for (const [key, child] of Object.entries(value)) {
+      if (key === 'copy_actions' && typeof child === 'object' && child !== null) {
+        for (const [target, action] of Object.entries(child as Record<string, unknown>)) {
+          const m = CENTRAL_VAULT.exec(target);
+          if (!m) continue;
+          const limits =
+            m[1] === 'vault'
+              ? central.vaultLock && {
+                  ...central.vaultLock,
+                  what: "the central vault's Vault Lock",
+                  setting: 'centralBackup.vaultLock',
+                }
+              : central.airGapped && {
+                  ...central.airGapped,
+                  what: 'the logically air-gapped vault',
+                  setting: 'centralBackup.airGappedVault',
+                };
+          const days = Number(
+            ((action as { lifecycle?: { delete_after_days?: { '@@assign'?: unknown } } })?.lifecycle
+              ?.delete_after_days ?? {})['@@assign'],
+          );
+          if (!limits || !Number.isFinite(days)) continue;
+          const at = `${source}: ${formatPath([...path, key, target, 'lifecycle', 'delete_after_days'])}`;
+          if (limits.minRetentionDays !== undefined && days < limits.minRetentionDays) {
+            problems.push(
+              `${at}: ${days} days is shorter than ${limits.what} allows (${limits.setting}.minRetentionDays: ${limits.minRetentionDays}): AWS Backup fails every such copy job`,
+            );
+          }
+          if (limits.maxRetentionDays !== undefined && days > limits.maxRetentionDays) {
+            problems.push(
+              `${at}: ${days} days is longer than ${limits.what} allows (${limits.setting}.maxRetentionDays: ${limits.maxRetentionDays}): AWS Backup fails every such copy job`,
+            );
+          }
+        }
+      } else {
+        visit(child, [...path, key]);
+      }
+    }
+  };
+  visit(document, []);
+  if (problems.length) throw new ConfigError(problems.join('\n'));
 }
 
 /** Reads every *.json in the folder; the file name (without .json) is the policy's name. */
