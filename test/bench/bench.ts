@@ -7,6 +7,9 @@
  * - coldLoadMs: median time for a fresh `node` process to require that bundle, over N runs;
  *   sdkOnlyLoadMs: the same for a bundle of only the SDK clients the function imports;
  *   coldLoadRatio: the one over the other (the target is at most 1.10 for each function).
+ * - platformOnlyLoadMs: the same for the SDK clients plus the Powertools packages the function
+ *   uses (a Logger made, a BatchProcessor), the libraries the conventions require; ownCodeRatio:
+ *   coldLoadMs over it, what our own code and data add on top of the platform.
  * - largestInputs: the bundle's five largest inputs (packages, or our own files), in bytes.
  * - rssAfterLoadMb: the fresh process's resident memory once the bundle is loaded (median), and
  *   the same for the SDK clients alone.
@@ -85,6 +88,20 @@ function sdkImportsOf(inputs: ReadonlyMap<string, number>): string {
           .map((n) => `${n} as p${i}_${n}`)
           .join(', ')} } from ${JSON.stringify(pkg)};`,
     )
+    .join('\n');
+}
+
+/** The Powertools part of the platform bundle: what the function's bundle holds of it, used. */
+function powertoolsOf(inputs: ReadonlyMap<string, number>): string {
+  const has = (pkg: string): boolean =>
+    [...inputs].some(([path, bytes]) => bytes > 0 && path.includes(`node_modules/${pkg}/`));
+  return [
+    has('@aws-lambda-powertools/logger') &&
+      `import { Logger } from '@aws-lambda-powertools/logger';\nexport const pLogger = new Logger();`,
+    has('@aws-lambda-powertools/batch') &&
+      `import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';\nexport const pBatch = [new BatchProcessor(EventType.SQS), processPartialResponse];`,
+  ]
+    .filter(Boolean)
     .join('\n');
 }
 
@@ -238,14 +255,26 @@ async function main(): Promise<void> {
     const built = bundle(fn.entry, file);
     const sdkSource = sdkImportsOf(built.inputs);
     const sdkBytes = bundle('', sdkFile, sdkSource).bytes;
-    // Interleaved sample by sample (the order swapped each time), so a noisy moment of the shared
-    // machine weighs on both alike; the ratio is the median of the pairs' ratios.
-    const loads = { fn: { ms: [], rssMb: [] }, sdk: { ms: [], rssMb: [] } };
+    const platformFile = join(dir, `${fn.name}-platform.js`);
+    bundle('', platformFile, `${sdkSource}\n${powertoolsOf(built.inputs)}`);
+    // Interleaved sample by sample (the order reversed each time), so a noisy moment of the shared
+    // machine weighs on all alike; a ratio is the median of the samples' ratios.
+    const loads = {
+      fn: { ms: [], rssMb: [] },
+      sdk: { ms: [], rssMb: [] },
+      platform: { ms: [], rssMb: [] },
+    };
+    const files = new Map([
+      [loads.fn, file],
+      [loads.sdk, sdkFile],
+      [loads.platform, platformFile],
+    ]);
     for (let i = 0; i < RUNS; i++) {
-      const order = i % 2 ? [loads.sdk, loads.fn] : [loads.fn, loads.sdk];
-      for (const into of order) coldLoad(into === loads.fn ? file : sdkFile, 1, into);
+      const order = [...files.keys()];
+      for (const into of i % 2 ? order.reverse() : order) coldLoad(files.get(into)!, 1, into);
     }
     const pairRatios = loads.fn.ms.map((ms, i) => ms / loads.sdk.ms[i]!);
+    const ownRatios = loads.fn.ms.map((ms, i) => ms / loads.platform.ms[i]!);
     const coldLoadMs = median(loads.fn.ms);
     const sdkOnlyLoadMs = median(loads.sdk.ms);
     const warm = fn.name === 'notifyBackupEvent' ? await warmNotify() : undefined;
@@ -256,6 +285,8 @@ async function main(): Promise<void> {
       coldLoadMs: round(coldLoadMs),
       sdkOnlyLoadMs: round(sdkOnlyLoadMs),
       coldLoadRatio: round(median(pairRatios)),
+      platformOnlyLoadMs: round(median(loads.platform.ms)),
+      ownCodeRatio: round(median(ownRatios)),
       coldLoadRuns: loads.fn.ms.length,
       sdkPackages: [...sdkSource.matchAll(/from "([^"]+)"/g)].map((m) => m[1]),
       rssAfterLoadMb: round(median(loads.fn.rssMb)),

@@ -995,6 +995,39 @@ describe('{{central-vault:<region>}}', () => {
     expect(() => resolveCentralVault(parsed, locked, 'p.json')).not.toThrow();
   });
 
+  it('judges a copy action without a lifecycle by its rule’s retention, which the copies keep', () => {
+    const parsed = parseBackupPolicy(policy('{{central-vault:eu-west-1}}'), 'p.json') as {
+      plans: { p: { rules: { r: Record<string, unknown> } } };
+    };
+    const rule = parsed.plans.p.rules.r;
+    const locked = {
+      accountId: '210987654321',
+      vaultName: 'central',
+      vaultLock: { minRetentionDays: 7, maxRetentionDays: 365 },
+    };
+    // Neither sets one here: a policy elsewhere may (inheritance), nothing to judge in this file.
+    expect(() => resolveCentralVault(parsed, locked, 'p.json')).not.toThrow();
+    rule.lifecycle = { delete_after_days: { '@@assign': '3' } };
+    expect(() => resolveCentralVault(parsed, locked, 'p.json')).toThrow(
+      "p.json: plans.p.rules.r.copy_actions.{{central-vault:eu-west-1}} (no lifecycle: the copies keep the rule's plans.p.rules.r.lifecycle.delete_after_days): 3 days is shorter than the central vault's Vault Lock allows (centralBackup.vaultLock.minRetentionDays: 7): AWS Backup fails every such copy job",
+    );
+    rule.lifecycle = { delete_after_days: { '@@assign': '35' } };
+    expect(() => resolveCentralVault(parsed, locked, 'p.json')).not.toThrow();
+    const airGapped = {
+      accountId: '210987654321',
+      vaultName: 'central',
+      airGapped: { name: 'lag', minRetentionDays: 7, maxRetentionDays: 30 },
+    };
+    const toAirGapped = parseBackupPolicy(
+      policy('{{central-air-gapped-vault:eu-west-1}}'),
+      'p.json',
+    ) as typeof parsed;
+    toAirGapped.plans.p.rules.r.lifecycle = { delete_after_days: { '@@assign': '35' } };
+    expect(() => resolveCentralVault(toAirGapped, airGapped, 'p.json')).toThrow(
+      /35 days is longer than the logically air-gapped vault allows \(centralBackup\.airGappedVault\.maxRetentionDays: 30\)/,
+    );
+  });
+
   it('refuses a placeholder that is not a region', () => {
     expect(() => parseBackupPolicy(policy('{{central-vault:mars}}'), 'p.json')).toThrow(
       /\{\{central-vault:<region>\}\} or \{\{central-air-gapped-vault:<region>\}\}/,

@@ -112,12 +112,17 @@ function checkCopyRetention(document: unknown, central: CentralBackup, source: s
                   what: 'the logically air-gapped vault',
                   setting: 'centralBackup.airGappedVault',
                 };
-          const days = Number(
-            ((action as { lifecycle?: { delete_after_days?: { '@@assign'?: unknown } } })?.lifecycle
-              ?.delete_after_days ?? {})['@@assign'],
-          );
-          if (!limits || !Number.isFinite(days)) continue;
-          const at = `${source}: ${formatPath([...path, key, target, 'lifecycle', 'delete_after_days'])}`;
+          // A copy action without a lifecycle keeps its copies as long as the rule keeps the
+          // backup (AWS Backup applies the source's lifecycle to the copy).
+          const own = deleteAfterDays(action);
+          const inherited = own === undefined ? deleteAfterDays(value) : undefined;
+          const days = own ?? inherited;
+          if (!limits || days === undefined) continue;
+          const at =
+            `${source}: ` +
+            (own !== undefined
+              ? formatPath([...path, key, target, 'lifecycle', 'delete_after_days'])
+              : `${formatPath([...path, key, target])} (no lifecycle: the copies keep the rule's ${formatPath([...path, 'lifecycle', 'delete_after_days'])})`);
           if (limits.minRetentionDays !== undefined && days < limits.minRetentionDays) {
             problems.push(
               `${at}: ${days} days is shorter than ${limits.what} allows (${limits.setting}.minRetentionDays: ${limits.minRetentionDays}): AWS Backup fails every such copy job`,
@@ -136,6 +141,15 @@ function checkCopyRetention(document: unknown, central: CentralBackup, source: s
   };
   visit(document, []);
   if (problems.length) throw new ConfigError(problems.join('\n'));
+}
+
+/** A rule's or copy action's lifecycle.delete_after_days as a number, when this file sets it. */
+function deleteAfterDays(node: unknown): number | undefined {
+  const days = Number(
+    ((node as { lifecycle?: { delete_after_days?: { '@@assign'?: unknown } } })?.lifecycle
+      ?.delete_after_days ?? {})['@@assign'],
+  );
+  return Number.isFinite(days) ? days : undefined;
 }
 
 /** Reads every *.json in the folder; the file name (without .json) is the policy's name. */
