@@ -66,6 +66,8 @@ export interface DepartedFacts {
   /** The account was onboarded (ready, failed or part way) before. */
   governed: boolean;
   profile?: string;
+  /** When the control plane recorded this departure: one notice per departure, not per account. */
+  recordedAt?: string;
 }
 
 export interface OnboardingNotifier {
@@ -136,7 +138,9 @@ export function readyNotice(n: ReadyFacts): Notice {
     .find((s) => s.kind === 'tags' && s.tagKey && s.tagValues[0]);
   return {
     kind: 'onboarding',
-    dedupKey: `onboarding#${a.id}#${noticeKey('ready', a.id, JSON.stringify(n.record.notified ?? null))}`,
+    // Once per account and what admins were last told; a rejoined account's READY once per
+    // departure it came back from.
+    dedupKey: `onboarding#${a.id}#${noticeKey('ready', a.id, JSON.stringify(n.record.notified ?? null), ...(n.record.departure ? [n.record.departure.at] : []))}`,
     severity: 'info',
     label: 'READY',
     what: 'Account onboarding',
@@ -277,28 +281,36 @@ export function failedNotice(n: FailedFacts): Notice {
 
 export function creationFailedNotice(n: CreationFailedFacts): Notice {
   const named = n.accountName && n.accountName !== '****' ? `"${n.accountName}"` : undefined;
+  // Control Tower's UpdateManagedAccount is about an account that exists (updated, enrolled, or
+  // moved to another OU through Account Factory), not a creation.
+  const update = n.trigger === 'UpdateManagedAccount';
+  const subject = named ?? (n.accountId ? `account ${n.accountId}` : undefined);
   return {
     kind: 'onboarding',
     dedupKey: `alert#${n.eventId}`,
     severity: 'error',
     label: 'FAILED',
-    what: 'Account creation',
+    what: update ? 'Control Tower account update' : 'Account creation',
     ...(named ? { item: named } : {}),
-    headline: `Creating ${named ?? 'a new account'} failed: ${n.reason}`,
+    headline: update
+      ? `Updating ${subject ?? 'an enrolled account'} in Control Tower failed: ${n.reason}`
+      : `Creating ${named ?? 'a new account'} failed: ${n.reason}`,
     ...(n.accountId ? { account: { id: n.accountId } } : {}),
     reason: n.reason,
     facts: [...text('Trigger', n.trigger), ...text('Time', n.time), ...id('Event id', n.eventId)],
     sections: [],
     nextSteps: [
-      n.reason === 'EMAIL_ALREADY_EXISTS'
-        ? 'The email address is already used by another AWS account: create the account with another address.'
-        : 'Check the account request (Organizations console → Accounts, or Control Tower Account Factory) and retry.',
+      update
+        ? 'Open the account in Control Tower (Organization → the account), fix what the message names, and update or re-register it; onboarding runs again when the update succeeds.'
+        : n.reason === 'EMAIL_ALREADY_EXISTS'
+          ? 'The email address is already used by another AWS account: create the account with another address.'
+          : 'Check the account request (Organizations console → Accounts, or Control Tower Account Factory) and retry.',
     ],
     state: 'FAILED',
     resourceType: 'Account',
     chat: {
-      threadId: `account-creation-${n.eventId}`,
-      eventType: 'AccountCreationFailed',
+      threadId: `${update ? 'account-update' : 'account-creation'}-${n.eventId}`,
+      eventType: update ? 'AccountUpdateFailed' : 'AccountCreationFailed',
       keywords: ['onboarding', 'FAILED', n.reason],
       relatedResources: [],
       context: { trigger: n.trigger, eventId: n.eventId },
@@ -329,7 +341,7 @@ export function departedNotice(n: DepartedFacts): Notice {
           : 'is no longer in the organization';
   return {
     kind: 'onboarding',
-    dedupKey: `offboard#${n.accountId}#${n.departure}`,
+    dedupKey: `offboard#${n.accountId}#${n.departure}${n.recordedAt ? `#${n.recordedAt}` : ''}`,
     severity: 'warning',
     label: closing ? 'CLOSING' : 'DEPARTED',
     what: 'Account',

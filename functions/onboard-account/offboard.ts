@@ -1,7 +1,12 @@
 import { isInactive } from '../shared/accounts';
 import type { AccountRecord } from '../shared/ports';
 import type { DepartedFacts } from './notices';
-import { AccountBusyError, onboardingConfig, type OnboardDeps } from './onboard';
+import {
+  AccountBusyError,
+  OFFBOARD_OWNER_PREFIX,
+  onboardingConfig,
+  type OnboardDeps,
+} from './onboard';
 import type { TriggerDecision } from './triggers';
 
 /**
@@ -31,10 +36,13 @@ const isNotFound = (error: unknown) =>
   (error as { name?: unknown } | null)?.name === 'AccountNotFoundException';
 
 /**
- * The sweep saw the account missing or inactive in a listing that may be older than what happened
- * since (an account created or joined meanwhile, eventual consistency): asked again, one account.
+ * Asked again, one account, before anything is recorded. The sweep's listing may be older than
+ * what happened since (an account created or joined meanwhile); an event may be stale (a retry
+ * hours later, a redrive from the DLQ, CloudTrail's unordered delivery) while the account has
+ * rejoined, or its closure failed. Departed holds when the account is gone; closing when it is gone,
+ * suspended or pending closure.
  */
-async function sweepClaimHolds(
+async function departureHolds(
   d: OffboardDecision,
   deps: Pick<OnboardDeps, 'org' | 'log' | 'ledger'>,
 ): Promise<boolean> {
@@ -48,11 +56,12 @@ async function sweepClaimHolds(
   }
   const holds = d.departure === 'closing' && isInactive(status);
   if (!holds) {
-    deps.log.info('the sweep saw a departure that is not so now; nothing recorded', {
-      accountId: d.accountId,
-      seen: d.method,
-      status,
-    });
+    deps.log.info(
+      d.trigger === 'Reconcile'
+        ? 'the sweep saw a departure that is not so now; nothing recorded'
+        : 'the event says the account departed but it is in the organization now (a stale or out-of-order event, or a closure that failed); nothing recorded',
+      { accountId: d.accountId, trigger: d.trigger, seen: d.method ?? d.departure, status },
+    );
   }
   return holds;
 }
@@ -62,9 +71,11 @@ export async function offboardAccount(
   deps: Pick<OnboardDeps, 'config' | 'org' | 'ledger' | 'notifier' | 'clock' | 'log' | 'owner'>,
 ): Promise<OffboardResult> {
   const settings = onboardingConfig(deps.config);
+  // Marked: an onboarding trigger waiting for this lock is not covered by it (nothing onboards).
+  const owner = `${OFFBOARD_OWNER_PREFIX}${deps.owner}`;
   const lock = await deps.ledger.acquire(
     d.accountId,
-    deps.owner,
+    owner,
     deps.clock.now(),
     settings.lockSeconds * 1000,
   );
@@ -76,7 +87,7 @@ export async function offboardAccount(
   }
   try {
     const previous = await deps.ledger.get(d.accountId);
-    if (d.trigger === 'Reconcile' && !(await sweepClaimHolds(d, deps))) {
+    if (!(await departureHolds(d, deps))) {
       return { outcome: 'unchanged', ...(previous ? { record: previous } : {}) };
     }
     if (alreadyKnown(previous, d) && previous!.notified?.status === previous!.status) {
@@ -117,6 +128,7 @@ export async function offboardAccount(
       ...(record.departure?.method ? { method: record.departure.method } : {}),
       ...(record.departure?.time ? { time: record.departure.time } : {}),
       ...(previous?.profile ? { profile: previous.profile } : {}),
+      ...(record.departure?.at ? { recordedAt: record.departure.at } : {}),
     };
     // The pipeline sends each channel once per account and departure (dedup key), retries too.
     await deps.notifier.departed(facts);
@@ -130,6 +142,6 @@ export async function offboardAccount(
     });
     return { outcome: 'recorded', record: told };
   } finally {
-    await deps.ledger.release(d.accountId, deps.owner);
+    await deps.ledger.release(d.accountId, owner);
   }
 }

@@ -1,3 +1,4 @@
+import { isInactive } from '../shared/accounts';
 import type { Config, Onboarding } from '../shared/config/schema';
 import { errorMessage } from '../shared/errors';
 import type {
@@ -117,6 +118,9 @@ export const SILENT_NOTIFIER: OnboardingNotifier = {
   departed: async () => undefined,
 };
 
+/** The lock owner of a run recording a departure starts with this. */
+export const OFFBOARD_OWNER_PREFIX = 'offboard:';
+
 export function onboardingConfig(config: Config): Onboarding {
   if (!config.onboarding) throw new Error('configuration has no "onboarding" section');
   return config.onboarding;
@@ -136,9 +140,11 @@ export async function onboardAccount(
       settings.lockSeconds * 1000,
     );
     if (!lock.acquired) {
-      // A run that started after this event happened will see the account as it is now.
+      // An onboarding that started after this event happened will see the account as it is now
+      // (a departure being recorded onboards nothing: this trigger waits for it).
       const covered =
         Boolean(req.eventTime && lock.since) &&
+        !lock.owner?.startsWith(OFFBOARD_OWNER_PREFIX) &&
         Date.parse(lock.since!) >= Date.parse(req.eventTime!);
       if (covered) {
         deps.log.info('onboarding already running for this account; this trigger is covered', {
@@ -167,16 +173,19 @@ async function run(
   const { baseline, org } = deps;
   const stamp = () => deps.clock.now().toISOString();
   const previous = req.dryRun ? undefined : await deps.ledger.get(req.accountId);
-  if (previous?.status === 'departed') {
-    // A request queued before the account left (a retry, a move, a sweep): not a failure.
+  if (previous?.status === 'departed' || previous?.status === 'closing') {
+    // A request queued before the account left or began closing (a retry, a move, a sweep): not
+    // a failure, and the departure stays recorded as it is.
+    let gone: string | undefined;
     try {
-      await org.describeAccount(req.accountId);
+      const { status } = await org.describeAccount(req.accountId);
+      if (previous.status === 'closing' && isInactive(status)) gone = `account is ${status}`;
     } catch (error) {
       if ((error as { name?: unknown } | null)?.name !== 'AccountNotFoundException') throw error;
-      deps.log.info('account left the organization; not onboarded', {
-        accountId: req.accountId,
-        trigger: req.trigger,
-      });
+      gone = 'account left the organization';
+    }
+    if (gone) {
+      deps.log.info(`${gone}; not onboarded`, { accountId: req.accountId, trigger: req.trigger });
       return { outcome: 'skipped', record: previous, changes: [] };
     }
   }

@@ -136,9 +136,9 @@ export function parseOnboardingEvent(input: unknown): TriggerDecision {
 
   if (e.source === ORGANIZATIONS) {
     if (eventName === 'CreateAccountResult') return createAccountResult(d, ctx);
-    if (eventName === 'AccountJoinedOrganization') return accountJoined(d, ctx);
+    if (eventName === 'AccountJoinedOrganization') return accountJoined(d, e, ctx);
     if (eventName === 'MoveAccount') return moveAccount(d, ctx);
-    if (eventName === 'AccountDepartedOrganization') return accountDeparted(d, ctx);
+    if (eventName === 'AccountDepartedOrganization') return accountDeparted(d, e, ctx);
     if (
       eventName === 'RemoveAccountFromOrganization' ||
       eventName === 'LeaveOrganization' ||
@@ -181,8 +181,8 @@ function createAccountResult(d: Detail, ctx: Context): TriggerDecision {
  * The nesting of this event's fields is unverified (announced 2026-05-28, no published sample
  * found): the account id is looked for in every place a sample or a comparable event puts it.
  */
-function accountJoined(d: Detail, ctx: Context): TriggerDecision {
-  const [field, value] = lifecycleAccountId(d);
+function accountJoined(d: Detail, e: Envelope, ctx: Context): TriggerDecision {
+  const [field, value] = lifecycleAccountId(d, e);
   return onboard(ctx, 'AccountJoinedOrganization', accountId(value, field));
 }
 
@@ -191,8 +191,8 @@ function accountJoined(d: Detail, ctx: Context): TriggerDecision {
  * Cleaned (a closed account finalised after 90 days). AWS's own docs spell its fields two ways
  * (departedMethod/departedTime and departureMethod/departureTime): both are read.
  */
-function accountDeparted(d: Detail, ctx: Context): TriggerDecision {
-  const [field, value] = lifecycleAccountId(d);
+function accountDeparted(d: Detail, e: Envelope, ctx: Context): TriggerDecision {
+  const [field, value] = lifecycleAccountId(d, e);
   const details = objectish(d.serviceEventDetails) ?? {};
   // "Left", "REMOVED", "cleaned": one spelling for the notice.
   const raw = oneLine(details.departedMethod ?? details.departureMethod);
@@ -254,13 +254,26 @@ function departureCall(
   });
 }
 
-/** Where the account-lifecycle service events put the account id (first real id wins). */
-function lifecycleAccountId(d: Detail): [string, unknown] {
+/** Keys that name the organization's management account, never the member the event is about. */
+const MANAGEMENT_KEY = /^(management|master|payer)/i;
+
+/**
+ * Where the account-lifecycle service events put the member account's id. The event may name the
+ * management account too (it is logged there): a real id other than the management account's
+ * wins, in the order below; the management account's own id only when it is the only one (the
+ * management account itself joins at CreateOrganization).
+ */
+function lifecycleAccountId(d: Detail, e: Envelope): [string, unknown] {
   const details = objectish(d.serviceEventDetails);
   const candidates: [string, unknown][] = [
     ['detail.serviceEventDetails.accountId', details?.accountId],
   ];
   for (const [key, value] of Object.entries(details ?? {})) {
+    if (MANAGEMENT_KEY.test(key)) continue;
+    // memberAccountId, joinedAccountId, ...
+    if (/accountid$/i.test(key) && key !== 'accountId') {
+      candidates.push([`detail.serviceEventDetails.${key}`, value]);
+    }
     const nested = objectish(value);
     if (!nested) continue;
     candidates.push([`detail.serviceEventDetails.${key}.accountId`, nested.accountId]);
@@ -274,10 +287,18 @@ function lifecycleAccountId(d: Detail): [string, unknown] {
     ['detail.additionalEventData.newAccountId', extra?.newAccountId],
     ['detail.additionalEventData.accountId', extra?.accountId],
   );
-  // The first place holding a real account id wins; "Not Available" or a number elsewhere
-  // does not stop the search.
+  const management = new Set(
+    [(e as { account?: unknown }).account, d.recipientAccountId].filter(
+      (v): v is string => typeof v === 'string',
+    ),
+  );
+  const real = candidates.filter(
+    ([, value]) => typeof value === 'string' && isAccountId(value.trim()),
+  );
+  // A real id wins over "Not Available" or a number elsewhere; the member's over the management's.
   const found =
-    candidates.find(([, value]) => typeof value === 'string' && isAccountId(value.trim())) ??
+    real.find(([, value]) => !management.has((value as string).trim())) ??
+    real[0] ??
     candidates.find(([, value]) => value !== undefined && value !== null);
   if (!found) {
     throw new MalformedEventError(

@@ -1,4 +1,8 @@
-import { departedNotice, PipelineNotifier } from '../../functions/onboard-account/notices';
+import {
+  departedNotice,
+  PipelineNotifier,
+  readyNotice,
+} from '../../functions/onboard-account/notices';
 import { AccountBusyError } from '../../functions/onboard-account/onboard';
 import {
   decideRecord,
@@ -49,6 +53,7 @@ describe('processOnboardingRecord: departures', () => {
   it('records the departure and tells admins once, however many events say it', async () => {
     const w = onboardingWorld();
     w.ledger.records.set(MEMBER_ID, ready());
+    w.org.accounts.delete(MEMBER_ID);
     const out = await processOnboardingRecord(LEFT(), undefined, w.deps);
     expect(out).toMatchObject({ flow: 'offboard', result: { outcome: 'recorded' } });
     const record = w.ledger.records.get(MEMBER_ID)!;
@@ -84,11 +89,13 @@ describe('processOnboardingRecord: departures', () => {
   it('tells a closure, then the departure when the closed account is finally gone', async () => {
     const w = onboardingWorld();
     w.ledger.records.set(MEMBER_ID, ready());
+    w.org.accounts.get(MEMBER_ID)!.status = 'PENDING_CLOSURE';
     await processOnboardingRecord(CLOSED(), undefined, w.deps);
     expect(w.ledger.records.get(MEMBER_ID)).toMatchObject({
       status: 'closing',
       attachedPolicies: ['p-daily'],
     });
+    w.org.accounts.delete(MEMBER_ID);
     await processOnboardingRecord(CLEANED(), undefined, w.deps);
     expect(w.ledger.records.get(MEMBER_ID)).toMatchObject({ status: 'departed' });
     expect(w.notifier.departedNotices.map((n) => [n.departure, n.method])).toEqual([
@@ -99,8 +106,40 @@ describe('processOnboardingRecord: departures', () => {
 
   it('says when the account was never onboarded', async () => {
     const w = onboardingWorld();
+    w.org.accounts.delete(MEMBER_ID);
     await processOnboardingRecord(LEFT(), undefined, w.deps);
     expect(w.notifier.departedNotices[0]).toMatchObject({ governed: false });
+  });
+
+  it('records nothing when the event is stale: the account is in the organization now (rejoined, or its closure failed)', async () => {
+    const w = onboardingWorld();
+    w.ledger.records.set(MEMBER_ID, ready());
+    for (const event of [LEFT(), REMOVED_CALL(), CLOSED(), CLEANED()]) {
+      expect(await processOnboardingRecord(event, undefined, w.deps)).toMatchObject({
+        flow: 'offboard',
+        result: { outcome: 'unchanged' },
+      });
+    }
+    expect(w.ledger.records.get(MEMBER_ID)).toMatchObject({ status: 'ready' });
+    expect(w.notifier.departedNotices).toEqual([]);
+    expect(w.log.entries).toContainEqual(
+      expect.objectContaining({
+        message: expect.stringMatching(/in the organization now.*nothing recorded/),
+      }),
+    );
+    expect(w.ledger.locks.size).toBe(0);
+  });
+
+  it('holds the account under a departure owner, which an onboarding trigger does not take for coverage', async () => {
+    const w = onboardingWorld();
+    w.org.accounts.delete(MEMBER_ID);
+    await processOnboardingRecord(LEFT(), undefined, w.deps);
+    expect(w.ledger.writes).toContainEqual([
+      'acquire',
+      MEMBER_ID,
+      expect.stringMatching(/^offboard:/),
+    ]);
+    expect(w.ledger.locks.size).toBe(0);
   });
 
   it('waits for an onboarding that holds the account (retried)', async () => {
@@ -115,6 +154,7 @@ describe('processOnboardingRecord: departures', () => {
   it('tells on the retry when the notice could not be sent, and releases the lock', async () => {
     const w = onboardingWorld();
     w.ledger.records.set(MEMBER_ID, ready());
+    w.org.accounts.delete(MEMBER_ID);
     w.notifier.failWith = new Error('SES throttled');
     await expect(processOnboardingRecord(LEFT(), undefined, w.deps)).rejects.toThrow(
       'SES throttled',
@@ -197,6 +237,51 @@ describe('the sweep’s view, asked again', () => {
     expect(out).toMatchObject({ flow: 'onboard', result: { outcome: 'skipped' } });
     expect(w.ledger.records.get(MEMBER_ID)).toMatchObject({ status: 'departed' });
     expect(w.notifier.count).toBe(0);
+  });
+});
+
+describe('an account that leaves, rejoins and leaves again', () => {
+  it('is told each time: one DEPARTED per departure and one READY per return, not one per account', async () => {
+    const w = onboardingWorld();
+    const member = { ...w.org.accounts.get(MEMBER_ID)! };
+    w.ledger.records.set(MEMBER_ID, ready());
+    for (let round = 0; round < 2; round++) {
+      w.org.accounts.delete(MEMBER_ID);
+      await processOnboardingRecord(LEFT(), undefined, w.deps);
+      w.clock.advance(3_600_000);
+      w.org.accounts.set(MEMBER_ID, { ...member });
+      await processOnboardingRecord(
+        { kind: 'onboard-request', accountId: MEMBER_ID, trigger: 'Reconcile' },
+        undefined,
+        w.deps,
+      );
+      w.clock.advance(3_600_000);
+    }
+    const departures = w.notifier.departedNotices.map((n) => departedNotice(n).dedupKey);
+    expect(departures).toHaveLength(2);
+    expect(new Set(departures).size).toBe(2);
+    const returns = w.notifier.readyNotices.map((n) => readyNotice(n).dedupKey);
+    expect(returns).toHaveLength(2);
+    expect(new Set(returns).size).toBe(2);
+  });
+});
+
+describe('a closing account', () => {
+  it('stays closing when an onboarding trigger queued before the closure arrives (a move, a retry)', async () => {
+    const w = onboardingWorld();
+    w.ledger.records.set(MEMBER_ID, ready());
+    w.org.accounts.get(MEMBER_ID)!.status = 'SUSPENDED';
+    await processOnboardingRecord(CLOSED(), undefined, w.deps);
+    const closing = w.ledger.records.get(MEMBER_ID)!;
+    expect(closing).toMatchObject({ status: 'closing' });
+    const out = await processOnboardingRecord(
+      about('organizations/move-account', '210987654321'),
+      undefined,
+      w.deps,
+    );
+    expect(out).toMatchObject({ flow: 'onboard', result: { outcome: 'skipped' } });
+    expect(w.ledger.records.get(MEMBER_ID)).toEqual(closing);
+    expect(w.notifier.departedNotices).toHaveLength(1);
   });
 });
 

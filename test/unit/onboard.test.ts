@@ -1236,6 +1236,15 @@ describe('onboardAccount: the account lock', () => {
     expect(w.notifier.count).toBe(0);
   });
 
+  it('is not covered by a departure being recorded, which onboards nothing: retried', async () => {
+    const w = onboardingWorld();
+    w.ledger.hold(MEMBER_ID, 'offboard:other-run', new Date('2025-03-13T03:01:00.000Z'), 900_000);
+    await expect(
+      run(w, { trigger: 'AccountJoinedOrganization', eventTime: EVENT_TIME }),
+    ).rejects.toThrow(AccountBusyError);
+    expect(w.ledger.locks.get(MEMBER_ID)?.owner).toBe('offboard:other-run');
+  });
+
   it('throws AccountBusyError when the running onboarding started before the event', async () => {
     const w = onboardingWorld();
     w.ledger.hold(MEMBER_ID, 'other-run', new Date('2025-03-13T02:59:00.000Z'), 900_000);

@@ -261,6 +261,25 @@ describe('creationFailedNotice', () => {
     expect(n).not.toHaveProperty('item');
   });
 
+  it('calls a failed Control Tower update an update of the enrolled account, not a creation', () => {
+    const n = creationFailedNotice(
+      creation({
+        trigger: 'UpdateManagedAccount',
+        reason: 'AWS Control Tower failed to update a managed account.',
+        accountName: 'sandbox-analytics-07',
+        accountId: '623904518762',
+      }),
+    );
+    expect(n).toMatchObject({
+      what: 'Control Tower account update',
+      headline:
+        'Updating "sandbox-analytics-07" in Control Tower failed: AWS Control Tower failed to update a managed account.',
+      nextSteps: [expect.stringMatching(/update or re-register it/)],
+      chat: { eventType: 'AccountUpdateFailed' },
+    });
+    expect(n.headline).not.toMatch(/Creating/);
+  });
+
   it('names the account when the event does, and points at Account Factory otherwise', () => {
     const n = creationFailedNotice(
       creation({

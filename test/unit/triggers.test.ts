@@ -336,6 +336,42 @@ describe('AccountJoinedOrganization: the account id is found wherever it is', ()
     });
   });
 
+  it.each([
+    [
+      'nested objects',
+      {
+        managementAccount: { accountId: '111122223333' },
+        account: { accountId: '210987654321' },
+        departedMethod: 'Left',
+      },
+    ],
+    ['sibling keys', { managementAccountId: '111122223333', memberAccountId: '210987654321' }],
+    ['the management account first', { accountId: '111122223333', memberId: '210987654321' }],
+  ])(
+    'takes the member, never the management account, when the event names both (%s)',
+    (_, details) => {
+      for (const name of [
+        'organizations/account-joined-organization.created',
+        'organizations/account-departed-organization.left',
+      ]) {
+        const event = raw(name);
+        event.detail.serviceEventDetails = {
+          ...details,
+          ...(Object.hasOwn(details, 'memberId')
+            ? { memberId: undefined, member: { accountId: '210987654321' } }
+            : {}),
+        };
+        expect(parseOnboardingEvent(event)).toMatchObject({ accountId: '210987654321' });
+      }
+    },
+  );
+
+  it("takes the management account's own id when it is the only one (it joins at CreateOrganization)", () => {
+    const event = raw('organizations/account-joined-organization.created');
+    event.detail.serviceEventDetails = { accountId: '111122223333', joinedMethod: 'CREATED' };
+    expect(parseOnboardingEvent(event)).toMatchObject({ accountId: '111122223333' });
+  });
+
   it('with requestParameters "None" next to serviceEventDetails', () => {
     const event = raw(name);
     event.detail.requestParameters = 'None';
