@@ -1,6 +1,7 @@
 import { integer, literal, object, string, validate, type Infer } from '../shared/validate';
 import { ALERT_KINDS } from '../shared/config/vocabulary';
 import { errorMessage } from '../shared/errors';
+import { recordTakenIn } from '../shared/notices/deliver';
 import type { Notice } from '../shared/notices/notice';
 import {
   sendNotice,
@@ -80,6 +81,8 @@ export async function deliverAlert(
       return { delivery: 'sent', sent: await sendNotice(notice, deps, options) };
     }
     if (outcome.role === 'duplicate') {
+      // Again, for a retry whose first attempt failed after the store took it in.
+      await recordTakenIn(notice.dedupKey, `incident ${outcome.incidentId}`, deps);
       deps.log.info('alert already taken into its incident', {
         dedupKey: notice.dedupKey,
         incidentId: outcome.incidentId,
@@ -87,6 +90,8 @@ export async function deliverAlert(
       return { delivery: 'duplicate', incidentId: outcome.incidentId };
     }
     if (outcome.role === 'follower') {
+      // Told through the summary: the daily lost-events check must not send it again.
+      await recordTakenIn(notice.dedupKey, `incident ${outcome.incidentId}`, deps);
       deps.log.info('alert folded into its incident', {
         dedupKey: notice.dedupKey,
         incidentId: outcome.incidentId,
@@ -105,6 +110,7 @@ export async function deliverAlert(
     toSend = asFirstOfIncident(notice, outcome.incidentId, grouped.meta);
   }
   if (ALERT_KINDS.includes(notice.kind) && (await heldBack(toSend, deps, now, windowMs))) {
+    await recordTakenIn(notice.dedupKey, 'flood window', deps);
     return { delivery: 'held' };
   }
   return { delivery: 'sent', sent: await sendNotice(toSend, deps, options) };

@@ -20,11 +20,13 @@ export const DEFAULT_STATE_SEVERITY: Readonly<Record<JobState, Severity | 'ignor
 };
 
 /**
- * "Completed with issues" is not a state: AWS Backup reports COMPLETED with a non-empty
- * statusMessage, and its documentation says to watch for exactly that.
+ * "Completed with issues" is not a state: AWS Backup reports a backup job COMPLETED with a
+ * non-empty statusMessage, and its documentation says to watch for exactly that, for backup jobs
+ * only (a copy or restore job's "completed successfully" message is no issue).
  */
 export function classify(event: JobEvent, rules: Classification): Verdict {
-  const completedWithIssues = event.state === 'COMPLETED' && Boolean(event.statusMessage);
+  const completedWithIssues =
+    event.jobType === 'backup' && event.state === 'COMPLETED' && Boolean(event.statusMessage);
   const outcome = completedWithIssues
     ? rules.completedWithIssues
     : (rules.states[event.state] ?? DEFAULT_STATE_SEVERITY[event.state]);

@@ -125,6 +125,25 @@ const isOurRule = (name: string | undefined, ctx: TamperContext) =>
     (ctx.stackPrefix !== undefined && name!.startsWith(ctx.stackPrefix)) ||
     Boolean(ctx.managementForwarder?.rules.has(name!)));
 
+/**
+ * The call names a bus the control plane's rules live on: the default bus (the forwarding rules,
+ * the management forwarder, the stack's own) or the stack's central bus. A rule of the same name
+ * on another bus is someone else's.
+ */
+function onOurBus(call: ApiCall, ctx: TamperContext): boolean {
+  const bus = str(call.request.eventBusName);
+  if (!bus || bus === 'default' || bus.endsWith(':event-bus/default')) return true;
+  if (ctx.centralBusArn && (bus === ctx.centralBusArn || ctx.centralBusArn.endsWith(`/${bus}`))) {
+    return true;
+  }
+  return (
+    ctx.stackPrefix !== undefined && bus.replace(/^.*:event-bus\//, '').startsWith(ctx.stackPrefix)
+  );
+}
+
+/** PutRule's enabled states: ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS matches more, not less. */
+const ENABLED_STATES = new Set(['ENABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS']);
+
 /** A call on the management forwarder (the management account's events), not a member's. */
 const isManagementForwarder = (call: ApiCall, ctx: TamperContext) =>
   ctx.managementForwarder !== undefined && call.accountId === ctx.managementForwarder.account;
@@ -321,7 +340,7 @@ const JUDGES: Readonly<Record<string, Readonly<Record<string, Judge>>>> = {
       if (!name || !(ctx.forwardingRules.has(name) || forwarder))
         return `rule ${name ?? '(unnamed)'} is not the forwarding rule`;
       const state = str(call.request.state)?.toUpperCase();
-      if (state && state !== 'ENABLED') {
+      if (state && !ENABLED_STATES.has(state)) {
         return ruleFinding(
           call,
           ctx,
@@ -522,6 +541,10 @@ export function judgeApiCall(call: ApiCall, ctx: TamperContext): TamperDecision 
   }
   const own = ownAction(call, ctx);
   if (own) return { flow: 'ignore', reason: `${own}: not an alert`, facts };
+  if (call.service === 'events' && !onOurBus(call, ctx)) {
+    const bus = str(call.request.eventBusName);
+    return { flow: 'ignore', reason: `a rule on event bus ${bus}, not the control plane's`, facts };
+  }
   if (!call.accountId)
     return { flow: 'ignore', reason: 'the call names no account: it cannot be attributed', facts };
   const found = judge(call, ctx);

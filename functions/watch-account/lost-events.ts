@@ -3,6 +3,7 @@ import { jobNotice } from '../notify-backup-event/job-notice';
 import { JOB_DETAIL_TYPES, type JobEvent } from '../notify-backup-event/schema';
 import { JOB_STATES, type JobState, type JobType } from '../shared/config/vocabulary';
 import { ControlPlaneSideError, errorMessage } from '../shared/errors';
+import { TAKEN_IN_CHANNEL } from '../shared/notices/deliver';
 import { enrichAccount, planNotice, sendNotice, type PipelineDeps } from '../shared/notices/send';
 import type { JobHistoryEntry, MemberAccount } from '../shared/ports';
 
@@ -111,9 +112,11 @@ export async function recoverLostEvents(
       // One read for all: which channels each job already reached through its event.
       const delivered = await pipeline.ledger
         .delivered(
-          candidates.flatMap((c) =>
-            c.targets.map((t) => ({ eventKey: c.notice.dedupKey, channelKey: t.key })),
-          ),
+          candidates.flatMap((c) => [
+            ...c.targets.map((t) => ({ eventKey: c.notice.dedupKey, channelKey: t.key })),
+            // Folded into an incident or a flood window: told through the summary.
+            { eventKey: c.notice.dedupKey, channelKey: TAKEN_IN_CHANNEL },
+          ]),
         )
         .catch((error: unknown) => {
           throw new ControlPlaneSideError(`delivery ledger: ${errorMessage(error)}`, {
@@ -121,6 +124,7 @@ export async function recoverLostEvents(
           });
         });
       for (const c of candidates) {
+        if (delivered.has(`${c.notice.dedupKey}|${TAKEN_IN_CHANNEL}`)) continue;
         const missing = c.targets.filter((t) => !delivered.has(`${c.notice.dedupKey}|${t.key}`));
         if (!missing.length) continue;
         try {

@@ -50,6 +50,24 @@ describe('classify', () => {
     });
   });
 
+  it.each([
+    ['copy', 'copy-job-state-change.completed'],
+    ['restore', 'restore-job-state-change.completed'],
+  ])(
+    'does not call a %s job with a status message "completed with issues" (backup jobs only)',
+    (_, name) => {
+      const event = jobEvent(`backup/${name}`, (raw) => {
+        raw.detail.statusMessage = 'Restore job completed successfully';
+      });
+      expect(classify(event, defaults())).toEqual({
+        outcome: 'notify',
+        severity: 'info',
+        label: 'COMPLETED',
+        completedWithIssues: false,
+      });
+    },
+  );
+
   it('uses completedWithIssues from the configuration, not the COMPLETED setting', () => {
     const event = jobEvent('backup/backup-job-state-change.completed-with-issues');
     const rules = ClassificationSchema.parse({

@@ -1,3 +1,4 @@
+import { TAKEN_IN_CHANNEL } from '../../functions/shared/notices/deliver';
 import {
   deliverAlert,
   flushIncident,
@@ -293,6 +294,17 @@ describe('deliverAlert', () => {
     expect(out).toEqual({ delivery: 'folded', incidentId: 'inc-1' });
     expect(w.email.sent).toHaveLength(0);
     expect(w.sns.published).toHaveLength(0);
+    // Recorded as told (through the summary), so the lost-events check does not send it later;
+    // a retry of the same record (the store answers duplicate) records it again, harmlessly.
+    const taken = `${notice.dedupKey}|${TAKEN_IN_CHANNEL}`;
+    const pair = [{ eventKey: notice.dedupKey, channelKey: TAKEN_IN_CHANNEL }];
+    expect(await w.ledger.delivered(pair)).toEqual(new Set([taken]));
+    w.incidents.admitOutcome = { role: 'duplicate', incidentId: 'inc-1' };
+    expect(await deliverAlert(notice, groupJobAlert(event, notice, on, NOW), w.deps)).toEqual({
+      delivery: 'duplicate',
+      incidentId: 'inc-1',
+    });
+    expect(await w.ledger.delivered(pair)).toEqual(new Set([taken]));
   });
 
   it('fails open: the store unavailable, the alert goes out on its own', async () => {
@@ -323,6 +335,10 @@ describe('deliverAlert', () => {
       );
     }
     expect(outcomes).toEqual(['sent', 'sent', 'held', 'held']);
+    const held = await w.ledger.delivered(
+      [0, 1, 2, 3].map((i) => ({ eventKey: `t-${i}`, channelKey: TAKEN_IN_CHANNEL })),
+    );
+    expect([...held].sort()).toEqual([`t-2|${TAKEN_IN_CHANNEL}`, `t-3|${TAKEN_IN_CHANNEL}`]);
     expect(w.incidents.admits).toEqual([
       { group: 'flood#account#777788889999', foldAll: true },
       { group: 'flood#account#777788889999', foldAll: true },

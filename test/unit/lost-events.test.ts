@@ -1,5 +1,6 @@
 import { jobDedupKey } from '../../functions/notify-backup-event/job-notice';
 import { notifyBackupEvent } from '../../functions/notify-backup-event/notify';
+import { recordTakenIn } from '../../functions/shared/notices/deliver';
 import type { JobHistoryEntry } from '../../functions/shared/ports';
 import {
   DEFAULT_LOOKBACK_MS,
@@ -360,7 +361,18 @@ describe('recoverLostEvents', () => {
     const delivered = jest.spyOn(w.ledger, 'delivered');
     expect(await w.recover()).toEqual({ jobsChecked: 3, recovered: 3 });
     expect(delivered).toHaveBeenCalledTimes(1);
-    expect(delivered.mock.calls[0]![0]).toHaveLength(3 + 3 + 1);
+    // Each job's channels, and whether it was taken into an incident.
+    expect(delivered.mock.calls[0]![0]).toHaveLength(3 + 1 + (3 + 1) + (1 + 1));
+  });
+
+  it('does not send again a job that was folded into an incident (told through its summary)', async () => {
+    const w = world();
+    w.history('us-east-1', failedJob(), failedJob({ jobId: 'second' }));
+    const folded = jobDedupKey(
+      eventFromHistory(failedJob({ jobId: 'second' }), ACCOUNT, 'us-east-1')!,
+    );
+    await recordTakenIn(folded, 'incident i-1', { ledger: w.ledger, clock: w.clock });
+    expect(await w.recover()).toEqual({ jobsChecked: 2, recovered: 1 });
   });
 
   it('names the job and region when a channel fails, so the retry is understood', async () => {

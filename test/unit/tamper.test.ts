@@ -171,6 +171,37 @@ describe('tamper alerts', () => {
     expect(decideCall(putTargets)).toMatchObject({ flow: 'ignore' });
   });
 
+  it('keeps a rule enabled for all CloudTrail management events enabled (no alert)', () => {
+    const baseline = loadBaseline();
+    const putRule = sample('cloudtrail/disable-rule.forwarding-rule');
+    Object.assign(detailOf(putRule), {
+      eventName: 'PutRule',
+      requestParameters: {
+        name: baseline.forwarding.ruleName,
+        eventPattern: JSON.stringify(baseline.forwarding.pattern),
+        state: 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS',
+      },
+    });
+    expect(decideCall(putRule)).toMatchObject({ flow: 'ignore' });
+  });
+
+  it('ignores a rule of the same name on another event bus: it is not the control plane’s', () => {
+    const baseline = loadBaseline();
+    for (const bus of ['team-bus', 'arn:aws:events:eu-west-1:444455556666:event-bus/team-bus']) {
+      const event = sample('cloudtrail/disable-rule.forwarding-rule');
+      detailOf(event).requestParameters = { name: baseline.forwarding.ruleName, eventBusName: bus };
+      expect(decideCall(event)).toMatchObject({
+        flow: 'ignore',
+        reason: expect.stringContaining('team-bus'),
+      });
+    }
+    for (const bus of ['default', 'arn:aws:events:eu-west-1:444455556666:event-bus/default']) {
+      const event = sample('cloudtrail/disable-rule.forwarding-rule');
+      detailOf(event).requestParameters = { name: baseline.forwarding.ruleName, eventBusName: bus };
+      expect(decideCall(event)).toMatchObject({ flow: 'notify' });
+    }
+  });
+
   it("alerts on the stack's own rules in the deployment account, without a repair", () => {
     const event = sample('cloudtrail/disable-rule.forwarding-rule');
     detailOf(event).requestParameters = {

@@ -112,3 +112,21 @@ async function deliverOne(
   }
   return { channel, status: 'sent', messageId };
 }
+
+/**
+ * The ledger's pseudo channel for an alert taken into an incident or a flood window instead of
+ * being sent: its channels hear of it through the summary. What reads the ledger later (lost
+ * events) counts it as told, not lost.
+ */
+export const TAKEN_IN_CHANNEL = 'incident';
+
+/** Records that an alert was taken into an incident or flood window (idempotent). */
+export async function recordTakenIn(
+  dedupKey: string,
+  into: string,
+  deps: Pick<DeliverDeps, 'ledger' | 'clock'>,
+): Promise<void> {
+  const claim = await deps.ledger.claim(dedupKey, TAKEN_IN_CHANNEL, deps.clock.now());
+  if (claim.outcome !== 'claimed') return;
+  await deps.ledger.markDelivered(dedupKey, TAKEN_IN_CHANNEL, claim.token, into, deps.clock.now());
+}
