@@ -177,6 +177,17 @@ describe('least privilege', () => {
     expect(problems(template)).toEqual([]);
   });
 
+  it('lets onboarding read the effective backup policy its READY notice lists the plans of', () => {
+    // The call's denial is caught and logged (the notice goes out without its plans section),
+    // so nothing else would show that the permission went missing.
+    const allowed = template
+      .filter((f) => f.kind === 'identity' && f.where.startsWith('OnboardAccountRole'))
+      .flatMap((f) => f.doc.Statement)
+      .filter((st) => st.Effect === 'Allow')
+      .flatMap((st) => list(st.Action));
+    expect(allowed).toContain('organizations:DescribeEffectivePolicy');
+  });
+
   it('the member baseline has none either', () => {
     expect(problems(baseline)).toEqual([]);
   });

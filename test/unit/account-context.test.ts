@@ -183,6 +183,7 @@ describe('enrichAccount', () => {
     const raw = exampleConfig();
     raw.notifications.rules = [
       { name: 'prod', match: { ouPath: ['Workloads/**'] }, email: ['admins'], sns: [] },
+      { name: 'errors', match: { severity: ['error'] }, email: [], sns: ['chat'] },
     ];
     return parseConfig(raw, 'test');
   }

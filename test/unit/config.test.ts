@@ -147,6 +147,52 @@ describe('parseConfig rejects bad settings, naming the path', () => {
       /notifications\.topics: needs a "chat" topic/,
     ],
     [
+      'rules that send error alerts to nobody',
+      (c) => (c.notifications.rules = []),
+      /notifications\.rules: no rule sends every error alert of kind job, scan, index, vault, region-setting, tamper, drift, coverage to a recipient list or topic/,
+    ],
+    [
+      'error alerts only to some accounts, or only to their owners',
+      (c) =>
+        (c.notifications.rules = [
+          { name: 'prod', match: { severity: 'error', ouPath: 'Prod/**' }, email: ['admins'] },
+          { name: 'owners', match: { severity: 'error' }, email: ['account-owner'] },
+          { name: 'jobs', match: { kind: 'job' }, sns: ['chat'] },
+        ]),
+      /no rule sends every error alert of kind scan, index, vault, region-setting, tamper, drift, coverage .*add a catch-all such as \{name: errors, match: \{severity: error\}, email: \[admins\]\}/,
+    ],
+    [
+      'a profile without match conditions before others',
+      (c) => {
+        const onboarding = c.onboarding as { profiles: Loose[] };
+        onboarding.profiles.reverse();
+      },
+      /onboarding\.profiles\.0\.match: profile "default" matches every account \(no match conditions\), so the profiles listed after it \("production"\) never match: list it last/,
+    ],
+    [
+      'a vault name with a dot (AWS Backup allows letters, digits, "-" and "_")',
+      (c) => {
+        const onboarding = c.onboarding as { profiles: Loose[] };
+        onboarding.profiles[0]!.baseline = { vaultName: 'my.vault' };
+      },
+      /onboarding\.profiles\.0\.baseline\.vaultName: must be a backup vault name: 2 to 50 letters, digits, "-", "_"/,
+    ],
+    [
+      'a Teams channel id with a broken %-escape (named, not a crash)',
+      (c) =>
+        (c.notifications.topics.chat = {
+          teams: [
+            {
+              name: 'ops',
+              teamId: '00000000-0000-0000-0000-000000000001',
+              tenantId: '00000000-0000-0000-0000-000000000002',
+              channelId: '19:abc%ZZ@thread.tacv2',
+            },
+          ],
+        }),
+      /notifications\.topics\.chat\.teams\.0\.channelId: must be a Teams channel id/,
+    ],
+    [
       'a cache time out of range',
       (c) => (c.notifications.accountNameCacheSeconds = -1),
       /notifications\.accountNameCacheSeconds/,

@@ -380,6 +380,8 @@ describe('routing by OU path and account tags', () => {
         email: [],
         sns: ['chat'],
       },
+      // The catch-all every configuration needs (error alerts always reach someone).
+      { name: 'errors', match: { severity: ['error'] }, email: [], sns: ['chat'] },
     ];
     return parseConfig(raw, 'test');
   }
@@ -397,7 +399,9 @@ describe('routing by OU path and account tags', () => {
       'sns:chat',
     ]);
     notice.account = { id: '111122223333', ouPath: 'Sandbox', tags: {} };
-    expect(planNotice(notice, config(), topicArn).targets).toEqual([]);
+    expect(planNotice(notice, config(), topicArn).targets).toEqual([
+      { channel: 'sns', key: 'sns:chat', topic: 'chat', rules: ['errors'] },
+    ]);
   });
 });
 

@@ -4,6 +4,7 @@ import { filterPolicyProblems } from '../filter-policy';
 import { ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE, REGION_PATTERN, REGION_RULE } from '../patterns';
 import {
   ACCOUNT_OWNER_LIST,
+  ALERT_KINDS,
   DEPLOYMENT_MODES,
   type DeploymentMode,
   INCIDENT_GROUPING,
@@ -246,6 +247,16 @@ const POLICY_NAME = z
 const ROLE_NAME = z.string().regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name');
 
 /** Which accounts a profile is for: an OU path pattern or account tags (all given must match). */
+/** A Teams channel id as its two spellings compare (plain, or URL-encoded from a link). */
+function decodedChannelId(channelId: string): string {
+  try {
+    return decodeURIComponent(channelId);
+  } catch {
+    // A malformed escape: the channel id's own check names it; compared as written here.
+    return channelId;
+  }
+}
+
 export const ProfileMatchSchema = z
   .object({
     /** OU path from the root, e.g. "Workloads/Production"; "*" matches one level, "**" any. */
@@ -266,7 +277,10 @@ export const ProfileSchema = z
       .object({
         vaultName: z
           .string()
-          .regex(/^[A-Za-z0-9_.-]{2,50}$/, 'must be a backup vault name')
+          .regex(
+            /^[A-Za-z0-9_-]{2,50}$/,
+            'must be a backup vault name: 2 to 50 letters, digits, "-", "_"',
+          )
           .optional(),
       })
       .strict()
@@ -629,6 +643,28 @@ export const ConfigSchema = z
         }
       });
     });
+    if (rules) {
+      // Silence is never health: every kind of alert, at severity error, reaches someone who is
+      // always there (a rule with no condition but its kind and severity, naming a recipient list
+      // other than account-owner, which may resolve to nobody, or a topic).
+      const unrouted = ALERT_KINDS.filter(
+        (kind) =>
+          !rules.some(
+            (r) =>
+              (r.match.kind ?? ALERT_KINDS).includes(kind) &&
+              (r.match.severity ?? ['error']).includes('error') &&
+              Object.keys(r.match).every((k) => k === 'kind' || k === 'severity') &&
+              (r.sns.length > 0 || r.email.some((list) => list !== ACCOUNT_OWNER_LIST)),
+          ),
+      );
+      if (unrouted.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notifications', 'rules'],
+          message: `no rule sends every error alert of kind ${unrouted.join(', ')} to a recipient list or topic (conditions on account, OU, tags, region, job type, state or resource type leave the rest unsent): add a catch-all such as {name: errors, match: {severity: error}, email: [admins]}`,
+        });
+      }
+    }
     if (!rules && !Object.hasOwn(email.recipients, 'admins')) {
       ctx.addIssue({
         code: 'custom',
@@ -687,6 +723,21 @@ export const ConfigSchema = z
         }
         seen.add(profile.name);
       });
+      // The first profile that matches wins: one without conditions hides every later one
+      // (but for the profile tag, which names a profile wherever it is listed).
+      const catchAll = onboarding.profiles.findIndex(
+        (p) => !p.match.ouPath?.length && !Object.keys(p.match.tags ?? {}).length,
+      );
+      if (catchAll >= 0 && catchAll < onboarding.profiles.length - 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['onboarding', 'profiles', catchAll, 'match'],
+          message: `profile "${onboarding.profiles[catchAll]!.name}" matches every account (no match conditions), so the profiles listed after it (${onboarding.profiles
+            .slice(catchAll + 1)
+            .map((p) => `"${p.name}"`)
+            .join(', ')}) never match: list it last`,
+        });
+      }
     }
     for (const [name, topic] of Object.entries(topics)) {
       subscriptionIssues(name, topic).forEach((issue) => ctx.addIssue(issue));
@@ -701,7 +752,7 @@ export const ConfigSchema = z
         })),
         ...topic.teams.map((c, i) => ({
           at: `teams.${i}`,
-          id: `teams:${c.teamId}/${decodeURIComponent(c.channelId)}`,
+          id: `teams:${c.teamId}/${decodedChannelId(c.channelId)}`,
         })),
       ];
       for (const { at, id } of channels) {
