@@ -573,6 +573,42 @@ describe('backupctl doctor', () => {
     expect(checks.get('central-bus-policy')!.status).toBe('pass');
   });
 
+  it.each([
+    [
+      'no credentials',
+      Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      }),
+      /give doctor credentials/,
+    ],
+    ['no region', new Error('Region is missing'), /set the region: AWS_REGION/],
+    [
+      'no network',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5000'), { code: 'ECONNREFUSED' }),
+      /AWS could not be reached/,
+    ],
+  ])('fails, not warns, when nothing can be checked (%s)', async (_, error, fix) => {
+    const reader = new FakeReader();
+    reader.callerAccount = async () => {
+      throw error;
+    };
+    expect((await doctor(reader)).get('deployment-mode')).toMatchObject({
+      status: 'fail',
+      detail: expect.stringContaining(error.message),
+      fix: expect.stringMatching(fix),
+    });
+  });
+
+  it('does not call a read that failed for another reason a missing permission', async () => {
+    const reader = new FakeReader();
+    reader.backupGlobalSettings = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    };
+    const check = (await doctor(reader)).get('backup-global-settings')!;
+    expect(check).toMatchObject({ status: 'warn', detail: 'could not check: Rate exceeded' });
+    expect(check.fix).toBeUndefined();
+  });
+
   it('fails a stack that rolled back', async () => {
     const t = targets();
     t.stack = { name: 'backup-control-plane-prod', status: 'UPDATE_ROLLBACK_COMPLETE' };

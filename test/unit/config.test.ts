@@ -193,6 +193,26 @@ describe('parseConfig rejects bad settings, naming the path', () => {
       /notifications\.topics\.chat\.teams\.0\.channelId: must be a Teams channel id/,
     ],
     [
+      'a cron schedule with both day fields "*" (EventBridge wants one "?")',
+      (c) => ((c.onboarding as Loose).schedule = 'cron(0 5 * * * *)'),
+      /onboarding\.schedule: exactly one of day-of-month and day-of-week must be "\?" in cron\(0 5 \* \* \* \*\)/,
+    ],
+    [
+      'a cron schedule out of range',
+      (c) => ((c.watching as { digest: Loose }).digest.schedule = 'cron(99 25 * * ? *)'),
+      /watching\.digest\.schedule: minutes field "99" is not valid/,
+    ],
+    [
+      'a rate with a misspelt unit',
+      (c) => ((c.onboarding as Loose).schedule = 'rate(1 dayz)'),
+      /onboarding\.schedule: must be rate\(value unit\) .*minute\(s\), hour\(s\) or day\(s\)/,
+    ],
+    [
+      'a rate whose unit does not agree with its value',
+      (c) => ((c.onboarding as Loose).schedule = 'rate(2 day)'),
+      /onboarding\.schedule: takes "days" with 2: rate\(2 days\)/,
+    ],
+    [
       'a cache time out of range',
       (c) => (c.notifications.accountNameCacheSeconds = -1),
       /notifications\.accountNameCacheSeconds/,

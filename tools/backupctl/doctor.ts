@@ -833,15 +833,44 @@ async function guarded(
     const out = await run();
     return Array.isArray(out) ? out : [out];
   } catch (error) {
+    const message = errorMessage(error).split('\n')[0]!.trim();
+    // No credentials, no region, no network: nothing was checked, which is not a warning.
+    const unreachable = cannotReachAws(error);
+    if (unreachable) return [fail(id, `could not check: ${message}`, unreachable)];
     const needs = NEEDS[id.split(':')[0]!];
     return [
       warn(
         id,
-        `could not check: ${errorMessage(error).split('\n')[0]!.trim()}`,
-        needs ? `allow ${needs} to whoever runs doctor` : undefined,
+        `could not check: ${message}`,
+        needs && isAccessDenied(error) ? `allow ${needs} to whoever runs doctor` : undefined,
       ),
     ];
   }
+}
+
+const isAccessDenied = (error: unknown): boolean =>
+  /AccessDenied|Unauthorized|not authorized/i.test(
+    `${(error as { name?: unknown } | null)?.name ?? ''} ${errorMessage(error)}`,
+  );
+
+/** What to do when doctor cannot reach AWS at all, or undefined when it could. */
+export function cannotReachAws(error: unknown): string | undefined {
+  const name = String((error as { name?: unknown } | null)?.name ?? '');
+  const code = String((error as { code?: unknown } | null)?.code ?? '');
+  const message = errorMessage(error);
+  if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(message)) {
+    return 'give doctor credentials: AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (aws sts get-caller-identity must work)';
+  }
+  if (/Region is missing/i.test(message)) {
+    return 'set the region: AWS_REGION=<the stack region>, e.g. us-east-1';
+  }
+  if (
+    /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECONNRESET)$/.test(code) ||
+    /ECONNREFUSED|ENOTFOUND|getaddrinfo|connect ETIMEDOUT/.test(message)
+  ) {
+    return 'AWS could not be reached: check the network, a proxy, and AWS_ENDPOINT_URL (unset it unless you run the sandbox)';
+  }
+  return undefined;
 }
 
 /** Does a backup policy copy into a vault of an account named in its ARN (not the member's own)? */

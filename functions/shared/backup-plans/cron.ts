@@ -75,11 +75,8 @@ function cronFields(expression: string): string[] | undefined {
   return m ? m[1]!.trim().split(/\s+/) : undefined;
 }
 
-/** Why AWS Backup would refuse this schedule expression, or undefined when it is fine. */
-export function cronProblem(expression: string): string | undefined {
-  if (/^rate\(/.test(expression.trim())) {
-    return 'AWS Backup takes cron(...) expressions only, not rate(...)';
-  }
+/** Why EventBridge would refuse this cron(...) expression (fields, "?"), or undefined. */
+function cronSyntaxProblem(expression: string): string | undefined {
   const fields = cronFields(expression);
   if (!fields) {
     return 'must be cron(minutes hours day-of-month month day-of-week year), e.g. cron(0 5 ? * * *)';
@@ -93,14 +90,49 @@ export function cronProblem(expression: string): string | undefined {
     const problem = cronFieldProblem(value, field);
     if (problem) return `${problem} in ${expression}`;
   }
-  const [minutes, , dayOfMonth, , dayOfWeek] = fields;
+  const [, , dayOfMonth, , dayOfWeek] = fields;
   if ((dayOfMonth === '?') === (dayOfWeek === '?')) {
     return `exactly one of day-of-month and day-of-week must be "?" in ${expression}`;
   }
-  if (!/^\d+$/.test(minutes!)) {
+  return undefined;
+}
+
+/** Why AWS Backup would refuse this schedule expression, or undefined when it is fine. */
+export function cronProblem(expression: string): string | undefined {
+  if (/^rate\(/.test(expression.trim())) {
+    return 'AWS Backup takes cron(...) expressions only, not rate(...)';
+  }
+  const syntax = cronSyntaxProblem(expression);
+  if (syntax) return syntax;
+  const minutes = cronFields(expression)![0]!;
+  if (!/^\d+$/.test(minutes)) {
     return `the minutes field must be one number: AWS Backup runs a rule at most once an hour; got "${minutes}" in ${expression}`;
   }
   return undefined;
+}
+
+/**
+ * Why an EventBridge schedule rule would refuse this expression (the deployment would fail), or
+ * undefined: rate(value unit), the unit singular for 1 and plural otherwise, or cron(...).
+ */
+export function scheduleProblem(expression: string): string | undefined {
+  const text = expression.trim();
+  const rate = /^rate\((.*)\)$/.exec(text);
+  if (rate) {
+    const m = /^\s*([1-9]\d*)\s+(minute|minutes|hour|hours|day|days)\s*$/.exec(rate[1]!);
+    if (!m) {
+      return `must be rate(value unit) with a positive whole value and minute(s), hour(s) or day(s), e.g. rate(1 day); got ${expression}`;
+    }
+    const singular = m[1] === '1';
+    if (singular !== !m[2]!.endsWith('s')) {
+      return `takes "${singular ? m[2]!.replace(/s$/, '') : `${m[2]}s`}" with ${m[1]}: rate(${m[1]} ${singular ? m[2]!.replace(/s$/, '') : `${m[2]}s`}); got ${expression}`;
+    }
+    return undefined;
+  }
+  if (!/^cron\(/.test(text)) {
+    return `must be an EventBridge schedule: rate(...) or cron(...); got ${expression}`;
+  }
+  return cronSyntaxProblem(text);
 }
 
 /** Every value a numeric field takes, or undefined for forms this reader does not expand. */

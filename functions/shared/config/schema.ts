@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { scheduleProblem } from '../backup-plans/cron';
 import { ConfigError } from '../errors';
 import { filterPolicyProblems } from '../filter-policy';
 import { ACCOUNT_ID_PATTERN, ACCOUNT_ID_RULE, REGION_PATTERN, REGION_RULE } from '../patterns';
@@ -257,6 +258,15 @@ function decodedChannelId(channelId: string): string {
   }
 }
 
+/** An EventBridge schedule expression, checked as EventBridge would (a bad one fails the deploy). */
+const SCHEDULE = z
+  .string()
+  .regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge schedule: rate(...) or cron(...)')
+  .superRefine((expression, ctx) => {
+    const problem = scheduleProblem(expression);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 export const ProfileMatchSchema = z
   .object({
     /** OU path from the root, e.g. "Workloads/Production"; "*" matches one level, "**" any. */
@@ -349,10 +359,7 @@ export const OnboardingSchema = z
     email: z.array(NAME).default(['admins']),
     sns: z.array(NAME).default(['chat']),
     /** EventBridge schedule of the reconcile sweep. */
-    schedule: z
-      .string()
-      .regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge schedule: rate(...) or cron(...)')
-      .default('rate(1 day)'),
+    schedule: SCHEDULE.default('rate(1 day)'),
     /**
      * How long one account's onboarding lock lasts if its holder dies. At least the onboarding
      * function's timeout (900 s), so a live run (waiting for a new account's role) keeps it.
@@ -388,10 +395,6 @@ export const OnboardingSchema = z
       });
     }
   });
-
-const SCHEDULE = z
-  .string()
-  .regex(/^(rate|cron)\(.+\)$/, 'must be an EventBridge schedule: rate(...) or cron(...)');
 
 /** Watching: the daily check's settings and the daily digest. */
 export const WatchingSchema = z
