@@ -213,6 +213,21 @@ describe('parseConfig rejects bad settings, naming the path', () => {
       /onboarding\.schedule: takes "days" with 2: rate\(2 days\)/,
     ],
     [
+      'an account owner keyed by an unquoted account id (YAML number, leading zero lost)',
+      (c) => (c.notifications.email.accountOwners = { '44445555666': ['a@example.com'] }),
+      /notifications\.email\.accountOwners\.44445555666: key "44445555666" must be a 12-digit AWS account id \(write it in quotes: YAML reads an unquoted 044445555666 as the number 44445555666\)/,
+    ],
+    [
+      'a recipient list name with a space',
+      (c) => (c.notifications.email.recipients['on call'] = ['a@example.com']),
+      /notifications\.email\.recipients\.on call: key "on call" must start with a letter/,
+    ],
+    [
+      'account ids given as YAML numbers in a list, named by item',
+      (c) => (c.notifications.rules![0]!.match = { accountId: [123456789012] }),
+      /notifications\.rules\.0\.match\.accountId\.0: .*received number: write it in quotes/,
+    ],
+    [
       'a cache time out of range',
       (c) => (c.notifications.accountNameCacheSeconds = -1),
       /notifications\.accountNameCacheSeconds/,

@@ -896,30 +896,63 @@ function senderMatchesIdentity(sender: string, identity: string): boolean {
 /** Turns zod issues into one message that names each bad setting and what is allowed. */
 export function formatConfigIssues(issues: readonly z.core.$ZodIssue[], source: string): string {
   const lines = issues.map((issue) => {
-    const path = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
-    return `  - ${path}: ${describeIssue(issue)}`;
+    const { path, message } = explainIssue(issue);
+    return `  - ${path.length ? path.map(String).join('.') : '(top level)'}: ${message}`;
   });
   return `invalid configuration in ${source}:\n${lines.join('\n')}`;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** A YAML number where text was meant: an account id loses its leading zeros. */
+const YAML_NUMBER_HINT =
+  "write it in quotes: YAML reads an unquoted 044445555666 as the number 44445555666";
+
+/** Where the problem is and what it is, in words: inner issues (unions, record keys) unwrapped. */
+function explainIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
   switch (issue.code) {
     case 'invalid_union': {
-      // "a value or a list": say what the value may be, from the branch that took a single value.
-      const branches = issue.errors.flat();
-      const inner = branches.find((i) => i.code === 'invalid_value') ?? branches[0];
-      return inner ? describeIssue(inner) : issue.message;
+      // "a value or a list": the list branch when the problem is inside the list (an item),
+      // else what the single value may be.
+      const branches = issue.errors;
+      const inList = branches.flat().find((i) => i.path.length > 0);
+      if (inList) {
+        const inner = explainIssue(inList);
+        return { path: [...issue.path, ...inner.path], message: inner.message };
+      }
+      const flat = branches.flat();
+      const inner = flat.find((i) => i.code === 'invalid_value') ?? flat[0];
+      return { path: issue.path, message: inner ? explainIssue(inner).message : issue.message };
+    }
+    case 'invalid_key': {
+      // A record's key (recipient list, topic, account id): the key's own rule, and the key.
+      const key = issue.path.at(-1);
+      const inner = issue.issues[0];
+      const why = inner ? explainIssue(inner as z.core.$ZodIssue).message : issue.message;
+      const numeric = typeof key === 'string' && /^\d{1,11}$/.test(key);
+      return {
+        path: issue.path,
+        message: `key "${String(key)}" ${why}${numeric ? ` (${YAML_NUMBER_HINT})` : ''}`,
+      };
     }
     case 'invalid_value':
-      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+      return {
+        path: issue.path,
+        message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
+      };
     case 'unrecognized_keys':
-      return `unknown setting(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+      return {
+        path: issue.path,
+        message: `unknown setting(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`,
+      };
     case 'invalid_type':
-      return issue.message.includes('received undefined')
-        ? `is required (${issue.expected})`
-        : issue.message;
+      if (issue.message.includes('received undefined')) {
+        return { path: issue.path, message: `is required (${issue.expected})` };
+      }
+      if (issue.expected === 'string' && issue.message.includes('received number')) {
+        return { path: issue.path, message: `${issue.message}: ${YAML_NUMBER_HINT}` };
+      }
+      return { path: issue.path, message: issue.message };
     default:
-      return issue.message;
+      return { path: issue.path, message: issue.message };
   }
 }
 
