@@ -9,15 +9,21 @@ import { ConfigError } from '../functions/shared/errors';
  * (loadRuntimeConfig), so no Lambda bundle carries a YAML parser.
  */
 export function readConfigFile(path: string): Config {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     throw new ConfigError(`cannot read configuration file ${path}: ${(error as Error).message}`);
   }
+  // Windows editors save "Unicode" as UTF-16: read as UTF-8 it is one long garbled string.
+  if (/^(\xff\xfe|\xfe\xff)/.test(bytes.subarray(0, 2).toString('latin1'))) {
+    throw new ConfigError(`configuration file ${path} is UTF-16: save it as UTF-8`);
+  }
+  const text = bytes.toString('utf8');
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    // Merge keys (<<: *anchor) as most YAML tools read them, to share settings between entries.
+    raw = parseYaml(text, { merge: true });
   } catch (error) {
     throw new ConfigError(
       `configuration file ${path} is not valid YAML: ${(error as Error).message}`,

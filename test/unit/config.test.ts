@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -368,6 +368,45 @@ describe('readConfigFile', () => {
     writeFileSync(path, 'organizationId: [unclosed\n');
     expect(() => readConfigFile(path)).toThrow(ConfigError);
     expect(() => readConfigFile(path)).toThrow(/bad\.yml is not valid YAML/);
+  });
+
+  it('reads merge keys (<<: *anchor), which share settings between entries', () => {
+    const example = readFileSync(join(ROOT, 'infra', 'config', 'example.yml'), 'utf8');
+    const path = join(dir, 'merge.yml');
+    writeFileSync(
+      path,
+      example.replace(
+        /  profiles:\n[\s\S]*?\n\n/,
+        [
+          '  profiles:',
+          '    - &production',
+          '      name: production',
+          "      match: { ouPath: ['Workloads/Production/**'] }",
+          '      regions: [us-east-1, eu-west-1]',
+          '      backupPolicies: [production-critical]',
+          '    - <<: *production',
+          '      name: staging',
+          "      match: { ouPath: ['Workloads/Staging/**'] }",
+          '    - name: default',
+          '      regions: [us-east-1]',
+          '',
+          '',
+        ].join('\n'),
+      ),
+    );
+    const staging = readConfigFile(path).onboarding!.profiles[1]!;
+    expect(staging).toMatchObject({
+      name: 'staging',
+      regions: ['us-east-1', 'eu-west-1'],
+      backupPolicies: ['production-critical'],
+      match: { ouPath: ['Workloads/Staging/**'] },
+    });
+  });
+
+  it('says a UTF-16 file is UTF-16', () => {
+    const path = join(dir, 'utf16.yml');
+    writeFileSync(path, Buffer.from('\ufefforganizationId: o-exampleorg1\n', 'utf16le'));
+    expect(() => readConfigFile(path)).toThrow(/utf16\.yml is UTF-16: save it as UTF-8/);
   });
 
   it('names the file in validation errors', () => {
