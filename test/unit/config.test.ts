@@ -228,6 +228,24 @@ describe('parseConfig rejects bad settings, naming the path', () => {
       /notifications\.rules\.0\.match\.accountId\.0: .*received number: write it in quotes/,
     ],
     [
+      'an SES identity with a wildcard (it would become a wildcard in IAM)',
+      (c) => {
+        c.notifications.email.identity = '*.com';
+        c.notifications.email.sender = 'alerts@x.com';
+      },
+      /notifications\.email\.identity: must be a domain \(example\.com\) or an email address/,
+    ],
+    [
+      'a sender without a local part',
+      (c) => (c.notifications.email.sender = '@example.com'),
+      /notifications\.email\.sender: must be an email address, optionally with a display name/,
+    ],
+    [
+      'a sender with a line break (a header injection)',
+      (c) => (c.notifications.email.sender = 'a@example.com\nBcc: x@example.com'),
+      /notifications\.email\.sender: must be an email address/,
+    ],
+    [
       'a cache time out of range',
       (c) => (c.notifications.accountNameCacheSeconds = -1),
       /notifications\.accountNameCacheSeconds/,

@@ -543,8 +543,20 @@ export const ConfigSchema = z
         email: z
           .object({
             /** The SES identity (domain or address) that is verified and sends. */
-            identity: z.string().min(3),
-            sender: z.string().min(3),
+            /** A verified SES identity: a domain or an email address (IAM names it exactly). */
+            identity: z
+              .string()
+              .refine(
+                (v) => SES_DOMAIN.test(v) || EMAIL.safeParse(v).success,
+                'must be a domain (example.com) or an email address: the SES identity, no wildcards',
+              ),
+            /** The From address, optionally with a display name: "Backup alerts <alerts@example.com>". */
+            sender: z
+              .string()
+              .refine(
+                (v) => !/[\r\n]/.test(v) && EMAIL.safeParse(senderAddress(v)).success,
+                'must be an email address, optionally with a display name: Backup alerts <alerts@example.com>',
+              ),
             replyTo: z.array(EMAIL).default([]),
             configurationSet: z.string().min(1).optional(),
             // SES takes at most 50 recipients per message.
@@ -887,8 +899,16 @@ export type Onboarding = z.infer<typeof OnboardingSchema>;
 export type Profile = z.infer<typeof ProfileSchema>;
 export type Watching = z.infer<typeof WatchingSchema>;
 
+/** A domain name: letters, digits and hyphens in dot-separated labels, no wildcard. */
+const SES_DOMAIN = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+
+/** The address of a From value, with or without a display name. */
+function senderAddress(sender: string): string {
+  return (/<([^>]+)>\s*$/.exec(sender)?.[1] ?? sender).trim();
+}
+
 function senderMatchesIdentity(sender: string, identity: string): boolean {
-  const address = (/<([^>]+)>\s*$/.exec(sender)?.[1] ?? sender).trim().toLowerCase();
+  const address = senderAddress(sender).toLowerCase();
   const id = identity.toLowerCase();
   return address === id || address.endsWith(`@${id}`);
 }
