@@ -1,3 +1,4 @@
+import { UsageError } from '../../tools/backupctl/usage-error';
 import { main, type Io } from '../../tools/backupctl/backupctl';
 import { parseSince, runDigest } from '../../tools/backupctl/watch-commands';
 import { buildDigest, digestNotice, type Digest } from '../../functions/send-digest/digest';
@@ -104,7 +105,8 @@ describe('parseSince', () => {
   it.each(['0h', '0d', '24', 'h', '1w', '-1h', '1.5h', '10000h', '24hours', ''])(
     'refuses %j, naming --since',
     (text) => {
-      expect(() => parseSince(text)).toThrow(ConfigError);
+      // A usage mistake (exit 2, "usage:"), not a configuration one.
+      expect(() => parseSince(text)).toThrow(UsageError);
       expect(() => parseSince(text)).toThrow(/^--since ".*" must be a number of hours or days/);
     },
   );
@@ -198,7 +200,7 @@ describe('backupctl digest', () => {
     [
       'a bad --since',
       ['digest', '--since', '1w'],
-      /^backupctl: config: --since "1w" must be a number of hours or days/,
+      /^backupctl: usage: --since "1w" must be a number of hours or days/,
     ],
     ['a zero --since', ['digest', '--since', '0h'], /--since "0h"/],
     [

@@ -307,6 +307,15 @@ describe('coverageText', () => {
   });
 });
 
+describe('backupctl onboard', () => {
+  it('calls an account id that is not 12 digits a usage mistake, exit 2', async () => {
+    const { code, stdout, stderr } = await run(['onboard', '12345', '--dry-run']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe('backupctl: usage: "12345" is not a 12-digit account id\n');
+  });
+});
+
 describe('backupctl coverage', () => {
   it.each<[string, string[], string]>([
     [

@@ -7,6 +7,7 @@ import { ConfigError, MalformedEventError, errorMessage } from '../../functions/
 import { LocalAwsError } from '../sandbox/local-aws';
 import { runSandbox } from '../sandbox/sandbox';
 import { runOnboard, runReconcile } from './onboarding-commands';
+import { UsageError } from './usage-error';
 import { coverageText, parseSince, runCoverage, runDigest } from './watch-commands';
 import { doctorText, runDoctorCommand } from './doctor';
 import { runSetupCommand, setupText } from './setup';
@@ -35,9 +36,6 @@ const processIo: Io = {
   readStdin: () => readFileSync(0, 'utf8'),
 };
 
-class UsageError extends Error {
-  override name = 'UsageError';
-}
 
 const HELP: Record<string, string> = {
   main: `backupctl: operate the backup control plane for AWS Organizations
@@ -66,7 +64,7 @@ verify, tags, notify). Prints the outcome and every change as JSON.
 
 --dry-run reads only: it shows the profile and the changes it would make, and needs no stack.
 Without it, set from the stack outputs: DELIVERY_TABLE_NAME, TOPIC_ARNS (output TopicArns),
-CENTRAL_BUS_ARN, CONTROL_PLANE_ROLE_ARN.
+CENTRAL_BUS_ARN, CONTROL_PLANE_ROLE_ARN, WATCH_ROLE_ARN.
 
 Prints {"accountId", "outcome": "ready"|"skipped"|"planned"|"failed"|"busy", "profile",
 "changes", "differences" (a dry run: what differs from the baseline now), "skipReason",
@@ -124,10 +122,11 @@ AWS (no account name lookup):
    {"channel":"sns","topic","subject","attributes":{...}}]}
 
 Options:
-  --ou <ou path>    the account's OU path, e.g. Workloads/Production (rules with ouPath)
-  --tag key=value   an account tag (repeat; rules with accountTags, the owner tag)
-  --config <file>   stage configuration (default: infra/config/example.yml)
-  -h, --help        this help
+  --account-name <name>  the account's name, as the deployed function would look it up
+  --ou <ou path>         the account's OU path, e.g. Workloads/Production (rules with ouPath)
+  --tag key=value        an account tag (repeat; rules with accountTags, the owner tag)
+  --config <file>        stage configuration (default: infra/config/example.yml)
+  -h, --help             this help
 
 Exit status: 0 for any well-formed event (ignored ones too); 2 for unreadable JSON, an event
 that cannot be parsed, or a bad configuration.

@@ -1,3 +1,4 @@
+import { UsageError } from './usage-error';
 import { loadBaseline } from '../../functions/onboard-account/baseline';
 import { buildOnboardingDeps } from '../../functions/onboard-account/handler';
 import {
@@ -46,7 +47,7 @@ function requireEnv(names: string[], env: NodeJS.ProcessEnv): Record<string, str
   if (missing.length) {
     throw new ConfigError(
       `set ${missing.join(', ')} from the stack's outputs (LedgerTableName, TopicArns, ` +
-        `BackupEventBusArn, OnboardAccountRoleArn, OnboardingQueueUrl), or use --dry-run`,
+        `BackupEventBusArn, OnboardAccountRoleArn, WatchAccountRoleArn, OnboardingQueueUrl), or use --dry-run`,
     );
   }
   return Object.fromEntries(names.map((n) => [n, env[n]!]));
@@ -98,7 +99,7 @@ export async function runOnboard(
   deps: OnboardDeps = cliOnboardDeps(config, options.dryRun),
 ): Promise<{ exitCode: number; output: Record<string, unknown> }> {
   if (!isAccountId(accountId)) {
-    throw new ConfigError(`"${accountId}" is not a 12-digit account id`);
+    throw new UsageError(`"${accountId}" is not a 12-digit account id`);
   }
   // A typo is not an onboarding failure: nothing is recorded or sent for an unknown account.
   try {

@@ -1,3 +1,4 @@
+import { UsageError } from './usage-error';
 import { loadBaseline } from '../../functions/onboard-account/baseline';
 import type { SweepDecision, SweepResult } from '../../functions/reconcile/sweep';
 import { isInactive } from '../../functions/shared/accounts';
@@ -253,7 +254,7 @@ export function coverageText(report: CoverageReport): string {
 export function parseSince(text: string): number {
   const m = /^(\d{1,4})\s*(h|d)$/.exec(text.trim());
   if (!m || Number(m[1]) === 0) {
-    throw new ConfigError(`--since "${text}" must be a number of hours or days, e.g. 24h or 2d`);
+    throw new UsageError(`--since "${text}" must be a number of hours or days, e.g. 24h or 2d`);
   }
   return Number(m[1]) * (m[2] === 'd' ? 24 : 1) * 3600 * 1000;
 }
