@@ -394,7 +394,7 @@ describe('readConfigFile', () => {
     writeFileSync(
       path,
       example.replace(
-        /  profiles:\n[\s\S]*?\n\n/,
+        / {2}profiles:\n[\s\S]*?\n\n/,
         [
           '  profiles:',
           '    - &production',

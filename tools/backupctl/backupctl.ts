@@ -36,7 +36,6 @@ const processIo: Io = {
   readStdin: () => readFileSync(0, 'utf8'),
 };
 
-
 const HELP: Record<string, string> = {
   main: `backupctl: operate the backup control plane for AWS Organizations
 

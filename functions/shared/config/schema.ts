@@ -924,7 +924,7 @@ export function formatConfigIssues(issues: readonly z.core.$ZodIssue[], source: 
 
 /** A YAML number where text was meant: an account id loses its leading zeros. */
 const YAML_NUMBER_HINT =
-  "write it in quotes: YAML reads an unquoted 044445555666 as the number 44445555666";
+  'write it in quotes: YAML reads an unquoted 044445555666 as the number 44445555666';
 
 /** Where the problem is and what it is, in words: inner issues (unions, record keys) unwrapped. */
 function explainIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
