@@ -279,38 +279,66 @@ export function failedNotice(n: FailedFacts): Notice {
   };
 }
 
+/** What an account operation that failed is called, said and fixed, by the event that says so. */
+function failedOperation(n: CreationFailedFacts, named: string | undefined) {
+  const subject = named ?? (n.accountId ? `account ${n.accountId}` : undefined);
+  switch (n.trigger) {
+    // Control Tower's UpdateManagedAccount is about an account that exists (updated, enrolled,
+    // or moved to another OU through Account Factory), not a creation.
+    case 'UpdateManagedAccount':
+      return {
+        what: 'Control Tower account update',
+        headline: `Updating ${subject ?? 'an enrolled account'} in Control Tower failed: ${n.reason}`,
+        nextStep:
+          'Open the account in Control Tower (Organization → the account), fix what the message names, and update or re-register it; onboarding runs again when the update succeeds.',
+        thread: 'account-update',
+        eventType: 'AccountUpdateFailed',
+      };
+    case 'CloseAccountResult':
+      return {
+        what: 'Account closure',
+        headline: `Closing ${subject ?? 'an account'} failed: ${n.reason}`,
+        nextStep:
+          'The account stays in the organization, and its backups go on (the daily sweep onboards it again if a CLOSING notice went out): fix what the reason names, then close it again (Organizations console → the account → Close, or aws organizations close-account).',
+        thread: 'account-closure',
+        eventType: 'AccountClosureFailed',
+      };
+    default:
+      return {
+        what: 'Account creation',
+        headline: `Creating ${named ?? 'a new account'} failed: ${n.reason}`,
+        nextStep:
+          n.reason === 'EMAIL_ALREADY_EXISTS'
+            ? 'The email address is already used by another AWS account: create the account with another address.'
+            : 'Check the account request (Organizations console → Accounts, or Control Tower Account Factory) and retry.',
+        thread: 'account-creation',
+        eventType: 'AccountCreationFailed',
+      };
+  }
+}
+
+/** An account could not be created, updated in Control Tower, or closed: the reason and the fix. */
 export function creationFailedNotice(n: CreationFailedFacts): Notice {
   const named = n.accountName && n.accountName !== '****' ? `"${n.accountName}"` : undefined;
-  // Control Tower's UpdateManagedAccount is about an account that exists (updated, enrolled, or
-  // moved to another OU through Account Factory), not a creation.
-  const update = n.trigger === 'UpdateManagedAccount';
-  const subject = named ?? (n.accountId ? `account ${n.accountId}` : undefined);
+  const op = failedOperation(n, named);
   return {
     kind: 'onboarding',
     dedupKey: `alert#${n.eventId}`,
     severity: 'error',
     label: 'FAILED',
-    what: update ? 'Control Tower account update' : 'Account creation',
+    what: op.what,
     ...(named ? { item: named } : {}),
-    headline: update
-      ? `Updating ${subject ?? 'an enrolled account'} in Control Tower failed: ${n.reason}`
-      : `Creating ${named ?? 'a new account'} failed: ${n.reason}`,
+    headline: op.headline,
     ...(n.accountId ? { account: { id: n.accountId } } : {}),
     reason: n.reason,
     facts: [...text('Trigger', n.trigger), ...text('Time', n.time), ...id('Event id', n.eventId)],
     sections: [],
-    nextSteps: [
-      update
-        ? 'Open the account in Control Tower (Organization → the account), fix what the message names, and update or re-register it; onboarding runs again when the update succeeds.'
-        : n.reason === 'EMAIL_ALREADY_EXISTS'
-          ? 'The email address is already used by another AWS account: create the account with another address.'
-          : 'Check the account request (Organizations console → Accounts, or Control Tower Account Factory) and retry.',
-    ],
+    nextSteps: [op.nextStep],
     state: 'FAILED',
     resourceType: 'Account',
     chat: {
-      threadId: `${update ? 'account-update' : 'account-creation'}-${n.eventId}`,
-      eventType: update ? 'AccountUpdateFailed' : 'AccountCreationFailed',
+      threadId: `${op.thread}-${n.eventId}`,
+      eventType: op.eventType,
       keywords: ['onboarding', 'FAILED', n.reason],
       relatedResources: [],
       context: { trigger: n.trigger, eventId: n.eventId },

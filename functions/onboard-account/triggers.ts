@@ -38,6 +38,8 @@ export type DepartureTrigger =
   | 'RemoveAccountFromOrganization'
   | 'LeaveOrganization'
   | 'CloseAccount'
+  /** The closure's outcome, logged when the account is closed (SUCCEEDED) or could not be. */
+  | 'CloseAccountResult'
   /** The sweep found the account gone from the organization, or suspended or closed. */
   | 'Reconcile';
 
@@ -67,7 +69,8 @@ export type TriggerDecision =
   | {
       flow: 'alert';
       eventId: string;
-      trigger: Trigger;
+      /** What failed: an account's creation, its Control Tower update, or its closure. */
+      trigger: Trigger | 'CloseAccountResult';
       reason: string;
       accountId?: string;
       accountName?: string;
@@ -139,6 +142,7 @@ export function parseOnboardingEvent(input: unknown): TriggerDecision {
     if (eventName === 'AccountJoinedOrganization') return accountJoined(d, e, ctx);
     if (eventName === 'MoveAccount') return moveAccount(d, ctx);
     if (eventName === 'AccountDepartedOrganization') return accountDeparted(d, e, ctx);
+    if (eventName === 'CloseAccountResult') return closeAccountResult(d, e, ctx);
     if (
       eventName === 'RemoveAccountFromOrganization' ||
       eventName === 'LeaveOrganization' ||
@@ -310,6 +314,38 @@ function lifecycleAccountId(d: Detail, e: Envelope): [string, unknown] {
   return found;
 }
 
+/**
+ * The outcome of a CloseAccount (logged in the management account once the background closure
+ * ends): SUCCEEDED records the closure (if the CloseAccount call did not already); FAILED is an
+ * alert, since admins may have been told the account was closing and it stays in the organization.
+ */
+function closeAccountResult(d: Detail, e: Envelope, ctx: Context): TriggerDecision {
+  const field = 'detail.serviceEventDetails.closeAccountStatus';
+  const status = objectAt(d, ['serviceEventDetails', 'closeAccountStatus'], field);
+  const state = requiredText(status.state, `${field}.state`).toUpperCase();
+  const [where, value] =
+    status.accountId !== undefined
+      ? [`${field}.accountId`, status.accountId]
+      : lifecycleAccountId(d, e);
+  if (state === 'SUCCEEDED') {
+    return dropUndefined({
+      flow: 'offboard' as const,
+      eventId: ctx.eventId,
+      accountId: accountId(value, where),
+      trigger: 'CloseAccountResult' as const,
+      departure: 'closing' as const,
+      time: ctx.time,
+    });
+  }
+  if (state === 'FAILED') {
+    return alert(ctx, 'CloseAccountResult', {
+      reason: oneLine(status.failureReason) ?? 'CloseAccountResult FAILED without a failureReason',
+      accountId: optionalAccountId(value),
+    });
+  }
+  return ignore(ctx.eventId, notFinal('CloseAccountResult', state));
+}
+
 function moveAccount(d: Detail, ctx: Context): TriggerDecision {
   const errorCode = oneLine(d.errorCode);
   if (errorCode)
@@ -385,7 +421,7 @@ function onboard(
 
 function alert(
   ctx: Context,
-  trigger: Trigger,
+  trigger: Trigger | 'CloseAccountResult',
   fields: { reason: string; accountId?: string; accountName?: string; requestId?: string },
 ): TriggerDecision {
   return dropUndefined({ flow: 'alert', eventId: ctx.eventId, trigger, time: ctx.time, ...fields });

@@ -95,6 +95,14 @@ describe('processOnboardingRecord: departures', () => {
       status: 'closing',
       attachedPolicies: ['p-daily'],
     });
+    // The closure's result, logged when it ends, says nothing new.
+    expect(
+      await processOnboardingRecord(
+        about('organizations/close-account-result.succeeded', '542310987654'),
+        undefined,
+        w.deps,
+      ),
+    ).toMatchObject({ result: { outcome: 'unchanged' } });
     w.org.accounts.delete(MEMBER_ID);
     await processOnboardingRecord(CLEANED(), undefined, w.deps);
     expect(w.ledger.records.get(MEMBER_ID)).toMatchObject({ status: 'departed' });

@@ -280,6 +280,22 @@ describe('creationFailedNotice', () => {
     expect(n.headline).not.toMatch(/Creating/);
   });
 
+  it('says a closure failed, that the account stays, and how to close it again', () => {
+    const n = creationFailedNotice(
+      creation({
+        trigger: 'CloseAccountResult',
+        reason: 'CLOSE_ACCOUNT_QUOTA_EXCEEDED',
+        accountId: '623904518762',
+      }),
+    );
+    expect(n).toMatchObject({
+      what: 'Account closure',
+      headline: 'Closing account 623904518762 failed: CLOSE_ACCOUNT_QUOTA_EXCEEDED',
+      nextSteps: [expect.stringMatching(/stays in the organization.*close it again/)],
+      chat: { eventType: 'AccountClosureFailed' },
+    });
+  });
+
   it('names the account when the event does, and points at Account Factory otherwise', () => {
     const n = creationFailedNotice(
       creation({

@@ -146,6 +146,22 @@ const EXPECTED: Record<string, TriggerDecision> = {
     departure: 'closing',
     time: '2026-06-12T16:30:02Z',
   },
+  'organizations/close-account-result.succeeded': {
+    flow: 'offboard',
+    eventId: '7c2e4a6c-8e0a-4c2e-9a6c-8e0a2c4e6a81',
+    accountId: '542310987654',
+    trigger: 'CloseAccountResult',
+    departure: 'closing',
+    time: '2026-06-12T16:41:17Z',
+  },
+  'organizations/close-account-result.failed': {
+    flow: 'alert',
+    eventId: '7c2e4a6c-8e0a-4c2e-9a6c-8e0a2c4e6a82',
+    trigger: 'CloseAccountResult',
+    reason: 'CLOSE_ACCOUNT_QUOTA_EXCEEDED',
+    accountId: '542310987654',
+    time: '2026-06-12T16:41:17Z',
+  },
   'organizations/close-account.failed': {
     flow: 'ignore',
     eventId: '6c8e0a2c-4e6a-4c8e-9a2c-4e6a8cae0c2d',
