@@ -246,6 +246,43 @@ describe('parseConfig rejects bad settings, naming the path', () => {
       /notifications\.email\.sender: must be an email address/,
     ],
     [
+      'two rules of the same name',
+      (c) => c.notifications.rules!.push({ ...c.notifications.rules![0]! }),
+      /notifications\.rules\.3\.name: rule "errors-and-warnings" is defined twice/,
+    ],
+    [
+      'a lost-events settle time as long as the window (nothing would ever be found)',
+      (c) => ((c.watching as Loose).lostEvents = { lookbackHours: 1, settleMinutes: 60 }),
+      /watching\.lostEvents\.settleMinutes: must be shorter than lostEvents\.lookbackHours \(1 h\)/,
+    ],
+    [
+      'delivery records kept shorter than the lost-events window',
+      (c) => {
+        c.notifications.deliveryRecordDays = 1;
+        (c.watching as Loose).lostEvents = { lookbackHours: 48, settleMinutes: 60 };
+      },
+      /notifications\.deliveryRecordDays: must keep delivery records at least as long as watching\.lostEvents\.lookbackHours \(48 h\)/,
+    ],
+    [
+      'incidents grouped by plan across the organization',
+      (c) =>
+        ((c.notifications as Loose).aggregation = {
+          ...(c.notifications.aggregation as Loose),
+          groupBy: ['plan'],
+          scope: 'organization',
+        }),
+      /notifications\.aggregation\.groupBy: groups by plan only with scope: account/,
+    ],
+    [
+      'one tag for the profile and the opt-out',
+      (c) => {
+        const onboarding = c.onboarding as Loose;
+        onboarding.optOutTag = 'backup';
+        onboarding.profileTag = 'backup';
+      },
+      /onboarding\.optOutTag: must differ from onboarding\.profileTag \("backup"\)/,
+    ],
+    [
       'a cache time out of range',
       (c) => (c.notifications.accountNameCacheSeconds = -1),
       /notifications\.accountNameCacheSeconds/,

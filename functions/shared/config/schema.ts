@@ -680,6 +680,41 @@ export const ConfigSchema = z
         });
       }
     }
+    const ruleNames = new Set<string>();
+    (rules ?? []).forEach((rule, i) => {
+      if (ruleNames.has(rule.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['notifications', 'rules', i, 'name'],
+          message: `rule "${rule.name}" is defined twice (plan and render name the rules a message went through)`,
+        });
+      }
+      ruleNames.add(rule.name);
+    });
+    const lost = config.watching.lostEvents;
+    if (lost.settleMinutes >= lost.lookbackHours * 60) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['watching', 'lostEvents', 'settleMinutes'],
+        message: `must be shorter than lostEvents.lookbackHours (${lost.lookbackHours} h): no job would ever be old enough and still in the window, so lost events would never be found`,
+      });
+    }
+    if (config.notifications.deliveryRecordDays * 24 < lost.lookbackHours) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['notifications', 'deliveryRecordDays'],
+        message: `must keep delivery records at least as long as watching.lostEvents.lookbackHours (${lost.lookbackHours} h): a job whose record expired would be sent again as lost`,
+      });
+    }
+    const aggregation = config.notifications.aggregation;
+    if (aggregation.groupBy.includes('plan') && aggregation.scope !== 'account') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['notifications', 'aggregation', 'groupBy'],
+        message:
+          'groups by plan only with scope: account (plan ids are per account: the same id in two accounts is not the same plan)',
+      });
+    }
     if (!rules && !Object.hasOwn(email.recipients, 'admins')) {
       ctx.addIssue({
         code: 'custom',
@@ -738,6 +773,13 @@ export const ConfigSchema = z
         }
         seen.add(profile.name);
       });
+      if (onboarding.optOutTag === onboarding.profileTag) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['onboarding', 'optOutTag'],
+          message: `must differ from onboarding.profileTag ("${onboarding.profileTag}"): one tag cannot both name a profile and opt the account out`,
+        });
+      }
       // The first profile that matches wins: one without conditions hides every later one
       // (but for the profile tag, which names a profile wherever it is listed).
       const catchAll = onboarding.profiles.findIndex(
