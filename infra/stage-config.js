@@ -812,12 +812,27 @@ function checkPartition(config, region, configFile) {
       `onboarding.profiles.${i}.regions`,
       p.regions,
     ]),
+    ['centralBackup.regions', config.centralBackup?.regions ?? []],
+    ...(config.notifications.rules ?? []).map((r, i) => [
+      `notifications.rules.${i}.match.region`,
+      r.match.region ?? [],
+    ]),
   ];
   const wrong = named.flatMap(([key, regions]) =>
     regions
       .filter((r) => partitionOfRegion(r) !== partition)
       .map((r) => `${key}: ${r} is in the ${partitionOfRegion(r)} partition, not ${partition}`),
   );
+  // SNS takes a Publish for a topic of the endpoint's own region only ("Invalid parameter:
+  // TopicArn" otherwise), and the functions publish from the stack's region.
+  for (const [name, topic] of Object.entries(config.notifications.topics)) {
+    const at = topic.arn ? /^arn:([^:]+):sns:([^:]+):/.exec(topic.arn) : undefined;
+    if (at && (at[1] !== partition || at[2] !== region)) {
+      wrong.push(
+        `notifications.topics.${name}.arn: the topic is in ${at[2]} (${at[1]}); the functions publish from ${region}, and SNS takes a Publish only for a topic of its own region: use a topic in ${region}`,
+      );
+    }
+  }
   if (partition === 'aws-cn') {
     wrong.push(
       'notifications.email: Amazon SES is not offered in the China regions, and the control plane sends its alerts by email: it cannot run in aws-cn yet',

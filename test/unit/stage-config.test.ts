@@ -456,6 +456,36 @@ describe('infra/stage-config.js', () => {
       );
     });
 
+    it('refuses central backup regions and rule regions of another partition', async () => {
+      process.env.BACKUP_CONFIG_FILE = configWith((t) =>
+        t
+          .replace('  # regions: [us-east-1, eu-west-1]', '  regions: [us-east-1, us-gov-west-1]')
+          .replace(
+            'match: { severity: info }',
+            "match: { severity: info, region: ['us-gov-east-1'] }",
+          ),
+      );
+      const attempt = run();
+      await expect(attempt).rejects.toThrow(
+        /centralBackup\.regions: us-gov-west-1 is in the aws-us-gov partition, not aws/,
+      );
+      await expect(attempt).rejects.toThrow(
+        /notifications\.rules\.1\.match\.region: us-gov-east-1 is in the aws-us-gov partition/,
+      );
+    });
+
+    it('refuses a topic of another region: SNS publishes only to a topic of its own region', async () => {
+      process.env.BACKUP_CONFIG_FILE = configWith((t) =>
+        t.replace(
+          /^ {2}topics:\n {4}chat:\n/m,
+          '  topics:\n    chat:\n      arn: arn:aws:sns:eu-west-1:111122223333:backup-alerts\n',
+        ),
+      );
+      await expect(run()).rejects.toThrow(
+        /notifications\.topics\.chat\.arn: the topic is in eu-west-1 \(aws\); the functions publish from us-east-1/,
+      );
+    });
+
     it('refuses the China regions, naming SES as the reason', async () => {
       process.env.BACKUP_CONFIG_FILE = configWith((t) =>
         t
