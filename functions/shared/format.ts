@@ -153,9 +153,6 @@ export function oneLine(text: string): string {
   return stripControl(text).replace(/\s+/g, ' ').trim();
 }
 
-/** Top-level domains attackers use most in bare links that chat and mail clients turn live. */
-const LINKED_TLDS =
-  'com|net|org|io|co|info|biz|xyz|app|dev|me|ly|gl|link|site|online|top|click|ru|cn|tk|ml|ga|cf|gq|cc|us|uk|de|fr|eu|ai|sh|to|gg|tv|ws|zip|mov';
 /**
  * A `scheme://` anywhere: glued to a previous link (`(https://a.b)(https://evil.example)`) or to
  * an identifier (`snap-0589HTTPS://evil.com`), so no word boundary is required.
@@ -164,7 +161,13 @@ const SCHEME = /([a-z][a-z0-9+.-]{1,15}):\/\//gi;
 /** The host (and user@) after a defanged scheme: only what those are made of, so nothing runs on. */
 const DEFANGED_HOST = /(hxxps?|[a-z][a-z0-9+.-]{0,15}-x):\/\/([\p{L}\p{N}._~%@-]+)/giu;
 const WWW_HOST = /\bwww\.([a-z0-9-]+(?:\.[a-z0-9-]+)+)/gi;
-const BARE_DOMAIN = new RegExp(String.raw`\b(?:[a-z0-9-]+\.)+(?:${LINKED_TLDS})\b`, 'gi');
+/**
+ * A bare host: labels ending in one of letters only, any top-level domain (.shop, .store, .pw):
+ * linkifiers know them all. Taken whole, so `login.microsoftonline.com.evil.store` is defanged to
+ * its end, not only up to the `.com` inside it. A file name (`report.txt`) is defanged too:
+ * harmless.
+ */
+const BARE_DOMAIN = /\b(?:[a-z0-9-]+\.)+[a-z]{2,63}\b/gi;
 /** Service principals (backup.amazonaws.com) name no page anyone could serve. */
 const SERVICE_PRINCIPAL = /^[a-z0-9-]+\.amazonaws\.com$/i;
 

@@ -182,6 +182,10 @@ describe('defang', () => {
     ['https://a.b,https://c.d', 'hxxps://a[.]b,hxxps://c[.]d'],
     ['hxxps://evil[.]example/x', 'hxxps://evil[.]example/x'],
     ['snap-0589HTTPS://EVIL.COM/a', 'snap-0589https-x://EVIL[.]COM/a'],
+    // Any top-level domain, not a list of the usual ones; the whole host, not up to a ".com".
+    ['go to evil.shop/login now', 'go to evil[.]shop/login now'],
+    ['visit evil.pw', 'visit evil[.]pw'],
+    ['login.microsoftonline.com.evil.store', 'login[.]microsoftonline[.]com[.]evil[.]store'],
   ])('makes %p unclickable', (input, expected) => {
     expect(defang(input)).toBe(expected);
   });
