@@ -1,3 +1,4 @@
+import { isEnabledRuleState } from '../shared/patterns';
 import { samePolicy } from '../onboard-account/baseline';
 import { consoleUrl } from '../shared/format';
 import { camelEventType, id, text as fact, type Fact, type Notice } from '../shared/notices/notice';
@@ -140,9 +141,6 @@ function onOurBus(call: ApiCall, ctx: TamperContext): boolean {
     ctx.stackPrefix !== undefined && bus.replace(/^.*:event-bus\//, '').startsWith(ctx.stackPrefix)
   );
 }
-
-/** PutRule's enabled states: ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS matches more, not less. */
-const ENABLED_STATES = new Set(['ENABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS']);
 
 /** A call on the management forwarder (the management account's events), not a member's. */
 const isManagementForwarder = (call: ApiCall, ctx: TamperContext) =>
@@ -340,7 +338,7 @@ const JUDGES: Readonly<Record<string, Readonly<Record<string, Judge>>>> = {
       if (!name || !(ctx.forwardingRules.has(name) || forwarder))
         return `rule ${name ?? '(unnamed)'} is not the forwarding rule`;
       const state = str(call.request.state)?.toUpperCase();
-      if (state && !ENABLED_STATES.has(state)) {
+      if (state && !isEnabledRuleState(state)) {
         return ruleFinding(
           call,
           ctx,

@@ -282,9 +282,12 @@ export function failedNotice(n: FailedFacts): Notice {
 /** What an account operation that failed is called, said and fixed, by the event that says so. */
 function failedOperation(n: CreationFailedFacts, named: string | undefined) {
   const subject = named ?? (n.accountId ? `account ${n.accountId}` : undefined);
-  switch (n.trigger) {
-    // Control Tower's UpdateManagedAccount is about an account that exists (updated, enrolled,
-    // or moved to another OU through Account Factory), not a creation.
+  // Control Tower's UpdateManagedAccount is about an account that exists (updated, enrolled, or
+  // moved to another OU through Account Factory), unless it names none: a retried creation
+  // arrives as an update too, with no account yet.
+  const trigger =
+    n.trigger === 'UpdateManagedAccount' && !n.accountId ? 'CreateManagedAccount' : n.trigger;
+  switch (trigger) {
     case 'UpdateManagedAccount':
       return {
         what: 'Control Tower account update',

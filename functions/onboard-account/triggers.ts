@@ -318,20 +318,28 @@ function lifecycleAccountId(d: Detail, e: Envelope): [string, unknown] {
  * The outcome of a CloseAccount (logged in the management account once the background closure
  * ends): SUCCEEDED records the closure (if the CloseAccount call did not already); FAILED is an
  * alert, since admins may have been told the account was closing and it stays in the organization.
+ * AWS publishes no sample of this event: the state and the id are looked for where comparable
+ * events put them, and an event this reader cannot make out is ignored with the reason (the
+ * CloseAccount call and the daily sweep record closures anyway), not sent to the DLQ.
  */
 function closeAccountResult(d: Detail, e: Envelope, ctx: Context): TriggerDecision {
-  const field = 'detail.serviceEventDetails.closeAccountStatus';
-  const status = objectAt(d, ['serviceEventDetails', 'closeAccountStatus'], field);
-  const state = requiredText(status.state, `${field}.state`).toUpperCase();
-  const [where, value] =
-    status.accountId !== undefined
-      ? [`${field}.accountId`, status.accountId]
+  const details = objectish(d.serviceEventDetails) ?? {};
+  const status = objectish(details.closeAccountStatus) ?? details;
+  const state = oneLine(status.state)?.toUpperCase();
+  let found: [string, unknown] | undefined;
+  try {
+    found = isAccountId(status.accountId)
+      ? ['detail.serviceEventDetails.closeAccountStatus.accountId', status.accountId]
       : lifecycleAccountId(d, e);
-  if (state === 'SUCCEEDED') {
+  } catch {
+    found = undefined;
+  }
+  const id = found && isAccountId(found[1]) ? (found[1] as string) : undefined;
+  if (state === 'SUCCEEDED' && id) {
     return dropUndefined({
       flow: 'offboard' as const,
       eventId: ctx.eventId,
-      accountId: accountId(value, where),
+      accountId: id,
       trigger: 'CloseAccountResult' as const,
       departure: 'closing' as const,
       time: ctx.time,
@@ -340,10 +348,15 @@ function closeAccountResult(d: Detail, e: Envelope, ctx: Context): TriggerDecisi
   if (state === 'FAILED') {
     return alert(ctx, 'CloseAccountResult', {
       reason: oneLine(status.failureReason) ?? 'CloseAccountResult FAILED without a failureReason',
-      accountId: optionalAccountId(value),
+      accountId: id,
     });
   }
-  return ignore(ctx.eventId, notFinal('CloseAccountResult', state));
+  return ignore(
+    ctx.eventId,
+    state === 'SUCCEEDED'
+      ? 'CloseAccountResult SUCCEEDED names no account: the CloseAccount call and the daily sweep record the closure'
+      : `CloseAccountResult ${state ? `state "${clip(state)}"` : 'without a state'} is neither SUCCEEDED nor FAILED`,
+  );
 }
 
 function moveAccount(d: Detail, ctx: Context): TriggerDecision {

@@ -16,3 +16,10 @@ export const isAccountId = (value: unknown): value is string =>
 
 export const isRegion = (value: unknown): value is string =>
   typeof value === 'string' && REGION_PATTERN.test(value);
+
+/**
+ * An EventBridge rule state that matches events: ENABLED, or ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS
+ * (which matches more: read-only management events too), not DISABLED.
+ */
+export const isEnabledRuleState = (state: string | undefined): boolean =>
+  state === 'ENABLED' || state === 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';

@@ -256,7 +256,7 @@ export interface FakeVault {
 
 export interface FakeRule {
   arn: string;
-  state: 'ENABLED' | 'DISABLED';
+  state: 'ENABLED' | 'DISABLED' | 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
   pattern: PolicyDocument;
   description: string;
   targets: RuleTarget[];

@@ -1011,6 +1011,15 @@ describe('{{central-vault:<region>}}', () => {
     expect(() => resolveCentralVault(parsed, locked, 'p.json')).toThrow(
       "p.json: plans.p.rules.r.copy_actions.{{central-vault:eu-west-1}} (no lifecycle: the copies keep the rule's plans.p.rules.r.lifecycle.delete_after_days): 3 days is shorter than the central vault's Vault Lock allows (centralBackup.vaultLock.minRetentionDays: 7): AWS Backup fails every such copy job",
     );
+    // A copy action with a lifecycle of its own, even without delete_after_days, does not take
+    // the rule's (AWS applies the source's only when the copy action has none).
+    rule.lifecycle = { delete_after_days: { '@@assign': '3' } };
+    const copy = (rule.copy_actions as Record<string, Record<string, unknown>>)[
+      '{{central-vault:eu-west-1}}'
+    ]!;
+    copy.lifecycle = { move_to_cold_storage_after_days: { '@@assign': '30' } };
+    expect(() => resolveCentralVault(parsed, locked, 'p.json')).not.toThrow();
+    delete copy.lifecycle;
     rule.lifecycle = { delete_after_days: { '@@assign': '35' } };
     expect(() => resolveCentralVault(parsed, locked, 'p.json')).not.toThrow();
     const airGapped = {

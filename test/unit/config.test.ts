@@ -167,7 +167,7 @@ describe('parseConfig rejects bad settings, naming the path', () => {
         const onboarding = c.onboarding as { profiles: Loose[] };
         onboarding.profiles.reverse();
       },
-      /onboarding\.profiles\.0\.match: profile "default" matches every account \(no match conditions\), so the profiles listed after it \("production"\) never match: list it last/,
+      /onboarding\.profiles\.0\.match: profile "default" matches every account \(no match conditions\), so the match conditions of the profiles listed after it \("production"\) never apply: list it after them/,
     ],
     [
       'a vault name with a dot (AWS Backup allows letters, digits, "-" and "_")',
@@ -303,6 +303,29 @@ describe('parseConfig rejects bad settings, naming the path', () => {
     input.notifications.email.identity = 'alerts@example.com';
     input.notifications.email.sender = 'Alerts <alerts@example.com>';
     expect(() => parseConfig(input, 'x')).not.toThrow();
+  });
+
+  it('says to quote a number only where an account id goes', () => {
+    const input = raw();
+    (input.notifications as Loose).topics = { chat: { arn: 42 } };
+    expect(configError(input).message).not.toMatch(/write it in quotes/);
+  });
+
+  it('accepts profiles without match conditions after a catch-all: the profile tag names them', () => {
+    const input = raw();
+    const onboarding = input.onboarding as { profiles: Loose[] };
+    onboarding.profiles = [
+      { name: 'default', regions: ['us-east-1'], backupPolicies: ['daily-35-days'] },
+      {
+        name: 'gold',
+        regions: ['us-east-1', 'eu-west-1'],
+        backupPolicies: ['production-critical'],
+      },
+    ];
+    expect(parseConfig(input, 'test.yml').onboarding!.profiles.map((p) => p.name)).toEqual([
+      'default',
+      'gold',
+    ]);
   });
 
   it('uses the default rules only when none are configured, then the onboarding audience', () => {

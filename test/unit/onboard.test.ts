@@ -351,6 +351,10 @@ describe('onboardAccount: a new account', () => {
     w.clearLogs();
     const again = await run(w);
     expect('changes' in again && again.changes).toEqual([]);
+    // Enabled for all CloudTrail management events still forwards: not drift.
+    m.rule('us-east-1', RULE)!.state = 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS';
+    const enabled = await run(w, { dryRun: true });
+    expect(enabled.outcome === 'planned' && enabled.findings).toEqual([]);
     m.rule('us-east-1', RULE)!.state = 'DISABLED';
     const dry = await run(w, { dryRun: true });
     expect(dry.outcome === 'planned' && dry.findings.map((f) => f.what)).toEqual([

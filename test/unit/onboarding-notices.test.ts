@@ -278,6 +278,14 @@ describe('creationFailedNotice', () => {
       chat: { eventType: 'AccountUpdateFailed' },
     });
     expect(n.headline).not.toMatch(/Creating/);
+    // A retried creation arrives as an update, with no account yet: still a creation.
+    const retried = creationFailedNotice(
+      creation({ trigger: 'UpdateManagedAccount', reason: 'failed', accountName: 'new-acct' }),
+    );
+    expect(retried).toMatchObject({
+      what: 'Account creation',
+      headline: 'Creating "new-acct" failed: failed',
+    });
   });
 
   it('says a closure failed, that the account stays, and how to close it again', () => {

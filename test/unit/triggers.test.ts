@@ -418,6 +418,55 @@ describe('AccountJoinedOrganization: the account id is found wherever it is', ()
   });
 });
 
+describe('CloseAccountResult (no published sample: read defensively)', () => {
+  const name = 'organizations/close-account-result.failed';
+
+  it('alerts on a FAILED closure that names no account, without an account', () => {
+    const event = raw(name);
+    delete status(event, 'closeAccountStatus').accountId;
+    expect(parseOnboardingEvent(event)).toMatchObject({
+      flow: 'alert',
+      trigger: 'CloseAccountResult',
+      reason: 'CLOSE_ACCOUNT_QUOTA_EXCEEDED',
+    });
+    expect(parseOnboardingEvent(event)).not.toHaveProperty('accountId');
+  });
+
+  it('reads the state and the id flat under serviceEventDetails too', () => {
+    const event = raw('organizations/close-account-result.succeeded');
+    event.detail.serviceEventDetails = { accountId: '542310987654', state: 'SUCCEEDED' };
+    expect(parseOnboardingEvent(event)).toMatchObject({
+      flow: 'offboard',
+      accountId: '542310987654',
+      departure: 'closing',
+    });
+  });
+
+  it.each([
+    ['no state', { closeAccountStatus: { accountId: '542310987654' } }, /without a state/],
+    [
+      'a SUCCEEDED without an account',
+      { closeAccountStatus: { state: 'SUCCEEDED' } },
+      /names no account/,
+    ],
+    [
+      'another state',
+      { closeAccountStatus: { state: 'IN_PROGRESS' } },
+      /neither SUCCEEDED nor FAILED/,
+    ],
+  ])(
+    'ignores, with the reason, an event it cannot make out (%s): not the DLQ',
+    (_, details, reason) => {
+      const event = raw(name);
+      event.detail.serviceEventDetails = details;
+      expect(parseOnboardingEvent(event)).toMatchObject({
+        flow: 'ignore',
+        reason: expect.stringMatching(reason),
+      });
+    },
+  );
+});
+
 describe('LeaveOrganization', () => {
   it("takes the envelope's account when the detail names none (the account that left is where the call happened)", () => {
     const event = sample('organizations/leave-organization');

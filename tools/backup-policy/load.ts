@@ -115,7 +115,10 @@ function checkCopyRetention(document: unknown, central: CentralBackup, source: s
           // A copy action without a lifecycle keeps its copies as long as the rule keeps the
           // backup (AWS Backup applies the source's lifecycle to the copy).
           const own = deleteAfterDays(action);
-          const inherited = own === undefined ? deleteAfterDays(value) : undefined;
+          // Only a copy action without any lifecycle takes the source's (one with a lifecycle but
+          // no delete_after_days keeps its copies until deleted).
+          const hasLifecycle = (action as { lifecycle?: unknown } | null)?.lifecycle !== undefined;
+          const inherited = own === undefined && !hasLifecycle ? deleteAfterDays(value) : undefined;
           const days = own ?? inherited;
           if (!limits || days === undefined) continue;
           const at =

@@ -1,3 +1,4 @@
+import { isEnabledRuleState } from '../../functions/shared/patterns';
 import type { Config } from '../../functions/shared/config/schema';
 import { errorMessage } from '../../functions/shared/errors';
 import {
@@ -227,7 +228,7 @@ export function judgeManagementForwarder(
     `aws cloudformation deploy --template-file infra/management-forwarder.yml --stack-name backup-control-plane-management-forwarder --capabilities CAPABILITY_NAMED_IAM --region ${region} --parameter-overrides CentralBusArn=${busArn ?? '<stack output BackupEventBusArn>'}${found.some((f) => f.region === region && f.rule.includes('control-tower')) ? ' ForwardControlTowerEvents=true' : ''}`;
   const problems = found.flatMap(({ region, rule, state }) => {
     if (!state.exists) return [{ region, text: `${rule} is missing in ${region}` }];
-    if (state.state !== 'ENABLED')
+    if (!isEnabledRuleState(state.state))
       return [{ region, text: `${rule} is ${state.state} in ${region}` }];
     if (busArn && !state.targets.some((t) => t.arn === busArn)) {
       return [{ region, text: `${rule} in ${region} does not target ${busArn}` }];
@@ -507,7 +508,7 @@ export function judgeControlTowerForwarding(
       fix,
     );
   }
-  if (state.state !== 'ENABLED' || !target) {
+  if (!isEnabledRuleState(state.state) || !target) {
     return fail(
       id,
       `rule ${name} in ${homeRegion} is ${state.state ?? '?'}${target ? '' : ` and does not target ${stackRegion}'s default bus`}`,
@@ -700,7 +701,7 @@ export function judgeManagementRegions(
   const uncovered: string[] = [];
   for (const r of regions.filter((x) => x.region !== stackRegion)) {
     const byStack = r.stackRule && !r.stackRule.differences.length;
-    const byBaseline = r.baselineRule?.exists && r.baselineRule.state === 'ENABLED';
+    const byBaseline = r.baselineRule?.exists && isEnabledRuleState(r.baselineRule.state);
     if (byStack || byBaseline) covered.push(r.region);
     else
       uncovered.push(

@@ -1,3 +1,4 @@
+import { isEnabledRuleState } from '../../shared/patterns';
 import type { PolicyDocument } from '../../shared/ports';
 import { partitionFacts, partitionOfArn } from '../../shared/partition';
 import { forwardingRules, samePolicy, type Baseline, type ForwardingRule } from '../baseline';
@@ -72,8 +73,8 @@ async function ensureForwardingRule(
         region,
       },
     );
-  } else if (rule.state !== 'ENABLED' || !samePolicy(rule.pattern, f.pattern)) {
-    const disabled = rule.state !== 'ENABLED';
+  } else if (!isEnabledRuleState(rule.state) || !samePolicy(rule.pattern, f.pattern)) {
+    const disabled = !isEnabledRuleState(rule.state);
     await act(
       changes,
       `${disabled ? 'enable' : 'update the pattern of'} rule ${f.name} in ${region}`,
@@ -121,7 +122,7 @@ export async function verifyForwarding(
   const problems: string[] = [];
   for (const f of forwardingRules(baseline)) {
     const rule = await events.describeRule(f.name);
-    if (!rule || rule.state !== 'ENABLED') {
+    if (!rule || !isEnabledRuleState(rule.state)) {
       problems.push(`rule ${f.name} is ${rule ? 'disabled' : 'missing'} in ${region}`);
     } else if (!(await events.targets(f.name)).some((t) => t.arn === centralBusArn)) {
       problems.push(`rule ${f.name} in ${region} does not target the central bus`);

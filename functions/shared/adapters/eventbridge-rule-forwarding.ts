@@ -1,3 +1,4 @@
+import { isEnabledRuleState } from '../patterns';
 import {
   DescribeRuleCommand,
   EventBridgeClient,
@@ -37,7 +38,7 @@ export function forwardingDifferences(
 ): string[] {
   if (!found.exists) return [`rule ${spec.name} does not exist in ${spec.region}`];
   const out: string[] = [];
-  if (found.state !== 'ENABLED') {
+  if (!isEnabledRuleState(found.state)) {
     out.push(`rule ${spec.name} is ${found.state ?? 'in no state'} in ${spec.region}`);
   }
   if (JSON.stringify(found.pattern) !== JSON.stringify(spec.pattern)) {

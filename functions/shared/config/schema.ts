@@ -780,19 +780,19 @@ export const ConfigSchema = z
           message: `must differ from onboarding.profileTag ("${onboarding.profileTag}"): one tag cannot both name a profile and opt the account out`,
         });
       }
-      // The first profile that matches wins: one without conditions hides every later one
-      // (but for the profile tag, which names a profile wherever it is listed).
-      const catchAll = onboarding.profiles.findIndex(
-        (p) => !p.match.ouPath?.length && !Object.keys(p.match.tags ?? {}).length,
-      );
-      if (catchAll >= 0 && catchAll < onboarding.profiles.length - 1) {
+      // The first profile that matches wins: one without conditions hides the conditions of
+      // every later one (a later profile without conditions is for the profile tag: fine).
+      const hasConditions = (p: Profile) =>
+        Boolean(p.match.ouPath?.length) || Object.keys(p.match.tags ?? {}).length > 0;
+      const catchAll = onboarding.profiles.findIndex((p) => !hasConditions(p));
+      const hidden = onboarding.profiles.slice(catchAll + 1).filter(hasConditions);
+      if (catchAll >= 0 && hidden.length) {
         ctx.addIssue({
           code: 'custom',
           path: ['onboarding', 'profiles', catchAll, 'match'],
-          message: `profile "${onboarding.profiles[catchAll]!.name}" matches every account (no match conditions), so the profiles listed after it (${onboarding.profiles
-            .slice(catchAll + 1)
+          message: `profile "${onboarding.profiles[catchAll]!.name}" matches every account (no match conditions), so the match conditions of the profiles listed after it (${hidden
             .map((p) => `"${p.name}"`)
-            .join(', ')}) never match: list it last`,
+            .join(', ')}) never apply: list it after them`,
         });
       }
     }
@@ -942,7 +942,8 @@ export type Profile = z.infer<typeof ProfileSchema>;
 export type Watching = z.infer<typeof WatchingSchema>;
 
 /** A domain name: letters, digits and hyphens in dot-separated labels, no wildcard. */
-const SES_DOMAIN = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/;
+const SES_DOMAIN =
+  /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$/;
 
 /** The address of a From value, with or without a display name. */
 function senderAddress(sender: string): string {
@@ -969,20 +970,24 @@ const YAML_NUMBER_HINT =
   'write it in quotes: YAML reads an unquoted 044445555666 as the number 44445555666';
 
 /** Where the problem is and what it is, in words: inner issues (unions, record keys) unwrapped. */
-function explainIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string } {
+function explainIssue(
+  issue: z.core.$ZodIssue,
+  /** Where the issue's own (relative) path starts: inner issues of a union are relative. */
+  prefix: PropertyKey[] = [],
+): { path: PropertyKey[]; message: string } {
   switch (issue.code) {
     case 'invalid_union': {
       // "a value or a list": the list branch when the problem is inside the list (an item),
       // else what the single value may be.
       const branches = issue.errors;
       const inList = branches.flat().find((i) => i.path.length > 0);
-      if (inList) {
-        const inner = explainIssue(inList);
-        return { path: [...issue.path, ...inner.path], message: inner.message };
-      }
+      if (inList) return explainIssue(inList, [...prefix, ...issue.path]);
       const flat = branches.flat();
       const inner = flat.find((i) => i.code === 'invalid_value') ?? flat[0];
-      return { path: issue.path, message: inner ? explainIssue(inner).message : issue.message };
+      return {
+        path: [...prefix, ...issue.path],
+        message: inner ? explainIssue(inner, [...prefix, ...issue.path]).message : issue.message,
+      };
     }
     case 'invalid_key': {
       // A record's key (recipient list, topic, account id): the key's own rule, and the key.
@@ -991,30 +996,38 @@ function explainIssue(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: 
       const why = inner ? explainIssue(inner as z.core.$ZodIssue).message : issue.message;
       const numeric = typeof key === 'string' && /^\d{1,11}$/.test(key);
       return {
-        path: issue.path,
+        path: [...prefix, ...issue.path],
         message: `key "${String(key)}" ${why}${numeric ? ` (${YAML_NUMBER_HINT})` : ''}`,
       };
     }
     case 'invalid_value':
       return {
-        path: issue.path,
+        path: [...prefix, ...issue.path],
         message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
       };
     case 'unrecognized_keys':
       return {
-        path: issue.path,
+        path: [...prefix, ...issue.path],
         message: `unknown setting(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`,
       };
     case 'invalid_type':
       if (issue.message.includes('received undefined')) {
-        return { path: issue.path, message: `is required (${issue.expected})` };
+        return { path: [...prefix, ...issue.path], message: `is required (${issue.expected})` };
       }
-      if (issue.expected === 'string' && issue.message.includes('received number')) {
-        return { path: issue.path, message: `${issue.message}: ${YAML_NUMBER_HINT}` };
+      // Only where an account id goes: elsewhere a quoted number is no better an answer.
+      if (
+        issue.expected === 'string' &&
+        issue.message.includes('received number') &&
+        [...prefix, ...issue.path].some((p) => typeof p === 'string' && /accountid/i.test(p))
+      ) {
+        return {
+          path: [...prefix, ...issue.path],
+          message: `${issue.message}: ${YAML_NUMBER_HINT}`,
+        };
       }
-      return { path: issue.path, message: issue.message };
+      return { path: [...prefix, ...issue.path], message: issue.message };
     default:
-      return { path: issue.path, message: issue.message };
+      return { path: [...prefix, ...issue.path], message: issue.message };
   }
 }
 
