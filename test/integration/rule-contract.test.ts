@@ -50,6 +50,7 @@ const ACCOUNT_EVENTS = [
   'RemoveAccountFromOrganization',
   'LeaveOrganization',
   'CloseAccount',
+  'CloseAccountResult',
 ];
 
 /** Names the control plane gives its rules and roles: only calls on them are forwarded. */
