@@ -354,11 +354,11 @@ function regionSettingDecision(p: Parsed, ctx: ServiceEventContext): ServiceDeci
   }
   const region = p.envelope.region;
   const modifiedAt = awsDate(d.modifiedAt);
-  const day = (modifiedAt?.toISOString() ?? p.envelope.time ?? p.envelope.eventId).slice(0, 10);
+  const when = modifiedAt?.toISOString() ?? p.envelope.time ?? p.envelope.eventId;
   const notice: Notice = {
     ...noticeBase(p),
     kind: 'region-setting',
-    dedupKey: ['region-setting', p.accountId, region ?? '-', off.join(','), day].join('#'),
+    ...hourKeys(['region-setting', p.accountId, region ?? '-', off.join(',')], when),
     severity,
     label: 'OPTED OUT',
     what: 'AWS Backup service opt-in',
@@ -391,16 +391,31 @@ function regionSettingDecision(p: Parsed, ctx: ServiceEventContext): ServiceDeci
 // --- vaults ----------------------------------------------------------------------------------
 
 /**
- * One deletion of a baseline vault, whichever event says so (this one or the CloudTrail call):
- * the same key, so the pair sends one alert.
+ * One fact (a deletion, an opt-out), whichever event says so: the key of its hour, and the keys of
+ * the hours before and after as the same fact (the CloudTrail call and the service event come
+ * minutes apart, maybe across an hour). The same thing done again hours later is told again.
  */
-export function vaultDeletedKey(
+export function hourKeys(
+  parts: readonly string[],
+  when: string,
+): { dedupKey: string; sameAs: string[] } {
+  const t = Date.parse(when);
+  if (Number.isNaN(t)) return { dedupKey: [...parts, when.slice(0, 64)].join('#'), sameAs: [] };
+  const hour = (ms: number) => new Date(ms).toISOString().slice(0, 13);
+  return {
+    dedupKey: [...parts, hour(t)].join('#'),
+    sameAs: [hour(t - 3_600_000), hour(t + 3_600_000)].map((h) => [...parts, h].join('#')),
+  };
+}
+
+/** One deletion of a baseline vault, whichever event says so (this one or the CloudTrail call). */
+export function vaultDeletedKeys(
   accountId: string,
   region: string | undefined,
   vault: string,
   when: string,
-): string {
-  return ['vault-deleted', accountId, region ?? '-', vault, when.slice(0, 10)].join('#');
+): { dedupKey: string; sameAs: string[] } {
+  return hourKeys(['vault-deleted', accountId, region ?? '-', vault], when);
 }
 
 function vaultDecision(p: Parsed, ctx: ServiceEventContext): ServiceDecision {
@@ -443,7 +458,7 @@ export interface VaultDeleted {
   region?: string;
   vault: string;
   severity: Severity;
-  /** ISO time of the deletion (the key uses its day). */
+  /** ISO time of the deletion (the keys use its hour and the hours around it). */
   when: string;
   eventId: string;
   /** Who deleted it, when a CloudTrail call says so. */
@@ -457,7 +472,7 @@ export function vaultDeletedNotice(v: VaultDeleted): Notice {
   const place = `account ${v.accountId}${v.region ? ` (${v.region})` : ''}`;
   return {
     kind: 'vault',
-    dedupKey: vaultDeletedKey(v.accountId, v.region, v.vault, v.when),
+    ...vaultDeletedKeys(v.accountId, v.region, v.vault, v.when),
     severity: v.severity,
     label: 'DELETED',
     what: 'Backup vault',

@@ -55,6 +55,31 @@ describe('deliverAll', () => {
     ]);
   });
 
+  it('sends no channel that delivered the same fact under another key (sameAs), only the others', async () => {
+    const { key, outgoing } = await failedJob();
+    const d = deps();
+    await deliverAll('earlier-key', outgoing.slice(0, 1), d);
+    const outcomes = await deliverAll(key, outgoing, d, ['earlier-key']);
+    expect(outcomes.map((o) => `${o.channel}:${o.status}`)).toEqual([
+      'email:admins:duplicate',
+      'sns:chat:sent',
+      'email:dba:sent',
+    ]);
+  });
+
+  it('sends when the records of the same fact cannot be read: a second copy beats silence', async () => {
+    const { key, outgoing } = await failedJob();
+    const d = deps();
+    const warnings: string[] = [];
+    d.warn = (message) => warnings.push(message);
+    d.ledger.delivered = async () => {
+      throw new Error('throttled');
+    };
+    const outcomes = await deliverAll(key, outgoing, d, ['earlier-key']);
+    expect(outcomes.every((o) => o.status === 'sent')).toBe(true);
+    expect(warnings).toEqual(['could not read the delivery records of the same fact']);
+  });
+
   it('sends nothing the second time the same event arrives', async () => {
     const { key, outgoing } = await failedJob();
     const d = deps();

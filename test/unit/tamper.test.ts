@@ -408,6 +408,37 @@ describe('the notification flow with tamper alerts', () => {
     ]);
   });
 
+  it('tells one deletion once across an hour boundary, and a deletion hours later again', async () => {
+    const w = world();
+    const at = (name: string, time: string, eventId: string) => {
+      const e = sample(name);
+      e.time = time;
+      e.id = eventId;
+      const d = detailOf(e);
+      if (d.eventTime) d.eventTime = time;
+      if (d.eventID) d.eventID = `${eventId}-call`;
+      return e;
+    };
+    // The CloudTrail call before midnight, AWS Backup's vault event after it: one deletion.
+    await notifyBackupEvent(
+      at('cloudtrail/delete-backup-vault.baseline-vault', '2026-11-27T23:58:30Z', 'e-1'),
+      w.deps,
+    );
+    const once = await notifyBackupEvent(
+      at('backup/backup-vault-state-change.deleted-baseline', '2026-11-28T00:02:11Z', 'e-2'),
+      w.deps,
+    );
+    expect(once.sent?.deliveries.every((d) => d.status === 'duplicate')).toBe(true);
+    const told = w.email.sent.length;
+    expect(told).toBeGreaterThan(0);
+    // Repaired, then deleted again five hours later: told again.
+    await notifyBackupEvent(
+      at('cloudtrail/delete-backup-vault.baseline-vault', '2026-11-28T05:10:00Z', 'e-3'),
+      w.deps,
+    );
+    expect(w.email.sent.length).toBe(told * 2);
+  });
+
   it('a retry sends nothing again and asks again (onboarding is idempotent)', async () => {
     const w = world();
     w.repairs.enqueue = jest.fn().mockRejectedValueOnce(new Error('SQS throttled'));

@@ -44,8 +44,30 @@ export async function deliverAll(
   dedupKey: string,
   outgoing: readonly Outgoing[],
   deps: DeliverDeps,
+  /** Keys of the same fact (Notice.sameAs): a channel that delivered one is not sent again. */
+  sameAs: readonly string[] = [],
 ): Promise<DeliveryOutcome[]> {
-  const outcomes = await Promise.all(outgoing.map((o) => deliverOne(dedupKey, o, deps)));
+  let deliveredAs = new Set<string>();
+  if (sameAs.length) {
+    try {
+      deliveredAs = await deps.ledger.delivered(
+        sameAs.flatMap((eventKey) => outgoing.map((o) => ({ eventKey, channelKey: o.target.key }))),
+      );
+    } catch (error) {
+      // Not knowing means sending: a second copy beats silence.
+      deps.warn?.('could not read the delivery records of the same fact', {
+        dedupKey,
+        error: errorMessage(error),
+      });
+    }
+  }
+  const outcomes = await Promise.all(
+    outgoing.map((o) =>
+      sameAs.some((k) => deliveredAs.has(`${k}|${o.target.key}`))
+        ? Promise.resolve<DeliveryOutcome>({ channel: o.target.key, status: 'duplicate' })
+        : deliverOne(dedupKey, o, deps),
+    ),
+  );
   const failed = outcomes.filter((o) => o.status === 'failed');
   if (failed.length) {
     const summary = failed.map((f) => `${f.channel}: ${'error' in f ? f.error : ''}`).join('; ');

@@ -11,6 +11,11 @@ export interface Notice {
   kind: NoticeKind;
   /** The same notice, however it was reached again (retry, redelivery, a later run), has the same key. */
   dedupKey: string;
+  /**
+   * Keys under which the same fact may have gone out already: a channel that delivered one of them
+   * is not sent this notice (two events of one deletion a few minutes apart, across an hour).
+   */
+  sameAs?: string[];
   severity: Severity;
   /**
    * Who hears it, when not its own severity: an incident's "recovered" notice (info) reaches the

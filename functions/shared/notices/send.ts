@@ -120,11 +120,16 @@ export async function sendNotice(
     });
     return { notice, targets, deliveries: [] };
   }
-  const deliveries = await deliverAll(notice.dedupKey, outgoing, {
-    ...deps,
-    warn: (message, extra) => deps.log.warn(message, extra),
-    ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
-  });
+  const deliveries = await deliverAll(
+    notice.dedupKey,
+    outgoing,
+    {
+      ...deps,
+      warn: (message, extra) => deps.log.warn(message, extra),
+      ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+    },
+    notice.sameAs,
+  );
   deps.log.info('notice delivered', {
     kind: notice.kind,
     severity: notice.severity,
