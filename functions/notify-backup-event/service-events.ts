@@ -358,7 +358,7 @@ function regionSettingDecision(p: Parsed, ctx: ServiceEventContext): ServiceDeci
   const notice: Notice = {
     ...noticeBase(p),
     kind: 'region-setting',
-    ...hourKeys(['region-setting', p.accountId, region ?? '-', off.join(',')], when),
+    ...windowKeys(['region-setting', p.accountId, region ?? '-', off.join(',')], when),
     severity,
     label: 'OPTED OUT',
     what: 'AWS Backup service opt-in',
@@ -390,21 +390,29 @@ function regionSettingDecision(p: Parsed, ctx: ServiceEventContext): ServiceDeci
 
 // --- vaults ----------------------------------------------------------------------------------
 
+/** The window of one fact: AWS Backup emits its events within about 5 minutes of the call. */
+const FACT_WINDOW_MS = 15 * 60_000;
+
 /**
- * One fact (a deletion, an opt-out), whichever event says so: the key of its hour, and the keys of
- * the hours before and after as the same fact (the CloudTrail call and the service event come
- * minutes apart, maybe across an hour). The same thing done again hours later is told again.
+ * One fact (a deletion, an opt-out), whichever event says so: the key of its 15-minute window, and
+ * the keys of the windows before and after as the same fact (the CloudTrail call and the service
+ * event come minutes apart, maybe across a window's edge). The same thing done again half an hour
+ * or more later is told again; within that, it reads as the same fact.
  */
-export function hourKeys(
+export function windowKeys(
   parts: readonly string[],
   when: string,
 ): { dedupKey: string; sameAs: string[] } {
-  const t = Date.parse(when);
+  // ISO times only (V8 reads "e-1" as a date): an event without one is keyed by what it has.
+  const t = /^\d{4}-\d{2}-\d{2}T/.test(when) ? Date.parse(when) : Number.NaN;
   if (Number.isNaN(t)) return { dedupKey: [...parts, when.slice(0, 64)].join('#'), sameAs: [] };
-  const hour = (ms: number) => new Date(ms).toISOString().slice(0, 13);
+  const window = (ms: number) =>
+    new Date(Math.floor(ms / FACT_WINDOW_MS) * FACT_WINDOW_MS).toISOString().slice(0, 16);
   return {
-    dedupKey: [...parts, hour(t)].join('#'),
-    sameAs: [hour(t - 3_600_000), hour(t + 3_600_000)].map((h) => [...parts, h].join('#')),
+    dedupKey: [...parts, window(t)].join('#'),
+    sameAs: [window(t - FACT_WINDOW_MS), window(t + FACT_WINDOW_MS)].map((w) =>
+      [...parts, w].join('#'),
+    ),
   };
 }
 
@@ -415,7 +423,7 @@ export function vaultDeletedKeys(
   vault: string,
   when: string,
 ): { dedupKey: string; sameAs: string[] } {
-  return hourKeys(['vault-deleted', accountId, region ?? '-', vault], when);
+  return windowKeys(['vault-deleted', accountId, region ?? '-', vault], when);
 }
 
 function vaultDecision(p: Parsed, ctx: ServiceEventContext): ServiceDecision {
@@ -458,7 +466,7 @@ export interface VaultDeleted {
   region?: string;
   vault: string;
   severity: Severity;
-  /** ISO time of the deletion (the keys use its hour and the hours around it). */
+  /** ISO time of the deletion (the keys use its 15-minute window and the windows around it). */
   when: string;
   eventId: string;
   /** Who deleted it, when a CloudTrail call says so. */

@@ -1,5 +1,9 @@
 import { decide, decideContext } from '../../functions/notify-backup-event/decide';
-import { optedOut, scanOutcome } from '../../functions/notify-backup-event/service-events';
+import {
+  optedOut,
+  scanOutcome,
+  windowKeys,
+} from '../../functions/notify-backup-event/service-events';
 import { parseConfig, type Config } from '../../functions/shared/config/schema';
 import { MalformedEventError } from '../../functions/shared/errors';
 import { renderEmail } from '../../functions/shared/notices/render-email';
@@ -221,6 +225,15 @@ describe('Backup Vault State Change', () => {
     expect(decideSample('backup/backup-vault-state-change.deleted-other', c)).toMatchObject({
       flow: 'notify',
     });
+  });
+
+  it('keys a fact by its 15-minute window, the windows around it as the same fact', () => {
+    expect(windowKeys(['v'], '2026-11-28T00:02:11Z')).toEqual({
+      dedupKey: 'v#2026-11-28T00:00',
+      sameAs: ['v#2026-11-27T23:45', 'v#2026-11-28T00:15'],
+    });
+    // Not an ISO time (V8 would read "e-1" as 2001): keyed by what the event has, alone.
+    expect(windowKeys(['v'], 'e-1')).toEqual({ dedupKey: 'v#e-1', sameAs: [] });
   });
 
   it('sends one alert for the vault event and the CloudTrail call of one deletion', () => {

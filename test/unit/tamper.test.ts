@@ -408,7 +408,7 @@ describe('the notification flow with tamper alerts', () => {
     ]);
   });
 
-  it('tells one deletion once across an hour boundary, and a deletion hours later again', async () => {
+  it('tells one deletion once across midnight, and a deletion half an hour later again', async () => {
     const w = world();
     const at = (name: string, time: string, eventId: string) => {
       const e = sample(name);
@@ -431,9 +431,9 @@ describe('the notification flow with tamper alerts', () => {
     expect(once.sent?.deliveries.every((d) => d.status === 'duplicate')).toBe(true);
     const told = w.email.sent.length;
     expect(told).toBeGreaterThan(0);
-    // Repaired, then deleted again five hours later: told again.
+    // Repaired, then deleted again 40 minutes later: told again.
     await notifyBackupEvent(
-      at('cloudtrail/delete-backup-vault.baseline-vault', '2026-11-28T05:10:00Z', 'e-3'),
+      at('cloudtrail/delete-backup-vault.baseline-vault', '2026-11-28T00:40:00Z', 'e-3'),
       w.deps,
     );
     expect(w.email.sent.length).toBe(told * 2);
