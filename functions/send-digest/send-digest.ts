@@ -52,7 +52,14 @@ async function watchedAccounts(deps: DigestDeps): Promise<OrgAccount[]> {
   return out;
 }
 
-/** Today's check, else yesterday's (the sweep may run before or after midnight UTC). */
+/**
+ * A check counts for at most this long: a day and the hour a sweep takes. An older one means the
+ * last sweep did not check the account (it did not run, or its check failed): "not checked",
+ * never yesterday's "verified" again.
+ */
+export const CHECK_FRESH_MS = DAY_MS + 60 * 60 * 1000;
+
+/** Today's check, else yesterday's (the sweep may run before or after midnight UTC), if fresh. */
 async function latestChecks(
   deps: DigestDeps,
   ids: string[],
@@ -64,7 +71,11 @@ async function latestChecks(
     deps.checks.checks(ids, today),
     deps.checks.checks(ids, yesterday),
   ]);
-  return new Map([...b, ...a]);
+  return new Map(
+    [...b, ...a].filter(
+      ([, check]) => now.getTime() - Date.parse(check.checkedAt) <= CHECK_FRESH_MS,
+    ),
+  );
 }
 
 export async function collectDigest(deps: DigestDeps, period: DigestPeriod): Promise<Digest> {

@@ -236,7 +236,7 @@ describe('collectDigest', () => {
     expect((await collectDigest(w.deps, PERIOD())).quiet).toBe(true);
   });
 
-  it("uses today's check, else yesterday's, and nothing older", async () => {
+  it("uses today's check, else yesterday's if it is fresh (a day and an hour), and nothing older", async () => {
     const w = world();
     w.checks.saved.length = 0;
     w.checks.saved.push(
@@ -249,11 +249,22 @@ describe('collectDigest', () => {
       verified(SANDBOX, '2025-03-11'),
     );
     const d = await collectDigest(w.deps, PERIOD());
+    // Today's sweep (03:05) checked PAYMENTS, not ANALYTICS: its check of yesterday 03:05 is 29 h
+    // old at 08:00, no proof of today; "not checked", never yesterday's "verified" again.
     expect(d.accounts.map((a) => [a.accountId, a.status])).toEqual([
       [PAYMENTS, 'drift repaired'],
-      [ANALYTICS, 'verified'],
+      [ANALYTICS, 'not checked'],
       [SANDBOX, 'not checked'],
     ]);
+  });
+
+  it('says ALL WELL only when today’s sweep checked: a sweep that did not run is not checked', async () => {
+    const w = world();
+    w.checks.saved.length = 0;
+    for (const id of [PAYMENTS, ANALYTICS, SANDBOX]) w.checks.saved.push(verified(id, YESTERDAY));
+    const d = await collectDigest(w.deps, PERIOD());
+    expect(d.totals.verified).toBe(0);
+    expect(d.totals.notChecked).toBe(3);
   });
 
   it("takes yesterday's check after midnight before the sweep ran today", async () => {
