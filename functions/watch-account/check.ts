@@ -131,6 +131,10 @@ export async function checkAccount(req: WatchRequest, deps: WatchDeps): Promise<
     }
   }
   const findings = await withWho(dry.findings, member!, now, deps);
+  // The repair first: a coverage or lost-event send that fails (SES quota, a broken topic) fails
+  // the record, and its retries must not leave the baseline broken meanwhile (onboarding is
+  // idempotent, and its notice is sent once per day and drift).
+  if (!deps.dryRun && findings.length) await requestRepair(req, findings, deps);
   let extra: Partial<CheckRecord> = {};
   if (deps.extraChecks && dry.profile) {
     try {
@@ -153,10 +157,7 @@ export async function checkAccount(req: WatchRequest, deps: WatchDeps): Promise<
     findings,
     ...extra,
   };
-  if (!deps.dryRun) {
-    if (findings.length) await requestRepair(req, findings, deps);
-    await deps.checks.saveCheck(record);
-  }
+  if (!deps.dryRun) await deps.checks.saveCheck(record);
   deps.log.info('account checked', {
     accountId: req.accountId,
     status: record.status,

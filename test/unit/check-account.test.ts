@@ -460,6 +460,20 @@ describe('checkAccount: an account that cannot be read', () => {
     expect(w.checks.saved).toEqual([]);
     expect(w.repairs.batches).toEqual([]);
   });
+
+  it('queues the repair of drift even when a coverage or lost-event send fails (retried)', async () => {
+    const w = await watchWorld();
+    w.member().rule('us-east-1', RULE).state = 'DISABLED';
+    await expect(
+      check(w, {
+        extraChecks: async () => {
+          throw new Error('SES: Daily message quota exceeded');
+        },
+      }),
+    ).rejects.toThrow('Daily message quota exceeded');
+    expect(w.repairs.batches).toHaveLength(1);
+    expect(w.checks.saved).toEqual([]);
+  });
 });
 
 describe('checkAccount: dry run (backupctl)', () => {
