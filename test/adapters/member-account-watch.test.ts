@@ -167,6 +167,21 @@ describe('Backup.jobs', () => {
     });
   });
 
+  it('lists the jobs completed in the window too (created before it), each job once', async () => {
+    backup
+      .on(ListBackupJobsCommand, { ByCreatedAfter: SINCE })
+      .resolves({ BackupJobs: [{ BackupJobId: 'job-1', State: 'FAILED' }] })
+      .on(ListBackupJobsCommand, { ByCompleteAfter: SINCE })
+      .resolves({
+        BackupJobs: [
+          { BackupJobId: 'job-1', State: 'FAILED' },
+          { BackupJobId: 'long-running', State: 'FAILED' },
+        ],
+      });
+    const jobs = await member().backup('us-east-1').jobs('backup', SINCE);
+    expect(jobs.map((j) => j.jobId)).toEqual(['job-1', 'long-running']);
+  });
+
   it('leaves out empty fields and jobs without an id or a state', async () => {
     backup.on(ListBackupJobsCommand).resolves({
       BackupJobs: [

@@ -392,81 +392,93 @@ class Backup implements MemberBackup {
     // Bounded: a day of one account's jobs; beyond that the digest's summaries still count them.
     const LIMIT = 5000;
     const base = { client: this.backup, pageSize: 1000 };
+    // Created in the window, and completed in it: a job that ran for hours was created before the
+    // window and finished inside it (an EXPIRED job may have no completion date: the first).
+    const windows = [{ ByCreatedAfter: since }, { ByCompleteAfter: since }];
+    const seen = new Set<string>();
+    const fresh = (id: string | undefined): id is string =>
+      Boolean(id) && !seen.has(id!) && Boolean(seen.add(id!));
     if (jobType === 'backup') {
-      for await (const page of paginateListBackupJobs(base, { ByCreatedAfter: since })) {
-        for (const j of page.BackupJobs ?? []) {
-          if (!j.BackupJobId || !j.State) continue;
-          out.push(
-            entry('backup', j.BackupJobId, j.State, {
-              accountId: j.AccountId,
-              statusMessage: j.StatusMessage,
-              messageCategory: j.MessageCategory,
-              resourceArn: j.ResourceArn,
-              resourceName: j.ResourceName,
-              resourceType: j.ResourceType,
-              backupVaultName: j.BackupVaultName,
-              backupVaultArn: j.BackupVaultArn,
-              recoveryPointArn: j.RecoveryPointArn,
-              backupPlanId: j.CreatedBy?.BackupPlanId,
-              backupPlanArn: j.CreatedBy?.BackupPlanArn,
-              backupRuleId: j.CreatedBy?.BackupRuleId,
-              iamRoleArn: j.IamRoleArn,
-              sizeBytes: j.BackupSizeInBytes,
-              creationDate: j.CreationDate,
-              completionDate: j.CompletionDate,
-            }),
-          );
-        }
-        if (out.length >= LIMIT) break;
-      }
+      for (const filter of windows)
+        if (out.length < LIMIT)
+          for await (const page of paginateListBackupJobs(base, filter)) {
+            for (const j of page.BackupJobs ?? []) {
+              if (!fresh(j.BackupJobId) || !j.State) continue;
+              out.push(
+                entry('backup', j.BackupJobId, j.State, {
+                  accountId: j.AccountId,
+                  statusMessage: j.StatusMessage,
+                  messageCategory: j.MessageCategory,
+                  resourceArn: j.ResourceArn,
+                  resourceName: j.ResourceName,
+                  resourceType: j.ResourceType,
+                  backupVaultName: j.BackupVaultName,
+                  backupVaultArn: j.BackupVaultArn,
+                  recoveryPointArn: j.RecoveryPointArn,
+                  backupPlanId: j.CreatedBy?.BackupPlanId,
+                  backupPlanArn: j.CreatedBy?.BackupPlanArn,
+                  backupRuleId: j.CreatedBy?.BackupRuleId,
+                  iamRoleArn: j.IamRoleArn,
+                  sizeBytes: j.BackupSizeInBytes,
+                  creationDate: j.CreationDate,
+                  completionDate: j.CompletionDate,
+                }),
+              );
+            }
+            if (out.length >= LIMIT) break;
+          }
     } else if (jobType === 'copy') {
-      for await (const page of paginateListCopyJobs(base, { ByCreatedAfter: since })) {
-        for (const j of page.CopyJobs ?? []) {
-          if (!j.CopyJobId || !j.State) continue;
-          out.push(
-            entry('copy', j.CopyJobId, j.State, {
-              accountId: j.AccountId,
-              statusMessage: j.StatusMessage,
-              messageCategory: j.MessageCategory,
-              resourceArn: j.ResourceArn,
-              resourceName: j.ResourceName,
-              resourceType: j.ResourceType,
-              sourceBackupVaultArn: j.SourceBackupVaultArn,
-              destinationBackupVaultArn: j.DestinationBackupVaultArn,
-              recoveryPointArn: j.SourceRecoveryPointArn,
-              backupPlanId: j.CreatedBy?.BackupPlanId,
-              backupPlanArn: j.CreatedBy?.BackupPlanArn,
-              backupRuleId: j.CreatedBy?.BackupRuleId,
-              iamRoleArn: j.IamRoleArn,
-              sizeBytes: j.BackupSizeInBytes,
-              creationDate: j.CreationDate,
-              completionDate: j.CompletionDate,
-            }),
-          );
-        }
-        if (out.length >= LIMIT) break;
-      }
+      for (const filter of windows)
+        if (out.length < LIMIT)
+          for await (const page of paginateListCopyJobs(base, filter)) {
+            for (const j of page.CopyJobs ?? []) {
+              if (!fresh(j.CopyJobId) || !j.State) continue;
+              out.push(
+                entry('copy', j.CopyJobId, j.State, {
+                  accountId: j.AccountId,
+                  statusMessage: j.StatusMessage,
+                  messageCategory: j.MessageCategory,
+                  resourceArn: j.ResourceArn,
+                  resourceName: j.ResourceName,
+                  resourceType: j.ResourceType,
+                  sourceBackupVaultArn: j.SourceBackupVaultArn,
+                  destinationBackupVaultArn: j.DestinationBackupVaultArn,
+                  recoveryPointArn: j.SourceRecoveryPointArn,
+                  backupPlanId: j.CreatedBy?.BackupPlanId,
+                  backupPlanArn: j.CreatedBy?.BackupPlanArn,
+                  backupRuleId: j.CreatedBy?.BackupRuleId,
+                  iamRoleArn: j.IamRoleArn,
+                  sizeBytes: j.BackupSizeInBytes,
+                  creationDate: j.CreationDate,
+                  completionDate: j.CompletionDate,
+                }),
+              );
+            }
+            if (out.length >= LIMIT) break;
+          }
     } else {
-      for await (const page of paginateListRestoreJobs(base, { ByCreatedAfter: since })) {
-        for (const j of page.RestoreJobs ?? []) {
-          if (!j.RestoreJobId || !j.Status) continue;
-          out.push(
-            entry('restore', j.RestoreJobId, j.Status, {
-              accountId: j.AccountId,
-              statusMessage: j.StatusMessage,
-              resourceType: j.ResourceType,
-              recoveryPointArn: j.RecoveryPointArn,
-              createdResourceArn: j.CreatedResourceArn,
-              restoreTestingPlanArn: j.CreatedBy?.RestoreTestingPlanArn,
-              iamRoleArn: j.IamRoleArn,
-              sizeBytes: j.BackupSizeInBytes,
-              creationDate: j.CreationDate,
-              completionDate: j.CompletionDate,
-            }),
-          );
-        }
-        if (out.length >= LIMIT) break;
-      }
+      for (const filter of windows)
+        if (out.length < LIMIT)
+          for await (const page of paginateListRestoreJobs(base, filter)) {
+            for (const j of page.RestoreJobs ?? []) {
+              if (!fresh(j.RestoreJobId) || !j.Status) continue;
+              out.push(
+                entry('restore', j.RestoreJobId, j.Status, {
+                  accountId: j.AccountId,
+                  statusMessage: j.StatusMessage,
+                  resourceType: j.ResourceType,
+                  recoveryPointArn: j.RecoveryPointArn,
+                  createdResourceArn: j.CreatedResourceArn,
+                  restoreTestingPlanArn: j.CreatedBy?.RestoreTestingPlanArn,
+                  iamRoleArn: j.IamRoleArn,
+                  sizeBytes: j.BackupSizeInBytes,
+                  creationDate: j.CreationDate,
+                  completionDate: j.CompletionDate,
+                }),
+              );
+            }
+            if (out.length >= LIMIT) break;
+          }
     }
     return out;
   }
