@@ -20,6 +20,29 @@ async function run(args: string[], stdin = '') {
 }
 
 describe('backupctl plan', () => {
+  it('plans each of several files, one JSON line each, a malformed one named, exit 2', async () => {
+    const files = [
+      ev('backup/backup-job-state-change.failed'),
+      ev('malformed/backup-job-missing-state'),
+      ev('backup/backup-job-state-change.completed'),
+    ];
+    const { code, stdout, stderr } = await run(['plan', ...files]);
+    expect(code).toBe(2);
+    const lines = stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.file, l.flow ?? 'error'])).toEqual([
+      [files[0], 'notify'],
+      [files[1], 'error'],
+      [files[2], 'notify'],
+    ]);
+    expect(lines[1]!.error).toMatch(/detail\.state/);
+    expect(stderr).toBe(
+      'backupctl: malformed event: 1 of 3 files could not be planned (their lines say why)\n',
+    );
+  });
+
   it('plans a FAILED backup job as notify/error with an email and an sns delivery', async () => {
     const { code, stdout } = await run(['plan', ev('backup/backup-job-state-change.failed')]);
     expect(code).toBe(0);

@@ -255,6 +255,13 @@ describe('coverage and lost events', () => {
       }),
     ]);
 
+    // An account asked for by id that is not in the organization: said, exit 1, not an empty table.
+    const stranger = await cli(['coverage', '--account', '999999999999']);
+    expect(stranger.code).toBe(1);
+    expect(JSON.parse(stranger.stdout).unverifiable).toEqual([
+      { accountId: '999999999999', reason: expect.stringMatching(/^not checked: /) },
+    ]);
+
     await dailyRun();
     expect((await todaysCheck())?.coverage).toMatchObject({ resources: 1, never: 1 });
     await dailyRun();

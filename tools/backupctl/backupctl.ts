@@ -595,8 +595,20 @@ async function plan(args: string[], io: Io): Promise<number> {
   const hints = accountHints(values);
   // One file: one JSON document; several: one line per file (JSON lines).
   const many = positionals.length > 1;
+  let failed = 0;
   for (const source of positionals) {
-    const preview = previewEvent(readEvent(source, io), config, hints);
+    let preview;
+    try {
+      preview = previewEvent(readEvent(source, io), config, hints);
+    } catch (error) {
+      // One file alone fails as before; among several, the others are still planned, and this
+      // one's line says why (exit 2 at the end).
+      if (!many || !(error instanceof MalformedEventError || error instanceof UsageError))
+        throw error;
+      failed += 1;
+      io.stdout(JSON.stringify({ file: source, error: errorMessage(error) }) + '\n');
+      continue;
+    }
     const out = {
       ...(many ? { file: source } : {}),
       ...preview.summary,
@@ -604,7 +616,11 @@ async function plan(args: string[], io: Io): Promise<number> {
     };
     io.stdout(many ? JSON.stringify(out) + '\n' : JSON.stringify(out, null, 2) + '\n');
   }
-  return 0;
+  if (failed)
+    io.stderr(
+      `backupctl: malformed event: ${failed} of ${positionals.length} files could not be planned (their lines say why)\n`,
+    );
+  return failed ? 2 : 0;
 }
 
 async function render(args: string[], io: Io): Promise<number> {

@@ -219,6 +219,10 @@ export async function runCoverage(
     const check = await checkAccount({ accountId, day }, deps);
     if (check.status === 'unverifiable') {
       unverifiable.push({ accountId, reason: check.reason ?? 'unknown' });
+    } else if (check.status === 'skipped' && options.account) {
+      // Asked for by id: an account that is not checked (not in the organization, suspended,
+      // opted out) is said, not an empty table read as "nothing to back up".
+      unverifiable.push({ accountId, reason: `not checked: ${check.reason ?? 'skipped'}` });
     }
   });
   return { rows, unverifiable };
