@@ -141,3 +141,16 @@ it('delegated-admin: registers the account, syncs AWS Backup and delegates backu
     asAdmin.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'ssm.amazonaws.com' })),
   ).rejects.toMatchObject({ name: 'AccessDeniedException' });
 });
+
+it('reads and turns on StackSets trusted access through CloudFormation, as by hand (launcher gap 17)', async () => {
+  const world = await freshWorld(exampleConfig());
+  useLocalAwsEnvironment(world.aws.endpoint);
+  const reader = new AwsPrerequisites(world.c);
+  expect(await reader.stackSetsAccess()).toBe('DISABLED');
+  await new AwsOrganizationSetup(world.c.organizations).activateStackSetsAccess();
+  expect(await reader.stackSetsAccess()).toBe('ENABLED');
+  // Organizations says the same: the service principal's trusted access is on.
+  expect(await reader.trustedServices()).toContain(
+    'member.org.stacksets.cloudformation.amazonaws.com',
+  );
+});

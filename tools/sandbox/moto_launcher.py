@@ -120,6 +120,10 @@
     them): attach each, as CloudFormation does (the member role StackSet's template attaches the
     AWS Backup service policies to the baseline's service role); and it stores an inline policy
     given as an object as that object, answering GetRolePolicy with its Python repr: store JSON.
+17. CloudFormation ActivateOrganizationsAccess / DescribeOrganizationsAccess (moto:
+    NotImplementedError): StackSets' trusted access in Organizations, as AWS keeps it (the
+    service principal member.org.stacksets.cloudformation.amazonaws.com), so `backupctl setup`
+    and doctor run by hand against the sandbox as they do in it.
 
 Usage: python3 moto_launcher.py -H 127.0.0.1 -p PORT
 """
@@ -1679,6 +1683,39 @@ def delete_resource_policy(self):
 organizations_responses.OrganizationsResponse.put_resource_policy = put_resource_policy
 organizations_responses.OrganizationsResponse.describe_resource_policy = describe_resource_policy
 organizations_responses.OrganizationsResponse.delete_resource_policy = delete_resource_policy
+
+_STACKSETS_PRINCIPAL = "member.org.stacksets.cloudformation.amazonaws.com"
+
+
+def _stacksets_access(account_id):
+    backend, org = _organization_of(account_id)
+    if org is None:
+        return backend, False
+    return backend, any(s.get("ServicePrincipal") == _STACKSETS_PRINCIPAL for s in backend.services)
+
+
+def describe_organizations_access(self):
+    _, enabled = _stacksets_access(self.current_account)
+    return ActionResult({"Status": "ENABLED" if enabled else "DISABLED"})
+
+
+def activate_organizations_access(self):
+    backend, enabled = _stacksets_access(self.current_account)
+    if backend is None or backend.org is None:
+        raise organizations_exceptions.AWSOrganizationsNotInUseException()
+    if not enabled:
+        backend.enable_aws_service_access(ServicePrincipal=_STACKSETS_PRINCIPAL)
+    return EmptyResult()
+
+
+from moto.cloudformation import responses as _cloudformation_responses  # noqa: E402
+
+_cloudformation_responses.CloudFormationResponse.describe_organizations_access = (
+    describe_organizations_access
+)
+_cloudformation_responses.CloudFormationResponse.activate_organizations_access = (
+    activate_organizations_access
+)
 
 if __name__ == "__main__":
     moto_main(sys.argv[1:])

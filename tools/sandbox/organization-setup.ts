@@ -5,9 +5,10 @@ import type { LocalClients } from './provision';
 const STACKSETS = 'member.org.stacksets.cloudformation.amazonaws.com';
 
 /**
- * `backupctl setup`'s and doctor's adapters against moto. moto has no CloudFormation
- * ActivateOrganizationsAccess / DescribeOrganizationsAccess: here they are what they do in
- * Organizations, StackSets' trusted access (moto_launcher.py, gap 14).
+ * `backupctl setup`'s and doctor's adapters against moto, with the management account's clients:
+ * StackSets' trusted access is read and turned on through those (the launcher answers
+ * ActivateOrganizationsAccess / DescribeOrganizationsAccess too, gap 17, for by-hand runs; its
+ * CloudFormation client here would carry the stack account's credentials).
  */
 export function localSetupAdapters(c: LocalClients): {
   reader: AwsPrerequisites;
