@@ -166,6 +166,7 @@ function backupPolicyResources(config, region) {
   );
   if (missing.length) throw userError(`invalid configuration:\n  - ${missing.join('\n  - ')}`);
   warnOfOtherPartitions(policies, region);
+  warnOfUnwatchedPlanRegions(config, policies, region);
   const resources = {};
   const outputs = {};
   for (const policy of policies.values()) {
@@ -225,6 +226,31 @@ function warnOfOtherPartitions(policies, region) {
           `partition of ${region}: its plans there will not run. Use regions and ARNs of ${partition}.\n\n`,
       );
     }
+  }
+}
+
+/**
+ * A profile's backup policies that back up in a region the profile does not name: there the
+ * account gets no vault (every job fails), no forwarding (no alert) and no watching. Said, not
+ * refused (a policy's regions may be meant for another profile's accounts too); `backupctl
+ * policies` shows the same.
+ */
+function warnOfUnwatchedPlanRegions(config, policies, region) {
+  const { plansForProfile } = requireTs('../tools/backup-policy/load.ts');
+  const { partitionOfRegion } = partitionModule();
+  const partition = partitionOfRegion(region);
+  const problems = (config.onboarding?.profiles ?? []).flatMap((profile, i) =>
+    plansForProfile(profile, policies)
+      .problems.filter((p) => {
+        const where = /backs up in (\S+?),/.exec(p)?.[1];
+        return where !== undefined && partitionOfRegion(where) === partition;
+      })
+      .map((p) => `onboarding.profiles.${i}: ${p}`),
+  );
+  if (problems.length) {
+    process.stderr.write(
+      `\nWARNING: backups that nothing creates a vault for, forwards or watches (add the region to the profile, or take it out of the policy):\n  - ${problems.join('\n  - ')}\n\n`,
+    );
   }
 }
 

@@ -456,6 +456,23 @@ describe('infra/stage-config.js', () => {
       );
     });
 
+    it('warns of a profile whose policies back up in a region it creates nothing in', async () => {
+      process.env.BACKUP_CONFIG_FILE = configWith((t) =>
+        t.replace(
+          '      backupPolicies: [daily-35-days]',
+          '      backupPolicies: [production-critical]',
+        ),
+      );
+      await run();
+      expect(stderr.mock.calls.join('')).toMatch(
+        /WARNING: backups that nothing creates a vault for, forwards or watches .*\n {2}- onboarding\.profiles\.1: plan org-production-critical backs up in eu-west-1, where profile "default" creates no backup vault \(its regions: us-east-1\)/,
+      );
+      stderr.mockClear();
+      process.env.BACKUP_CONFIG_FILE = configWith((t) => t);
+      await run();
+      expect(stderr.mock.calls.join('')).not.toMatch(/nothing creates a vault for/);
+    });
+
     it('refuses central backup regions and rule regions of another partition', async () => {
       process.env.BACKUP_CONFIG_FILE = configWith((t) =>
         t
